@@ -1,0 +1,165 @@
+# vcrun: a committed, non-recursive GNU Makefile.  It runs ./configure by
+# itself when config.mk is missing, so plain `make` works in a fresh clone
+# (once the packages are in: `make deps` installs them).
+
+-include config.mk
+
+prefix ?= /usr/local
+bindir ?= $(prefix)/bin
+datadir ?= $(prefix)/share
+mandir ?= $(datadir)/man
+sysconfdir ?= $(prefix)/etc
+QEMU_PATH ?= /usr/bin/qemu-system-x86_64
+GIT_COMMIT ?= unknown
+CC ?= cc
+
+B := build
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -Ilib \
+  -DVC_VERSION='"$(VERSION)"' -DVC_COMMIT='"$(GIT_COMMIT)"' \
+  -DVC_SYSCONFDIR='"$(sysconfdir)"' -DVC_DATADIR='"$(datadir)"'
+CFLAGS ?=
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
+HOST_LIBS := -lyajl -lseccomp -lcap -lmnl -lpthread
+AGENT_LIBS := -l:libyajl_s.a -l:libseccomp.a -l:libcap.a
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Code shared by the host binary and the guest agent.
+COMMON_SRCS := lib/error.c lib/util.c $(wildcard lib/json*.c lib/protocol*.c)
+# Everything else in lib/, oci/ and vmm/ is host-side library code.
+LIB_SRCS := $(sort $(wildcard lib/*.c oci/*.c vmm/*.c))
+CMD_SRCS := $(wildcard cmd/*.c)
+AGENT_SRCS := $(wildcard agent/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
+
+LIB_OBJS := $(call obj,host,$(LIB_SRCS))
+CMD_OBJS := $(call obj,host,$(CMD_SRCS))
+AGENT_OBJS := $(call obj,agent,$(AGENT_SRCS) $(COMMON_SRCS))
+ASAN_LIB_OBJS := $(call obj,asan,$(LIB_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/asan-tests/%,$(UNIT_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+
+GUEST_DIR := $(B)/guest
+GUEST_KERNEL := $(GUEST_DIR)/vmlinux
+GUEST_INITRD := $(GUEST_DIR)/initramfs.cpio
+
+.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats bench clean distclean
+all: $(B)/vcrun $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
+
+config.mk: configure.ac config.mk.in
+	@command -v autoconf >/dev/null || { echo "autoconf is missing: run 'make deps' (or apt-get install autoconf)" >&2; exit 1; }
+	autoconf
+	./configure --prefix=$(prefix)
+
+deps:
+	./scripts/install-deps.sh
+
+$(B)/host/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/agent/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DVC_AGENT -MMD -MP -c $< -o $@
+
+$(B)/asan/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libvcrun.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libvcrun-asan.a: $(ASAN_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vcrun: $(CMD_OBJS) $(B)/libvcrun.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(B)/libvcrun.a $(HOST_LIBS)
+
+$(B)/vcrun-agent: $(AGENT_OBJS)
+	$(CC) $(ALL_CFLAGS) -static -o $@ $(AGENT_OBJS) $(AGENT_LIBS)
+
+# Two copies of the configuration: the installed one, and one pointing at
+# this build tree, which the tests use.
+$(B)/configuration.toml: config/configuration.toml.in config.mk
+	@mkdir -p $(B)
+	sed -e 's|@QEMU_PATH@|$(QEMU_PATH)|g' -e 's|@ASSETS@|$(datadir)/vcrun|g' $< > $@
+
+$(B)/configuration-dev.toml: config/configuration.toml.in config.mk
+	@mkdir -p $(B)
+	sed -e 's|@QEMU_PATH@|$(QEMU_PATH)|g' -e 's|@ASSETS@|$(CURDIR)/$(GUEST_DIR)|g' $< > $@
+
+guest: $(GUEST_KERNEL) $(GUEST_INITRD)
+
+$(GUEST_KERNEL): scripts/build-guest.sh
+	./scripts/build-guest.sh kernel $(GUEST_DIR)
+
+$(GUEST_INITRD): $(B)/vcrun-agent $(GUEST_KERNEL) scripts/build-guest.sh
+	./scripts/build-guest.sh initrd $(GUEST_DIR) $(B)/vcrun-agent
+
+$(B)/tests/%: tests/unit/%.c $(B)/libvcrun.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
+
+$(B)/asan-tests/%: tests/unit/%.c $(B)/libvcrun-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(B)/libvcrun-asan.a $(HOST_LIBS)
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(HOST_LIBS)
+
+unit: $(UNIT_BINS)
+	@./tests/run-unit.sh $(UNIT_BINS)
+
+unit-asan: $(ASAN_UNIT_BINS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./tests/run-unit.sh $(ASAN_UNIT_BINS)
+
+FUZZ_SECONDS ?= 20
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	  mkdir -p $(B)/fuzz-corpus/$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(B)/fuzz-corpus/$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) 2>$(B)/fuzz/$$(basename $$f).log \
+	    || { tail -50 $(B)/fuzz/$$(basename $$f).log; exit 1; }; \
+	done
+
+bats: all guest
+	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
+	  bats tests/bats
+
+install: all guest
+	install -D -m 0755 $(B)/vcrun $(DESTDIR)$(bindir)/vcrun
+	install -D -m 0644 $(GUEST_KERNEL) $(DESTDIR)$(datadir)/vcrun/vmlinux
+	install -D -m 0644 $(GUEST_INITRD) $(DESTDIR)$(datadir)/vcrun/initramfs.cpio
+	install -D -m 0644 $(B)/configuration.toml $(DESTDIR)$(sysconfdir)/vcrun/configuration.toml
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/vcrun $(DESTDIR)$(sysconfdir)/vcrun/configuration.toml
+	rm -rf $(DESTDIR)$(datadir)/vcrun
+
+demo: deps
+	$(MAKE) install
+	./scripts/demo.sh $(bindir)/vcrun
+
+check: deps
+	$(MAKE) install
+	$(MAKE) unit unit-asan fuzz bats
+
+bench: all guest
+	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml
+
+clean:
+	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-agent
+
+distclean:
+	rm -rf $(B) config.mk config.log config.status configure autom4te.cache
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,60 @@
+/* vcrun-agent: PID 1 of the guest.  It prepares the guest (mounts, kernel
+ * modules), listens on vsock, and runs containers for the host. */
+#ifndef VC_AGENT_H
+#define VC_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "oci/spec.h"
+#include "protocol.h"
+
+struct agent_conn;
+
+/* epoll user data: what an fd is, and the object it belongs to. */
+enum ev_kind { EV_LISTEN, EV_SIGNAL, EV_CONN, EV_STDOUT, EV_STDERR, EV_STDIN };
+struct ev_tag {
+  enum ev_kind kind;
+  void *ptr;
+};
+
+/* A process the agent started: a container's init or (later) an exec. */
+struct agent_proc {
+  pid_t pid;
+  int stdin_fd, stdout_fd, stderr_fd; /* agent's ends of the stdio pipes */
+  int sync_fd;                        /* socketpair end to the child */
+  struct agent_conn *stdio_conn;      /* where DATA frames go, or NULL */
+  uint32_t stdio_stream;
+  bool exited;
+  int exit_status; /* 128+N when killed by signal N */
+  char *stdin_buf; /* bytes waiting for the process to read stdin */
+  size_t stdin_len;
+  bool stdin_eof_pending; /* close stdin once stdin_buf drains */
+  bool stdin_polled;      /* stdin_fd is in epoll, waiting for EPOLLOUT */
+  struct ev_tag stdout_tag, stderr_tag, stdin_tag;
+};
+
+struct agent_container {
+  char *id;
+  char *rootfs; /* where the shared rootfs is mounted in the guest */
+  struct oci_spec *spec;
+  struct agent_proc init;
+  bool started;
+  struct agent_container *next;
+};
+
+/* Prepares the child side: called in the cloned child, never returns.  Sets
+ * up namespaces' contents, the rootfs, the process attributes, waits for
+ * the start signal on sync_fd and execs; failures are written to sync_fd as
+ * "E<message>" and the child exits 127. */
+_Noreturn void agent_container_child(struct agent_container *c,
+                                     int sync_fd, int stdio[3]);
+/* clone() flags for the spec's namespaces (a mount namespace always). */
+int agent_namespace_flags(const struct oci_spec *spec, int *flags,
+                          vc_error **err);
+
+void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

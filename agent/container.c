@@ -1,0 +1,393 @@
+/* The container side of process creation, run in the cloned child: it is
+ * already in its new namespaces and prepares the rootfs, then waits for the
+ * agent's start signal and execs the container process. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const struct {
+  const char *name;
+  int flag;
+} namespace_types[] = {
+    {"pid", CLONE_NEWPID},     {"network", CLONE_NEWNET},
+    {"mount", CLONE_NEWNS},    {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP},
+};
+
+int agent_namespace_flags(const struct oci_spec *spec, int *flags,
+                          vc_error **err) {
+  /* The container always gets its own mount namespace: its root is a
+   * pivot_root into the shared rootfs, which must not move the agent's. */
+  int f = CLONE_NEWNS;
+  for (size_t i = 0; i < spec->n_namespaces; i++) {
+    const struct oci_namespace *ns = &spec->namespaces[i];
+    size_t j;
+    for (j = 0; j < sizeof(namespace_types) / sizeof(namespace_types[0]); j++)
+      if (strcmp(ns->type, namespace_types[j].name) == 0)
+        break;
+    if (j == sizeof(namespace_types) / sizeof(namespace_types[0]))
+      return vc_error_set(err, 0, "linux.namespaces[%zu].type: \"%s\" is not supported",
+                          i, ns->type);
+    if (ns->path != NULL && ns->path[0] != '\0')
+      return vc_error_set(err, 0,
+                          "linux.namespaces[%zu].path: joining the namespace "
+                          "`%s` is not supported in a VM sandbox yet",
+                          i, ns->path);
+    if (namespace_types[j].flag == CLONE_NEWUSER)
+      return vc_error_set(err, 0, "linux.namespaces[%zu]: user namespaces are "
+                          "not supported yet", i);
+    f |= namespace_types[j].flag;
+  }
+  *flags = f;
+  return 0;
+}
+
+/* ---- failure reporting from the child ---------------------------------- */
+
+static int child_sync_fd = -1;
+
+static _Noreturn void child_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static _Noreturn void child_fail(const char *fmt, ...) {
+  char msg[2048];
+  msg[0] = 'E';
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg + 1, sizeof(msg) - 1, fmt, ap);
+  va_end(ap);
+  if (child_sync_fd >= 0 && write(child_sync_fd, msg, strlen(msg)) < 0)
+    _exit(127);
+  _exit(127);
+}
+
+/* ---- mounts ------------------------------------------------------------- */
+
+struct mount_flag {
+  const char *name;
+  bool clear;
+  unsigned long flag;
+};
+
+/* Options as runc reads them: these become mount flags, the rest is data. */
+static const struct mount_flag mount_flags[] = {
+    {"ro", false, MS_RDONLY},        {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},      {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS}, {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},  {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},  {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"bind", false, MS_BIND},        {"rbind", false, MS_BIND | MS_REC},
+};
+
+static const struct mount_flag propagation_flags[] = {
+    {"private", false, MS_PRIVATE},  {"rprivate", false, MS_PRIVATE | MS_REC},
+    {"shared", false, MS_SHARED},    {"rshared", false, MS_SHARED | MS_REC},
+    {"slave", false, MS_SLAVE},      {"rslave", false, MS_SLAVE | MS_REC},
+    {"unbindable", false, MS_UNBINDABLE},
+    {"runbindable", false, MS_UNBINDABLE | MS_REC},
+};
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
+                                unsigned long *propagation, char *data,
+                                size_t data_size) {
+  *flags = 0;
+  *propagation = 0;
+  data[0] = '\0';
+  for (size_t i = 0; i < m->n_options; i++) {
+    const char *o = m->options[i];
+    size_t j;
+    for (j = 0; j < N_ELEMS(mount_flags); j++) {
+      if (strcmp(o, mount_flags[j].name) == 0) {
+        if (mount_flags[j].clear)
+          *flags &= ~mount_flags[j].flag;
+        else
+          *flags |= mount_flags[j].flag;
+        break;
+      }
+    }
+    if (j < N_ELEMS(mount_flags))
+      continue;
+    for (j = 0; j < N_ELEMS(propagation_flags); j++) {
+      if (strcmp(o, propagation_flags[j].name) == 0) {
+        *propagation |= propagation_flags[j].flag;
+        break;
+      }
+    }
+    if (j < N_ELEMS(propagation_flags))
+      continue;
+    size_t used = strlen(data);
+    snprintf(data + used, data_size - used, "%s%s", used ? "," : "", o);
+  }
+}
+
+/* Creates dir and its parents below the (already pivoted or not) root. */
+static int mkdirs(const char *path) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+    return -1;
+  for (char *s = tmp + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+      return -1;
+    *s = '/';
+  }
+  return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void do_mount(const char *rootfs, const struct oci_mount *m) {
+  char dest[4096], data[4096];
+  unsigned long flags, propagation;
+  if (m->destination == NULL || m->destination[0] != '/')
+    child_fail("mounts: destination `%s` must be an absolute path",
+               m->destination ? m->destination : "");
+  if (strstr(m->destination, "..") != NULL)
+    child_fail("mounts: destination `%s` must not contain `..`",
+               m->destination);
+  snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
+  parse_mount_options(m, &flags, &propagation, data, sizeof(data));
+  const char *type = m->type ? m->type : "";
+  if ((flags & MS_BIND) || strcmp(type, "bind") == 0) {
+    /* Host paths are not shared into the guest yet. */
+    agent_log("mount of `%s` on `%s` skipped: bind mounts of host paths are "
+              "not supported yet", m->source ? m->source : "",
+              m->destination);
+    return;
+  }
+  if (strcmp(type, "cgroup") == 0)
+    type = "cgroup2"; /* the guest has only the unified hierarchy */
+  if (mkdirs(dest) < 0)
+    child_fail("mounts: create `%s`: %s", m->destination, strerror(errno));
+  if (mount(m->source ? m->source : type, dest, type, flags,
+            data[0] ? data : NULL) < 0) {
+    /* sysfs needs a network namespace of our own; without one, runc binds
+     * the host's /sys instead, which is what we do with the guest's. */
+    if (strcmp(type, "sysfs") == 0 && errno == EPERM &&
+        mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0) {
+    } else {
+      child_fail("mount %s on `%s`: %s", type, m->destination, strerror(errno));
+    }
+  }
+  if (propagation != 0 && mount(NULL, dest, NULL, propagation, NULL) < 0)
+    child_fail("mount propagation of `%s`: %s", m->destination, strerror(errno));
+}
+
+static bool spec_mounts_dev(const struct oci_spec *spec) {
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (spec->mounts[i].destination &&
+        strcmp(spec->mounts[i].destination, "/dev") == 0)
+      return true;
+  return false;
+}
+
+/* The default devices of the OCI spec, in a /dev the spec mounted. */
+static void populate_dev(const char *rootfs) {
+  static const struct {
+    const char *name;
+    unsigned major, minor;
+  } devs[] = {{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
+              {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  char path[4096];
+  for (size_t i = 0; i < N_ELEMS(devs); i++) {
+    snprintf(path, sizeof(path), "%s/dev/%s", rootfs, devs[i].name);
+    if (mknod(path, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor)) < 0 &&
+        errno != EEXIST)
+      child_fail("create /dev/%s: %s", devs[i].name, strerror(errno));
+    chmod(path, 0666);
+  }
+  static const struct {
+    const char *target, *name;
+  } links[] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
+               {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+               {"pts/ptmx", "ptmx"},         {"/proc/kcore", "core"}};
+  for (size_t i = 0; i < N_ELEMS(links); i++) {
+    snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i].name);
+    if (symlink(links[i].target, path) < 0 && errno != EEXIST)
+      child_fail("create /dev/%s: %s", links[i].name, strerror(errno));
+  }
+}
+
+static void mask_paths(const struct oci_spec *spec) {
+  for (size_t i = 0; i < spec->n_masked_paths; i++) {
+    const char *p = spec->masked_paths[i];
+    struct stat st;
+    if (stat(p, &st) < 0)
+      continue;
+    int r = S_ISDIR(st.st_mode)
+                ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0")
+                : mount("/dev/null", p, NULL, MS_BIND, NULL);
+    if (r < 0 && errno != ENOENT)
+      child_fail("linux.maskedPaths: `%s`: %s", p, strerror(errno));
+  }
+  for (size_t i = 0; i < spec->n_readonly_paths; i++) {
+    const char *p = spec->readonly_paths[i];
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (errno == ENOENT)
+        continue;
+      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
+    }
+    if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
+  }
+}
+
+static void setup_rootfs(const struct agent_container *c) {
+  const struct oci_spec *spec = c->spec;
+  unsigned long prop = MS_SLAVE | MS_REC;
+  if (spec->rootfs_propagation != NULL) {
+    size_t j;
+    for (j = 0; j < N_ELEMS(propagation_flags); j++)
+      if (strcmp(spec->rootfs_propagation, propagation_flags[j].name) == 0)
+        break;
+    if (j == N_ELEMS(propagation_flags))
+      child_fail("linux.rootfsPropagation: unknown value `%s`",
+                 spec->rootfs_propagation);
+    prop = propagation_flags[j].flag;
+  }
+  if (mount(NULL, "/", NULL, prop, NULL) < 0)
+    child_fail("set / propagation: %s", strerror(errno));
+  if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    child_fail("bind rootfs: %s", strerror(errno));
+
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    do_mount(c->rootfs, &spec->mounts[i]);
+  if (spec_mounts_dev(spec))
+    populate_dev(c->rootfs);
+
+  if (chdir(c->rootfs) < 0)
+    child_fail("chdir rootfs: %s", strerror(errno));
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    child_fail("pivot_root: %s", strerror(errno));
+  if (umount2(".", MNT_DETACH) < 0)
+    child_fail("detach old root: %s", strerror(errno));
+  if (chdir("/") < 0)
+    child_fail("chdir /: %s", strerror(errno));
+
+  mask_paths(spec);
+  if (spec->root_readonly &&
+      mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+    child_fail("root.readonly: %s", strerror(errno));
+}
+
+/* ---- the process ------------------------------------------------------- */
+
+static const char *env_get(char **env, size_t n, const char *name) {
+  size_t len = strlen(name);
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+      return env[i] + len + 1;
+  return NULL;
+}
+
+/* Looks args[0] up in the container's PATH, as execvp would. */
+static char *resolve_executable(const struct oci_process *p) {
+  const char *name = p->args[0];
+  if (strchr(name, '/') != NULL) {
+    if (access(name, X_OK) < 0)
+      child_fail("exec: \"%s\": %s", name, strerror(errno));
+    return xstrdup(name);
+  }
+  const char *path = env_get(p->env, p->n_env, "PATH");
+  if (path == NULL)
+    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  cleanup_free char *copy = xstrdup(path);
+  char *save = NULL;
+  for (char *dir = strtok_r(copy, ":", &save); dir;
+       dir = strtok_r(NULL, ":", &save)) {
+    char *full = xasprintf("%s/%s", dir, name);
+    struct stat st;
+    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, X_OK) == 0)
+      return full;
+    free(full);
+  }
+  child_fail("exec: \"%s\": executable file not found in $PATH", name);
+}
+
+static void set_user(const struct oci_user *u) {
+  gid_t groups[256];
+  size_t n = u->n_additional_gids < 256 ? u->n_additional_gids : 256;
+  for (size_t i = 0; i < n; i++)
+    groups[i] = u->additional_gids[i];
+  if (setgroups(n, groups) < 0)
+    child_fail("setgroups: %s", strerror(errno));
+  if (setresgid(u->gid, u->gid, u->gid) < 0)
+    child_fail("setgid %u: %s", u->gid, strerror(errno));
+  if (setresuid(u->uid, u->uid, u->uid) < 0)
+    child_fail("setuid %u: %s", u->uid, strerror(errno));
+}
+
+_Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
+                                     int stdio[3]) {
+  child_sync_fd = sync_fd;
+  const struct oci_spec *spec = c->spec;
+  const struct oci_process *p = spec->process;
+
+  /* The agent blocks SIGCHLD for its signalfd; the container must not
+   * inherit that, nor ignored signals. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+
+  for (int i = 0; i < 3; i++)
+    if (dup2(stdio[i], i) < 0)
+      child_fail("dup2 stdio: %s", strerror(errno));
+  setsid();
+
+  setup_rootfs(c);
+  if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+    child_fail("hostname: %s", strerror(errno));
+  if (spec->domainname &&
+      setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+    child_fail("domainname: %s", strerror(errno));
+  const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
+  if (chdir(cwd) < 0)
+    child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
+  cleanup_free char *exe = resolve_executable(p);
+
+  /* Ready: wait until the agent says start. */
+  if (write(sync_fd, "R", 1) != 1)
+    _exit(127);
+  char go;
+  ssize_t n;
+  do
+    n = read(sync_fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1 || go != 'S')
+    _exit(127);
+
+  umask(p->user.has_umask ? p->user.umask : 0022);
+  set_user(&p->user);
+  char **argv = xcalloc(p->n_args + 1, sizeof(char *));
+  for (size_t i = 0; i < p->n_args; i++)
+    argv[i] = p->args[i];
+  char **envp = xcalloc(p->n_env + 1, sizeof(char *));
+  for (size_t i = 0; i < p->n_env; i++)
+    envp[i] = p->env[i];
+  execve(exe, argv, envp);
+  child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
+}

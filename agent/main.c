@@ -1,0 +1,747 @@
+/* vcrun-agent main: guest bring-up and the request loop.
+ *
+ * One thread, one epoll set: the vsock listener, a signalfd for SIGCHLD,
+ * the host connections and every process's stdio pipes.  Replies to
+ * WaitProcess are deferred until the process has exited and its stdout and
+ * stderr have been drained, so the host sees all output before the status. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "json_build.h"
+#include "util.h"
+
+#define MAX_CONNS 256
+#define STDIN_BUF_MAX (16u << 20)
+
+struct pending_wait {
+  struct agent_conn *conn;
+  uint32_t stream;
+  struct agent_proc *proc;
+  struct pending_wait *next;
+};
+
+struct agent_conn {
+  struct ev_tag tag;
+  int fd;
+  struct vc_frame_decoder dec;
+  bool dead;
+  struct agent_conn *next;
+};
+
+struct agent {
+  int epfd, listen_fd, signal_fd;
+  struct agent_conn *conns;
+  struct agent_container *containers;
+  struct pending_wait *waits;
+  bool shutdown;
+};
+
+void agent_log(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("vcrun-agent: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* ---- guest bring-up ---------------------------------------------------- */
+
+static void mount_or_log(const char *src, const char *dst, const char *type,
+                         unsigned long flags, const char *data) {
+  mkdir(dst, 0755);
+  if (mount(src, dst, type, flags, data) < 0 && errno != EBUSY)
+    agent_log("mount %s on %s: %s", type, dst, strerror(errno));
+}
+
+static void load_modules(void) {
+  FILE *f = fopen("/lib/modules/load.order", "re");
+  if (f == NULL)
+    return;
+  char line[256];
+  while (fgets(line, sizeof(line), f) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    if (line[0] == '\0')
+      continue;
+    cleanup_free char *path = xasprintf("/lib/modules/%s", line);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+      agent_log("load module %s: %s", line, strerror(errno));
+  }
+  fclose(f);
+}
+
+static void guest_init(void) {
+  mount_or_log("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  mount_or_log("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  mount_or_log("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  mount_or_log("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+               "newinstance,ptmxmode=0666,mode=0620");
+  mount_or_log("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  mount_or_log("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  mount_or_log("cgroup2", "/sys/fs/cgroup", "cgroup2",
+               MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  /* stdio of PID 1 goes to the console, which the host keeps as a log. */
+  int fd = open("/dev/console", O_RDWR | O_CLOEXEC);
+  if (fd >= 0) {
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (fd > 2)
+      close(fd);
+  }
+  load_modules();
+}
+
+/* ---- epoll plumbing ----------------------------------------------------- */
+
+/* Tags live inside the objects they describe, so nothing is allocated per
+ * registration and closing an object's fds is all the cleanup there is. */
+static void ev_set(struct agent *a, int op, int fd, uint32_t events,
+                   struct ev_tag *tag, enum ev_kind kind, void *ptr) {
+  tag->kind = kind;
+  tag->ptr = ptr;
+  struct epoll_event ev = {.events = events, .data.ptr = tag};
+  if (epoll_ctl(a->epfd, op, fd, &ev) < 0)
+    agent_log("epoll_ctl: %s", strerror(errno));
+}
+
+static void ev_del_close(struct agent *a, int *fd) {
+  if (*fd < 0)
+    return;
+  epoll_ctl(a->epfd, EPOLL_CTL_DEL, *fd, NULL);
+  close(*fd);
+  *fd = -1;
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static void send_frame(struct agent_conn *c, uint8_t type, uint8_t flags,
+                       uint32_t stream, const char *body, size_t len) {
+  if (c == NULL || c->dead)
+    return;
+  vc_error *err = NULL;
+  if (vc_frame_write(c->fd, type, flags, stream, body, len, &err) < 0) {
+    agent_log("send to host: %s", err->msg);
+    vc_error_free(&err);
+    c->dead = true;
+  }
+}
+
+static void reply_result(struct agent_conn *c, uint32_t stream,
+                         const char *result_json) {
+  cleanup_free char *body = vc_proto_result(result_json);
+  send_frame(c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
+}
+
+static void reply_error(struct agent_conn *c, uint32_t stream, const char *msg) {
+  cleanup_free char *body = vc_proto_error(msg);
+  send_frame(c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+static struct agent_container *find_container(struct agent *a, const char *id) {
+  for (struct agent_container *c = a->containers; c; c = c->next)
+    if (strcmp(c->id, id) == 0)
+      return c;
+  return NULL;
+}
+
+static bool proc_done(const struct agent_proc *p) {
+  return p->exited && p->stdout_fd < 0 && p->stderr_fd < 0;
+}
+
+/* Answers the waits whose process has finished. */
+static void flush_waits(struct agent *a) {
+  struct pending_wait **pp = &a->waits;
+  while (*pp) {
+    struct pending_wait *w = *pp;
+    if (proc_done(w->proc)) {
+      cleanup_free char *res = xasprintf("{\"exit_status\":%d}",
+                                         w->proc->exit_status);
+      reply_result(w->conn, w->stream, res);
+      *pp = w->next;
+      free(w);
+    } else {
+      pp = &w->next;
+    }
+  }
+}
+
+static void proc_close_stdin(struct agent *a, struct agent_proc *p) {
+  ev_del_close(a, &p->stdin_fd);
+  p->stdin_polled = false;
+  free(p->stdin_buf);
+  p->stdin_buf = NULL;
+  p->stdin_len = 0;
+  p->stdin_eof_pending = false;
+}
+
+static void reap_children(struct agent *a) {
+  for (;;) {
+    int status;
+    pid_t pid = waitpid(-1, &status, WNOHANG);
+    if (pid <= 0)
+      break;
+    for (struct agent_container *c = a->containers; c; c = c->next) {
+      struct agent_proc *p = &c->init;
+      if (p->pid != pid || p->exited)
+        continue;
+      p->exited = true;
+      p->exit_status = WIFEXITED(status) ? WEXITSTATUS(status)
+                                         : 128 + WTERMSIG(status);
+      /* Nobody reads stdin any more. */
+      proc_close_stdin(a, p);
+    }
+  }
+  flush_waits(a);
+}
+
+/* Reads what a stdout/stderr pipe has and forwards it as DATA frames. */
+static void pump_output(struct agent *a, struct agent_proc *p, int which) {
+  int *fd = which == 1 ? &p->stdout_fd : &p->stderr_fd;
+  char buf[65536];
+  ssize_t n = read(*fd, buf, sizeof(buf));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n > 0) {
+    send_frame(p->stdio_conn, VC_FRAME_DATA, (uint8_t)which, p->stdio_stream,
+               buf, (size_t)n);
+    return;
+  }
+  send_frame(p->stdio_conn, VC_FRAME_DATA, (uint8_t)(which | VC_DATA_EOF),
+             p->stdio_stream, NULL, 0);
+  ev_del_close(a, fd);
+  flush_waits(a);
+}
+
+static void pump_stdin(struct agent *a, struct agent_proc *p) {
+  while (p->stdin_len > 0) {
+    ssize_t n = write(p->stdin_fd, p->stdin_buf, p->stdin_len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN) {
+      /* EPOLLOUT tells us when the process has read some. */
+      if (!p->stdin_polled)
+        ev_set(a, EPOLL_CTL_ADD, p->stdin_fd, EPOLLOUT, &p->stdin_tag,
+               EV_STDIN, p);
+      p->stdin_polled = true;
+      return;
+    }
+    if (n < 0) {
+      proc_close_stdin(a, p); /* EPIPE: the process closed its stdin */
+      return;
+    }
+    memmove(p->stdin_buf, p->stdin_buf + n, p->stdin_len - (size_t)n);
+    p->stdin_len -= (size_t)n;
+  }
+  if (p->stdin_polled) {
+    epoll_ctl(a->epfd, EPOLL_CTL_DEL, p->stdin_fd, NULL);
+    p->stdin_polled = false;
+  }
+  if (p->stdin_eof_pending)
+    proc_close_stdin(a, p);
+}
+
+static void on_stdin_data(struct agent *a, struct agent_proc *p,
+                          const char *data, size_t len, bool eof) {
+  if (p->stdin_fd < 0)
+    return;
+  if (len > 0) {
+    if (p->stdin_len + len > STDIN_BUF_MAX) {
+      agent_log("stdin buffer full; dropping stdin");
+      proc_close_stdin(a, p);
+      return;
+    }
+    char *nb = realloc(p->stdin_buf, p->stdin_len + len);
+    if (nb == NULL)
+      abort();
+    memcpy(nb + p->stdin_len, data, len);
+    p->stdin_buf = nb;
+    p->stdin_len += len;
+  }
+  if (eof)
+    p->stdin_eof_pending = true;
+  pump_stdin(a, p);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static const char *get_str(yajl_val v, const char *key) {
+  const char *path[] = {key, NULL};
+  yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+  return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+static bool get_int(yajl_val v, const char *key, long long *out) {
+  const char *path[] = {key, NULL};
+  yajl_val n = yajl_tree_get(v, path, yajl_t_number);
+  if (n == NULL || !YAJL_IS_INTEGER(n))
+    return false;
+  *out = YAJL_GET_INTEGER(n);
+  return true;
+}
+
+static int set_nonblock(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void container_free(struct agent_container *c) {
+  if (c == NULL)
+    return;
+  free(c->id);
+  free(c->rootfs);
+  oci_spec_free(c->spec);
+  free(c->init.stdin_buf);
+  free(c);
+}
+
+struct child_args {
+  struct agent_container *c;
+  int sync_fd;
+  int stdio[3];
+};
+
+static int child_main(void *arg) {
+  struct child_args *ca = arg;
+  agent_container_child(ca->c, ca->sync_fd, ca->stdio);
+}
+
+/* Reads the child's verdict: "R" (ready) or "E<message>". */
+static int read_child_status(int fd, vc_error **err) {
+  char buf[4096];
+  ssize_t n;
+  do
+    n = read(fd, buf, sizeof(buf) - 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return vc_error_set(err, errno, "read from container setup");
+  if (n == 0)
+    return 1; /* closed on exec: the process runs */
+  buf[n] = '\0';
+  if (buf[0] == 'E')
+    return vc_error_set(err, 0, "%s", buf + 1);
+  return 0;
+}
+
+static int create_container(struct agent *a, struct agent_conn *conn,
+                            yajl_val params, uint32_t stream,
+                            vc_error **err) {
+  const char *id = get_str(params, "id");
+  const char *tag = get_str(params, "rootfs_tag");
+  const char *path_spec[] = {"spec", NULL};
+  yajl_val spec_v = yajl_tree_get(params, path_spec, yajl_t_string);
+  long long stdio_stream = 0;
+  get_int(params, "stdio_stream", &stdio_stream);
+  if (id == NULL || tag == NULL || spec_v == NULL)
+    return vc_error_set(err, 0, "CreateContainer: id, rootfs_tag and spec are required");
+  if (find_container(a, id) != NULL)
+    return vc_error_set(err, EEXIST, "container `%s`", id);
+
+  struct agent_container *c = xcalloc(1, sizeof(*c));
+  c->id = xstrdup(id);
+  c->init.stdin_fd = c->init.stdout_fd = c->init.stderr_fd = -1;
+  c->init.sync_fd = -1;
+  if (oci_spec_parse(YAJL_GET_STRING(spec_v), "config.json", &c->spec, err) < 0)
+    goto fail;
+  if (c->spec->process == NULL) {
+    vc_error_set(err, 0, "config.json: process: missing");
+    goto fail;
+  }
+  int ns_flags;
+  if (agent_namespace_flags(c->spec, &ns_flags, err) < 0)
+    goto fail;
+
+  /* The bundle's rootfs arrives over virtio-fs under its own tag. */
+  c->rootfs = xasprintf("/run/vcrun/%s/rootfs", id);
+  if (vc_mkdir_p(c->rootfs, 0755, err) < 0)
+    goto fail;
+  if (mount(tag, c->rootfs, "virtiofs", 0, NULL) < 0) {
+    vc_error_set(err, errno, "mount virtio-fs `%s` on %s", tag, c->rootfs);
+    goto fail;
+  }
+
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sync[2] = {-1, -1};
+  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+      pipe2(errp, O_CLOEXEC) < 0 ||
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+    vc_error_set(err, errno, "create stdio pipes");
+    int fds[] = {in[0], in[1], out[0], out[1], errp[0], errp[1], sync[0], sync[1]};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+      if (fds[i] >= 0)
+        close(fds[i]);
+    umount2(c->rootfs, MNT_DETACH);
+    goto fail;
+  }
+  struct child_args ca = {c, sync[1], {in[0], out[1], errp[1]}};
+  size_t stack_size = 256 * 1024;
+  char *stack = xcalloc(1, stack_size);
+  pid_t pid = clone(child_main, stack + stack_size, ns_flags | SIGCHLD, &ca);
+  int clone_errno = errno;
+  free(stack);
+  close(in[0]);
+  close(out[1]);
+  close(errp[1]);
+  close(sync[1]);
+  if (pid < 0) {
+    close(in[1]);
+    close(out[0]);
+    close(errp[0]);
+    close(sync[0]);
+    umount2(c->rootfs, MNT_DETACH);
+    vc_error_set(err, clone_errno, "clone container process");
+    goto fail;
+  }
+  c->init.pid = pid;
+  c->init.stdin_fd = in[1];
+  c->init.stdout_fd = out[0];
+  c->init.stderr_fd = errp[0];
+  c->init.sync_fd = sync[0];
+  c->init.stdio_conn = stdio_stream ? conn : NULL;
+  c->init.stdio_stream = (uint32_t)stdio_stream;
+  c->next = a->containers;
+  a->containers = c;
+
+  if (read_child_status(c->init.sync_fd, err) != 0) {
+    /* Setup failed in the child, which exits by itself (the SIGCHLD loop
+     * reaps it); forget the container. */
+    kill(pid, SIGKILL);
+    a->containers = c->next;
+    int *fds[] = {&c->init.stdin_fd, &c->init.stdout_fd, &c->init.stderr_fd,
+                  &c->init.sync_fd};
+    for (size_t i = 0; i < 4; i++)
+      ev_del_close(a, fds[i]);
+    umount2(c->rootfs, MNT_DETACH);
+    goto fail;
+  }
+  set_nonblock(c->init.stdin_fd);
+  set_nonblock(c->init.stdout_fd);
+  set_nonblock(c->init.stderr_fd);
+  ev_set(a, EPOLL_CTL_ADD, c->init.stdout_fd, EPOLLIN, &c->init.stdout_tag,
+         EV_STDOUT, &c->init);
+  ev_set(a, EPOLL_CTL_ADD, c->init.stderr_fd, EPOLLIN, &c->init.stderr_tag,
+         EV_STDERR, &c->init);
+  return 0;
+
+fail:
+  container_free(c);
+  return -1;
+}
+
+static int start_container(struct agent *a, yajl_val params, vc_error **err) {
+  const char *id = get_str(params, "id");
+  struct agent_container *c = id ? find_container(a, id) : NULL;
+  if (c == NULL)
+    return vc_error_set(err, ENOENT, "container `%s`", id ? id : "");
+  if (c->started)
+    return vc_error_set(err, 0, "container `%s` was already started", id);
+  if (c->init.exited)
+    return vc_error_set(err, 0, "container `%s` has exited", id);
+  c->started = true;
+  if (write(c->init.sync_fd, "S", 1) != 1)
+    return vc_error_set(err, errno, "signal container `%s` to start", id);
+  int r = read_child_status(c->init.sync_fd, err);
+  close(c->init.sync_fd);
+  c->init.sync_fd = -1;
+  return r < 0 ? -1 : 0;
+}
+
+static int wait_process(struct agent *a, struct agent_conn *conn,
+                        yajl_val params, uint32_t stream, vc_error **err) {
+  const char *id = get_str(params, "id");
+  struct agent_container *c = id ? find_container(a, id) : NULL;
+  if (c == NULL)
+    return vc_error_set(err, ENOENT, "container `%s`", id ? id : "");
+  struct pending_wait *w = xcalloc(1, sizeof(*w));
+  w->conn = conn;
+  w->stream = stream;
+  w->proc = &c->init;
+  w->next = a->waits;
+  a->waits = w;
+  flush_waits(a);
+  return 0;
+}
+
+static int signal_process(struct agent *a, yajl_val params, vc_error **err) {
+  const char *id = get_str(params, "id");
+  long long sig = 0;
+  struct agent_container *c = id ? find_container(a, id) : NULL;
+  if (c == NULL)
+    return vc_error_set(err, ENOENT, "container `%s`", id ? id : "");
+  if (!get_int(params, "signal", &sig) || sig <= 0 || sig >= 65)
+    return vc_error_set(err, EINVAL, "SignalProcess: bad signal");
+  if (c->init.exited)
+    return vc_error_set(err, ESRCH, "container `%s` is not running", id);
+  if (kill(c->init.pid, (int)sig) < 0)
+    return vc_error_set(err, errno, "kill %d", c->init.pid);
+  return 0;
+}
+
+static char *guest_info(void) {
+  struct utsname u;
+  uname(&u);
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "version");
+  vc_jb_int(&b, VC_PROTOCOL_VERSION);
+  vc_jb_key(&b, "kernel");
+  vc_jb_str(&b, u.release);
+  vc_jb_close(&b, '}');
+  return vc_jb_take(&b);
+}
+
+static void handle_request(struct agent *a, struct agent_conn *conn,
+                           uint32_t stream, const char *body) {
+  char errbuf[256];
+  yajl_val root = yajl_tree_parse(body, errbuf, sizeof(errbuf));
+  const char *path_params[] = {"params", NULL};
+  const char *method = root ? get_str(root, "method") : NULL;
+  yajl_val params = root ? yajl_tree_get(root, path_params, yajl_t_object) : NULL;
+  if (method == NULL || params == NULL) {
+    reply_error(conn, stream, "malformed request");
+    yajl_tree_free(root);
+    return;
+  }
+  vc_error *err = NULL;
+  int r = 0;
+  if (strcmp(method, "Hello") == 0) {
+    cleanup_free char *info = guest_info();
+    reply_result(conn, stream, info);
+  } else if (strcmp(method, "CreateContainer") == 0) {
+    r = create_container(a, conn, params, stream, &err);
+    if (r == 0)
+      reply_result(conn, stream, NULL);
+  } else if (strcmp(method, "StartContainer") == 0) {
+    r = start_container(a, params, &err);
+    if (r == 0)
+      reply_result(conn, stream, NULL);
+  } else if (strcmp(method, "WaitProcess") == 0) {
+    r = wait_process(a, conn, params, stream, &err); /* replies later */
+  } else if (strcmp(method, "SignalProcess") == 0) {
+    r = signal_process(a, params, &err);
+    if (r == 0)
+      reply_result(conn, stream, NULL);
+  } else if (strcmp(method, "DestroySandbox") == 0) {
+    reply_result(conn, stream, NULL);
+    a->shutdown = true;
+  } else {
+    vc_error_set(&err, 0, "unknown method `%s`", method);
+    r = -1;
+  }
+  if (r < 0) {
+    reply_error(conn, stream, err ? err->msg : "failed");
+    vc_error_free(&err);
+  }
+  yajl_tree_free(root);
+}
+
+static void handle_data(struct agent *a, struct agent_conn *conn,
+                        const struct vc_frame_header *h, const char *body) {
+  if ((h->flags & VC_DATA_FD_MASK) != 0)
+    return; /* only stdin flows towards the guest */
+  for (struct agent_container *c = a->containers; c; c = c->next)
+    if (c->init.stdio_conn == conn && c->init.stdio_stream == h->stream)
+      on_stdin_data(a, &c->init, body, h->length, h->flags & VC_DATA_EOF);
+}
+
+static void conn_close(struct agent *a, struct agent_conn *conn) {
+  /* Forget everything that pointed at this connection. */
+  for (struct agent_container *c = a->containers; c; c = c->next) {
+    if (c->init.stdio_conn == conn) {
+      c->init.stdio_conn = NULL;
+      proc_close_stdin(a, &c->init);
+    }
+  }
+  struct pending_wait **pp = &a->waits;
+  while (*pp) {
+    if ((*pp)->conn == conn) {
+      struct pending_wait *w = *pp;
+      *pp = w->next;
+      free(w);
+    } else {
+      pp = &(*pp)->next;
+    }
+  }
+  for (struct agent_conn **cp = &a->conns; *cp; cp = &(*cp)->next) {
+    if (*cp == conn) {
+      *cp = conn->next;
+      break;
+    }
+  }
+  epoll_ctl(a->epfd, EPOLL_CTL_DEL, conn->fd, NULL);
+  close(conn->fd);
+  vc_frame_decoder_free(&conn->dec);
+  free(conn);
+}
+
+static void on_conn_readable(struct agent *a, struct agent_conn *conn) {
+  char buf[65536];
+  ssize_t n = read(conn->fd, buf, sizeof(buf));
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0) {
+    conn->dead = true;
+    return;
+  }
+  vc_error *err = NULL;
+  if (vc_frame_decoder_feed(&conn->dec, buf, (size_t)n, &err) < 0)
+    goto bad;
+  for (;;) {
+    struct vc_frame_header h;
+    char *body = NULL;
+    int r = vc_frame_decoder_next(&conn->dec, &h, &body, &err);
+    if (r < 0)
+      goto bad;
+    if (r == 0)
+      break;
+    if (h.type == VC_FRAME_REQUEST)
+      handle_request(a, conn, h.stream, body);
+    else if (h.type == VC_FRAME_DATA)
+      handle_data(a, conn, &h, body);
+    free(body);
+  }
+  return;
+bad:
+  agent_log("dropping host connection: %s", err->msg);
+  vc_error_free(&err);
+  conn->dead = true;
+}
+
+static void on_accept(struct agent *a) {
+  int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0)
+    return;
+  size_t n = 0;
+  for (struct agent_conn *c = a->conns; c; c = c->next)
+    n++;
+  if (n >= MAX_CONNS) {
+    close(fd);
+    return;
+  }
+  struct agent_conn *conn = xcalloc(1, sizeof(*conn));
+  conn->fd = fd;
+  conn->next = a->conns;
+  a->conns = conn;
+  ev_set(a, EPOLL_CTL_ADD, fd, EPOLLIN, &conn->tag, EV_CONN, conn);
+}
+
+static int listen_vsock(vc_error **err) {
+  int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return vc_error_set(err, errno, "socket(AF_VSOCK)");
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK,
+                             .svm_cid = VMADDR_CID_ANY,
+                             .svm_port = VC_AGENT_VSOCK_PORT};
+  if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+      listen(fd, 64) < 0) {
+    int e = errno;
+    close(fd);
+    return vc_error_set(err, e, "listen on vsock port %u", VC_AGENT_VSOCK_PORT);
+  }
+  return fd;
+}
+
+static _Noreturn void power_off(void) {
+  sync();
+  reboot(RB_POWER_OFF);
+  for (;;)
+    pause();
+}
+
+int main(void) {
+  if (getpid() != 1) {
+    fprintf(stderr, "vcrun-agent runs as PID 1 of a vcrun guest\n");
+    return 1;
+  }
+  guest_init();
+
+  struct agent a = {.listen_fd = -1, .signal_fd = -1};
+  vc_error *err = NULL;
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  a.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  a.epfd = epoll_create1(EPOLL_CLOEXEC);
+  a.listen_fd = listen_vsock(&err);
+  if (a.listen_fd < 0 || a.signal_fd < 0 || a.epfd < 0) {
+    agent_log("fatal: %s", err ? err->msg : strerror(errno));
+    power_off();
+  }
+  struct ev_tag listen_tag, signal_tag;
+  ev_set(&a, EPOLL_CTL_ADD, a.listen_fd, EPOLLIN, &listen_tag, EV_LISTEN, NULL);
+  ev_set(&a, EPOLL_CTL_ADD, a.signal_fd, EPOLLIN, &signal_tag, EV_SIGNAL, NULL);
+
+  while (!a.shutdown) {
+    struct epoll_event evs[32];
+    int n = epoll_wait(a.epfd, evs, 32, -1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    for (int i = 0; i < n; i++) {
+      struct ev_tag *t = evs[i].data.ptr;
+      switch (t->kind) {
+      case EV_LISTEN:
+        on_accept(&a);
+        break;
+      case EV_SIGNAL: {
+        struct signalfd_siginfo si;
+        while (read(a.signal_fd, &si, sizeof(si)) > 0)
+          ;
+        reap_children(&a);
+        break;
+      }
+      case EV_CONN:
+        on_conn_readable(&a, t->ptr);
+        break;
+      case EV_STDOUT:
+      case EV_STDERR: {
+        struct agent_proc *p = t->ptr;
+        int *fd = t->kind == EV_STDOUT ? &p->stdout_fd : &p->stderr_fd;
+        if (*fd >= 0)
+          pump_output(&a, p, t->kind == EV_STDOUT ? 1 : 2);
+        break;
+      }
+      case EV_STDIN: {
+        struct agent_proc *p = t->ptr;
+        if (p->stdin_fd >= 0)
+          pump_stdin(&a, p);
+        break;
+      }
+      }
+    }
+    /* Close dead connections after the batch, so no event in it refers to
+     * freed memory. */
+    for (struct agent_conn *c = a.conns, *next; c; c = next) {
+      next = c->next;
+      if (c->dead)
+        conn_close(&a, c);
+    }
+  }
+  for (struct agent_container *c = a.containers; c; c = c->next)
+    if (!c->init.exited)
+      kill(c->init.pid, SIGKILL);
+  power_off();
+}

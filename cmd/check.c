@@ -1,0 +1,96 @@
+/* vcrun check: one line per host requirement, OK or FAIL with a remedy. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "util.h"
+#include "vmm/hypervisor.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+static int failures;
+
+static void line(bool ok, const char *what, const char *detail,
+                 const char *remedy) {
+  printf("%-4s %-14s %s%s%s\n", ok ? "OK" : "FAIL", what, detail,
+         ok || !remedy ? "" : " -- ", ok || !remedy ? "" : remedy);
+  if (!ok)
+    failures++;
+}
+
+static void check_file(const char *what, const char *path, int mode,
+                       const char *remedy) {
+  bool ok = access(path, mode) == 0;
+  cleanup_free char *detail =
+      ok ? xstrdup(path) : xasprintf("%s: %s", path, strerror(errno));
+  line(ok, what, detail, remedy);
+}
+
+static const char *cgroup_layout(void) {
+  struct statfs fs;
+  if (statfs("/sys/fs/cgroup", &fs) < 0)
+    return "none (no /sys/fs/cgroup)";
+  if ((unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC)
+    return "unified (cgroup v2)";
+  if ((unsigned long)fs.f_type == TMPFS_MAGIC) {
+    if (statfs("/sys/fs/cgroup/unified", &fs) == 0 &&
+        (unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC)
+      return "hybrid (v1 controllers, a v2 mount at /sys/fs/cgroup/unified)";
+    return "legacy (cgroup v1)";
+  }
+  return "unknown";
+}
+
+int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
+  if (argc > 0)
+    return vc_error_set(err, 0, "check: takes no arguments");
+  if (vc_cli_config(cli, err) < 0)
+    return -1;
+  const struct vc_hypervisor_config *h = &cli->cfg.hypervisor;
+  failures = 0;
+  printf("configuration: %s\n", cli->cfg.source ? cli->cfg.source : "(built-in defaults)");
+  check_file("qemu", h->path, X_OK, "apt-get install qemu-system-x86");
+  check_file("kernel", h->kernel, R_OK, "make guest && make install");
+  check_file("initrd", h->initrd, R_OK, "make guest && make install");
+  check_file("virtiofsd", h->virtiofsd, X_OK, "apt-get install qemu-system-x86");
+
+  char why[256];
+  vc_kvm_usable(why, sizeof(why));
+  bool use_kvm;
+  vc_error *aerr = NULL;
+  if (vc_accel_resolve(h, &use_kvm, &aerr) < 0) {
+    line(false, "accel", aerr->msg, "set accel = \"auto\" or \"tcg\"");
+    vc_error_free(&aerr);
+  } else {
+    cleanup_free char *d = xasprintf("%s (accel = \"%s\"; KVM: %s)",
+                                     use_kvm ? "KVM" : "TCG (software emulation)",
+                                     h->accel, why);
+    line(true, "accel", d, NULL);
+  }
+
+  bool vhost_vsock = access("/dev/vhost-vsock", R_OK | W_OK) == 0;
+  const char *t = cli->cfg.agent.transport;
+  if (strcmp(t, "vhost-vsock") == 0 && !vhost_vsock) {
+    line(false, "vsock", "transport = \"vhost-vsock\" but /dev/vhost-vsock is missing",
+         "modprobe vhost_vsock, or set transport = \"auto\"");
+  } else {
+    line(true, "vsock",
+         "hybrid vsock: vcrun's vhost-user-vsock backend (vhost-user-vsock-pci)",
+         NULL);
+  }
+  line(true, "cgroups", cgroup_layout(), NULL);
+  const char *root = cli->cfg.runtime.state_root;
+  bool root_ok = vc_mkdir_p(root, 0711, NULL) == 0 && access(root, W_OK) == 0;
+  line(root_ok, "state root", root, "run as root, or pass --root DIR");
+  if (failures)
+    return vc_error_set(err, 0, "%d requirement(s) not met", failures);
+  return 0;
+}

@@ -1,0 +1,210 @@
+/* vcrun: parses the global options, dispatches to a subcommand, and prints
+ * the one error that comes back, once. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json_build.h"
+#include "util.h"
+
+#ifndef VC_SYSCONFDIR
+#define VC_SYSCONFDIR "/usr/local/etc"
+#endif
+
+static const struct {
+  const char *name;
+  int (*fn)(struct vc_cli *, int, char **, vc_error **);
+  const char *help;
+} commands[] = {
+    {"run", cmd_run, "create and run a container in a new VM"},
+    {"spec", cmd_spec, "create a new specification file"},
+    {"check", cmd_check, "check the host's requirements"},
+    {"version", cmd_version, "print the version"},
+    {"vsock-backend", cmd_vsock_backend, NULL}, /* internal */
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: vcrun [global options] command [command options] [arguments...]\n\n"
+               "vcrun runs OCI containers, each inside a lightweight virtual machine.\n\n"
+               "commands:\n");
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (commands[i].help)
+      fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+  fprintf(out, "\nglobal options:\n"
+               "  --root DIR          state directory (default from configuration, /run/vcrun)\n"
+               "  --log FILE          write errors and debug messages to FILE\n"
+               "  --log-format FMT    text or json (default text)\n"
+               "  --config FILE       configuration.toml to use\n"
+               "  --debug             log debug messages\n"
+               "  --systemd-cgroup    accepted for compatibility\n"
+               "  --rootless VALUE    accepted for compatibility\n"
+               "  -v, --version       print the version\n"
+               "  -h, --help          show this help\n");
+}
+
+int vc_cli_config(struct vc_cli *cli, vc_error **err) {
+  if (cli->cfg_loaded)
+    return 0;
+  const char *path = cli->config_path;
+  if (path == NULL)
+    path = getenv("VCRUN_CONFIG");
+  bool explicit_path = path != NULL;
+  if (path == NULL)
+    path = VC_SYSCONFDIR "/vcrun/configuration.toml";
+  if (!explicit_path && access(path, F_OK) < 0) {
+    vc_config_init_defaults(&cli->cfg);
+  } else if (vc_config_load(path, &cli->cfg, err) < 0) {
+    return -1;
+  }
+  if (cli->root != NULL) {
+    free(cli->cfg.runtime.state_root);
+    cli->cfg.runtime.state_root = xstrdup(cli->root);
+  }
+  cli->cfg_loaded = true;
+  return 0;
+}
+
+int vc_validate_id(const char *id, vc_error **err) {
+  if (id == NULL || id[0] == '\0')
+    return vc_error_set(err, 0, "container id cannot be empty");
+  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strlen(id) > 1024)
+    return vc_error_set(err, 0, "invalid container id `%s`", id);
+  for (const char *p = id; *p; p++) {
+    char c = *p;
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-' ||
+              c == '.';
+    if (!ok)
+      return vc_error_set(err, 0, "invalid container id `%s`", id);
+  }
+  return 0;
+}
+
+int vc_parse_opts(const char *cmd, int argc, char **argv,
+                  const struct vc_opt *opts, vc_error **err) {
+  int i = 0;
+  while (i < argc) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      return i + 1;
+    if (a[0] != '-' || a[1] == '\0')
+      return i;
+    const char *name = a + (a[1] == '-' ? 2 : 1);
+    bool is_long = a[1] == '-';
+    /* urfave/cli, which runc uses, also accepts long names with one dash. */
+    size_t name_len = strcspn(name, "=");
+    const char *inline_value = name[name_len] == '=' ? name + name_len + 1 : NULL;
+    const struct vc_opt *o = NULL;
+    for (const struct vc_opt *p = opts; p && p->name; p++) {
+      if ((strlen(p->name) == name_len && strncmp(p->name, name, name_len) == 0) ||
+          (!is_long && name_len == 1 && p->short_name == name[0])) {
+        o = p;
+        break;
+      }
+    }
+    if (o == NULL)
+      return vc_error_set(err, 0, "%s: unknown option `%s`", cmd, a);
+    if (o->takes_value) {
+      const char *v = inline_value;
+      if (v == NULL) {
+        if (i + 1 >= argc)
+          return vc_error_set(err, 0, "%s: option `%s` needs a value", cmd, a);
+        v = argv[++i];
+      }
+      if (o->value)
+        *o->value = v;
+    } else {
+      bool v = true;
+      if (inline_value != NULL)
+        v = strcmp(inline_value, "false") != 0 && strcmp(inline_value, "0") != 0;
+      if (o->flag)
+        *o->flag = v;
+    }
+    i++;
+  }
+  return i;
+}
+
+static void log_error(const struct vc_cli *cli, const char *msg) {
+  fprintf(stderr, "vcrun: %s\n", msg);
+  if (cli->log_path == NULL)
+    return;
+  FILE *f = fopen(cli->log_path, "ae");
+  if (f == NULL)
+    return;
+  char ts[64];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (cli->log_format != NULL && strcmp(cli->log_format, "json") == 0) {
+    cleanup_free char *m = vc_json_quote(msg);
+    fprintf(f, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", m, ts);
+  } else {
+    fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", ts, msg);
+  }
+  fclose(f);
+}
+
+int main(int argc, char **argv) {
+  struct vc_cli cli = {0};
+  vc_error *err = NULL;
+  const char *rootless = NULL;
+  bool show_version = false, show_help = false;
+  const struct vc_opt global_opts[] = {
+      {"root", 0, true, &cli.root, NULL},
+      {"log", 0, true, &cli.log_path, NULL},
+      {"log-format", 0, true, &cli.log_format, NULL},
+      {"config", 0, true, &cli.config_path, NULL},
+      {"debug", 0, false, NULL, &cli.debug},
+      {"systemd-cgroup", 0, false, NULL, &cli.systemd_cgroup},
+      {"rootless", 0, true, &rootless, NULL},
+      {"version", 'v', false, NULL, &show_version},
+      {"help", 'h', false, NULL, &show_help},
+      {NULL, 0, false, NULL, NULL},
+  };
+  int status = 1;
+  int first = vc_parse_opts("vcrun", argc - 1, argv + 1, global_opts, &err);
+  if (first < 0)
+    goto out;
+  first += 1;
+  if (cli.log_format && strcmp(cli.log_format, "text") != 0 &&
+      strcmp(cli.log_format, "json") != 0) {
+    vc_error_set(&err, 0, "--log-format: unknown format `%s` (text, json)",
+                 cli.log_format);
+    goto out;
+  }
+  if (show_version) {
+    status = cmd_version(&cli, 0, NULL, &err) < 0 ? 1 : 0;
+    goto out;
+  }
+  if (show_help || first >= argc) {
+    usage(show_help ? stdout : stderr);
+    status = show_help ? 0 : 1;
+    goto out;
+  }
+  const char *name = argv[first];
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    if (strcmp(commands[i].name, name) == 0) {
+      status = commands[i].fn(&cli, argc - first - 1, argv + first + 1, &err);
+      if (status < 0)
+        status = err && err->status ? err->status : 1;
+      goto out;
+    }
+  }
+  vc_error_set(&err, 0, "unknown command `%s` (see vcrun --help)", name);
+
+out:
+  if (err != NULL) {
+    log_error(&cli, err->msg);
+    status = err->status ? err->status : 1;
+    vc_error_free(&err);
+  }
+  if (cli.cfg_loaded)
+    vc_config_free(&cli.cfg);
+  return status;
+}

@@ -1,0 +1,158 @@
+#include "process.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static bool kept(int fd, const int *keep, size_t n_keep) {
+  for (size_t i = 0; i < n_keep; i++)
+    if (keep[i] == fd)
+      return true;
+  return false;
+}
+
+void vc_close_fds_except(int first, const int *keep, size_t n_keep) {
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL) {
+    for (int fd = first; fd < 1024; fd++)
+      if (!kept(fd, keep, n_keep))
+        close(fd);
+    return;
+  }
+  int dfd = dirfd(d);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    int fd = atoi(de->d_name);
+    if (de->d_name[0] == '.' || fd < first || fd == dfd ||
+        kept(fd, keep, n_keep))
+      continue;
+    close(fd);
+  }
+  closedir(d);
+}
+
+int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
+                      pid_t *pid, vc_error **err) {
+  /* report[1] carries the daemon's pid, then exec's errno if exec fails;
+   * it is close-on-exec, so a successful exec just closes it. */
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0)
+    return vc_error_set(err, errno, "pipe");
+  pid_t child = fork();
+  if (child < 0) {
+    int e = errno;
+    close(report[0]);
+    close(report[1]);
+    return vc_error_set(err, e, "fork");
+  }
+  if (child == 0) {
+    close(report[0]);
+    setsid();
+    pid_t daemon_pid = fork();
+    if (daemon_pid != 0)
+      _exit(daemon_pid < 0 ? 1 : 0);
+    daemon_pid = getpid();
+    if (write(report[1], &daemon_pid, sizeof(daemon_pid)) < 0)
+      _exit(127);
+    int devnull = open("/dev/null", O_RDWR);
+    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+    if (devnull < 0 || log < 0 || dup2(devnull, 0) < 0 || dup2(log, 1) < 0 ||
+        dup2(log, 2) < 0) {
+      int e = errno;
+      if (write(report[1], &e, sizeof(e)) < 0)
+        _exit(127);
+      _exit(127);
+    }
+    int keep[] = {report[1], keep_fd};
+    vc_close_fds_except(3, keep, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(argv[0], argv);
+    int e = errno;
+    if (write(report[1], &e, sizeof(e)) < 0)
+      _exit(127);
+    _exit(127);
+  }
+  close(report[1]);
+  int status;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+    ;
+  pid_t daemon_pid = 0;
+  ssize_t n = vc_read_all(report[0], &daemon_pid, sizeof(daemon_pid));
+  int exec_errno = 0;
+  ssize_t m = n > 0 ? read(report[0], &exec_errno, sizeof(exec_errno)) : 0;
+  close(report[0]);
+  if (n <= 0 || daemon_pid <= 0)
+    return vc_error_set(err, 0, "start `%s`: fork failed", argv[0]);
+  if (m > 0)
+    return vc_error_set(err, exec_errno, "start `%s`", argv[0]);
+  *pid = daemon_pid;
+  return 0;
+}
+
+bool vc_pid_alive(pid_t pid) {
+  if (pid <= 0)
+    return false;
+  char path[64], buf[512];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return false;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *close_paren = strrchr(buf, ')');
+  if (close_paren == NULL || close_paren[1] == '\0')
+    return false;
+  char state = close_paren[2];
+  return state != 'Z' && state != 'X';
+}
+
+void vc_pid_terminate(pid_t pid, int timeout_ms) {
+  if (!vc_pid_alive(pid))
+    return;
+  kill(pid, SIGTERM);
+  long long deadline = vc_now_ms() + timeout_ms;
+  while (vc_now_ms() < deadline) {
+    if (!vc_pid_alive(pid))
+      return;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  kill(pid, SIGKILL);
+  deadline = vc_now_ms() + 2000;
+  while (vc_pid_alive(pid) && vc_now_ms() < deadline) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+char *vc_log_tail(const char *path, size_t max_bytes) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return xstrdup("");
+  struct stat st;
+  off_t start = 0;
+  if (fstat(fd, &st) == 0 && (size_t)st.st_size > max_bytes)
+    start = st.st_size - (off_t)max_bytes;
+  char *buf = xcalloc(1, max_bytes + 1);
+  ssize_t n = pread(fd, buf, max_bytes, start);
+  close(fd);
+  if (n < 0)
+    n = 0;
+  buf[n] = '\0';
+  /* Trim trailing whitespace so the tail reads well inside a message. */
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+    buf[--n] = '\0';
+  return buf;
+}

@@ -1,0 +1,34 @@
+/* Starting and watching the long-lived host processes of a sandbox (VMM,
+ * virtiofsd, the vsock backend). */
+#ifndef VC_PROCESS_H
+#define VC_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Starts argv[0] detached from the caller (double fork + setsid), with
+ * stdin on /dev/null, stdout and stderr appended to log_path, and no fd
+ * past stdio except keep_fd (if >= 0, kept at the same number).  Returns
+ * once exec has succeeded (or fails with exec's error); *pid gets the
+ * daemon's pid.  The caller is not its parent, so nothing is left to reap. */
+int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
+                      pid_t *pid, vc_error **err);
+
+/* True while pid exists and is not a zombie. */
+bool vc_pid_alive(pid_t pid);
+
+/* SIGTERM, then SIGKILL after timeout_ms; returns once pid is gone or the
+ * SIGKILL was sent and it went away. */
+void vc_pid_terminate(pid_t pid, int timeout_ms);
+
+/* The last max_bytes of a log file, for error messages ("" if absent). */
+char *vc_log_tail(const char *path, size_t max_bytes);
+
+/* Closes every fd >= first except those listed in keep (-1 entries are
+ * ignored): inherited fds must not reach the VMM or the container. */
+void vc_close_fds_except(int first, const int *keep, size_t n_keep);
+
+#endif

@@ -1,0 +1,76 @@
+/* The host <-> agent protocol, shared by vcrun and vcrun-agent.
+ *
+ * A connection carries frames: a 10-byte header (u32 body length, u32 stream
+ * id, u8 type, u8 flags; big-endian) and a body of at most VC_FRAME_MAX
+ * bytes.  REQUEST and RESPONSE bodies are JSON objects:
+ *   request:  {"method": "CreateContainer", "params": {...}}
+ *   response: {"result": {...}}  or  {"error": "message"}
+ * A response carries the stream id of its request.  DATA frames carry a
+ * process's stdio: the stream id names the process's stdio channel (chosen
+ * by the host when it creates the process), the low flag bits the fd (0, 1,
+ * 2), and VC_DATA_EOF marks the end of that fd.  Either side treats the
+ * other's frames as untrusted input. */
+#ifndef VC_PROTOCOL_H
+#define VC_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define VC_PROTOCOL_VERSION 1
+#define VC_AGENT_VSOCK_PORT 1024
+#define VC_FRAME_HEADER_SIZE 10
+#define VC_FRAME_MAX (1u << 20)
+
+enum vc_frame_type {
+  VC_FRAME_REQUEST = 1,
+  VC_FRAME_RESPONSE = 2,
+  VC_FRAME_DATA = 3,
+};
+
+#define VC_DATA_FD_MASK 0x03
+#define VC_DATA_EOF 0x04
+
+struct vc_frame_header {
+  uint32_t length;
+  uint32_t stream;
+  uint8_t type;
+  uint8_t flags;
+};
+
+void vc_frame_header_encode(const struct vc_frame_header *h,
+                            uint8_t out[VC_FRAME_HEADER_SIZE]);
+/* Validates the type, the flags and the length cap. */
+int vc_frame_header_decode(const uint8_t in[VC_FRAME_HEADER_SIZE],
+                           struct vc_frame_header *h, vc_error **err);
+
+/* Blocking helpers for simple clients.  vc_frame_write sends header and body
+ * in one writev.  vc_frame_read returns 1 with a frame (body NUL-terminated,
+ * caller frees), 0 on EOF at a frame boundary, -1 on error. */
+int vc_frame_write(int fd, uint8_t type, uint8_t flags, uint32_t stream,
+                   const void *body, size_t len, vc_error **err);
+int vc_frame_read(int fd, struct vc_frame_header *h, char **body,
+                  vc_error **err);
+
+/* Incremental decoder for event loops: feed bytes as they arrive, then pop
+ * complete frames. */
+struct vc_frame_decoder {
+  uint8_t *buf;
+  size_t len, cap;
+};
+int vc_frame_decoder_feed(struct vc_frame_decoder *d, const void *data,
+                          size_t len, vc_error **err);
+/* 1: a frame was popped (body malloc'd and NUL-terminated), 0: need more
+ * bytes, -1: the stream is malformed. */
+int vc_frame_decoder_next(struct vc_frame_decoder *d, struct vc_frame_header *h,
+                          char **body, vc_error **err);
+void vc_frame_decoder_free(struct vc_frame_decoder *d);
+
+/* Builds request and response bodies.  params/result are JSON text (an
+ * object) or NULL for {}.  The returned string is malloc'd. */
+char *vc_proto_request(const char *method, const char *params_json);
+char *vc_proto_result(const char *result_json);
+char *vc_proto_error(const char *message);
+
+#endif

@@ -1,0 +1,239 @@
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "json_build.h"
+#include "process.h"
+#include "util.h"
+#include "vmm/hybrid_vsock.h"
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Waits for a unix socket a helper creates, while the helper lives. */
+static int wait_for_socket(const char *path, pid_t pid, const char *what,
+                           const char *log, int timeout_ms, vc_error **err) {
+  long long deadline = vc_now_ms() + timeout_ms;
+  while (!vc_file_exists(path)) {
+    if (!vc_pid_alive(pid) || vc_now_ms() > deadline) {
+      cleanup_free char *tail = vc_log_tail(log, 1000);
+      return vc_error_set(err, 0, "%s did not start: %s", what,
+                          tail[0] ? tail : "(no output)");
+    }
+    sleep_ms(2);
+  }
+  return 0;
+}
+
+static int start_virtiofsd(struct vc_sandbox *sb, vc_error **err) {
+  const struct vc_hypervisor_config *h = &sb->cfg->hypervisor;
+  if (access(h->virtiofsd, X_OK) < 0)
+    return vc_error_set(err, errno, "virtiofsd `%s` (configured in [hypervisor.qemu] virtiofsd)",
+                        h->virtiofsd);
+  cleanup_free char *log = xasprintf("%s/virtiofsd.log", sb->dir);
+  cleanup_free char *sock_opt = xasprintf("--socket-path=%s", sb->fs_socket);
+  cleanup_free char *source = xasprintf("source=%s", sb->rootfs);
+  cleanup_free char *cache = xasprintf("cache=%s", h->virtiofs_cache);
+  char *argv[] = {h->virtiofsd, sock_opt, "-o", source, "-o", cache,
+                  "-o", "sandbox=namespace", NULL};
+  if (vc_spawn_detached(argv, log, -1, &sb->virtiofsd_pid, err) < 0)
+    return -1;
+  return wait_for_socket(sb->fs_socket, sb->virtiofsd_pid, "virtiofsd", log,
+                         5000, err);
+}
+
+/* The backend is this binary in another mode; it signals readiness over a
+ * pipe once both of its sockets listen, so QEMU never races it. */
+static int start_vsock_backend(struct vc_sandbox *sb, vc_error **err) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0)
+    return vc_error_set(err, errno, "pipe");
+  cleanup_free char *log = xasprintf("%s/vsock-backend.log", sb->dir);
+  cleanup_free char *fdstr = xasprintf("%d", ready[1]);
+  cleanup_free char *cid = xasprintf("%d", VC_GUEST_CID);
+  char *argv[] = {sb->self_exe, "vsock-backend", "--vhost-user", sb->vsock_socket,
+                  "--hybrid", sb->hybrid_socket, "--cid", cid,
+                  "--ready-fd", fdstr, NULL};
+  /* The fd must survive exec in the daemon: clear close-on-exec there by
+   * passing it as the kept fd (vc_spawn_detached keeps its number). */
+  fcntl(ready[1], F_SETFD, 0);
+  int r = vc_spawn_detached(argv, log, ready[1], &sb->vsock_backend_pid, err);
+  close(ready[1]);
+  if (r < 0) {
+    close(ready[0]);
+    return -1;
+  }
+  struct pollfd p = {ready[0], POLLIN, 0};
+  char byte;
+  int ok = poll(&p, 1, 5000) == 1 && read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  if (!ok) {
+    cleanup_free char *tail = vc_log_tail(log, 1000);
+    return vc_error_set(err, 0, "vsock backend did not start: %s",
+                        tail[0] ? tail : "(no output)");
+  }
+  return 0;
+}
+
+int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
+                             vc_error **err) {
+  return vc_hybrid_vsock_connect(sb->hybrid_socket, VC_AGENT_VSOCK_PORT,
+                                 timeout_ms, err);
+}
+
+/* Polls the agent until it answers Hello, while QEMU lives. */
+static int wait_for_agent(struct vc_sandbox *sb, vc_error **err) {
+  long long deadline = vc_now_ms() + sb->cfg->agent.boot_timeout_ms;
+  for (;;) {
+    vc_error *cerr = NULL;
+    int fd = vc_sandbox_agent_connect(sb, 250, &cerr);
+    if (fd >= 0) {
+      struct vc_agent_client c = {fd, 1};
+      yajl_val tree = NULL;
+      int r = vc_agent_call(&c, "Hello", NULL, &tree, NULL, &cerr);
+      yajl_tree_free(tree);
+      close(fd);
+      if (r == 0)
+        return 0;
+    }
+    bool alive = sb->vm.ops->alive(&sb->vm);
+    if (!alive || vc_now_ms() > deadline) {
+      cleanup_free char *console = vc_log_tail(sb->vm.console_path, 1200);
+      cleanup_free char *qlog = vc_log_tail(sb->vm.log_path, 1200);
+      vc_error_set(err, 0,
+                   "%s: guest console: %s; QEMU log: %s; last error: %s",
+                   alive ? "the guest agent did not answer within the boot "
+                           "timeout ([agent] boot_timeout)"
+                         : "QEMU exited before the guest agent answered",
+                   console[0] ? console : "(empty)", qlog[0] ? qlog : "(empty)",
+                   cerr ? cerr->msg : "none");
+      vc_error_free(&cerr);
+      return -1;
+    }
+    vc_error_free(&cerr);
+    sleep_ms(20);
+  }
+}
+
+int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "version");
+  vc_jb_int(&b, VC_STATE_VERSION);
+  vc_jb_key(&b, "id");
+  vc_jb_str(&b, sb->id);
+  vc_jb_key(&b, "bundle");
+  vc_jb_str(&b, sb->bundle);
+  vc_jb_key(&b, "rootfs");
+  vc_jb_str(&b, sb->rootfs);
+  vc_jb_key(&b, "hypervisor");
+  sb->vm.ops->save_state(&sb->vm, &b);
+  vc_jb_key(&b, "virtiofsd_pid");
+  vc_jb_int(&b, sb->virtiofsd_pid);
+  vc_jb_key(&b, "vsock_backend_pid");
+  vc_jb_int(&b, sb->vsock_backend_pid);
+  vc_jb_key(&b, "hybrid_socket");
+  vc_jb_str(&b, sb->hybrid_socket);
+  vc_jb_close(&b, '}');
+  cleanup_free char *json = vc_jb_take(&b);
+  cleanup_free char *path = xasprintf("%s/state.json", sb->dir);
+  return vc_write_file_atomic(path, json, strlen(json), 0600, err);
+}
+
+int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
+  const struct vc_config *cfg = sb->cfg;
+  if (vc_mkdir_p(cfg->runtime.state_root, 0711, err) < 0)
+    return -1;
+  if (mkdir(sb->dir, 0700) < 0) {
+    if (errno == EEXIST)
+      return vc_error_set(err, 0, "container with id `%s` already exists",
+                          sb->id);
+    return vc_error_set(err, errno, "create state directory `%s`", sb->dir);
+  }
+  sb->vsock_socket = xasprintf("%s/vhost-vsock.sock", sb->dir);
+  sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
+  sb->fs_socket = xasprintf("%s/virtiofs.sock", sb->dir);
+
+  sb->vm.ops = &vc_qemu_ops;
+  sb->vm.cfg = &cfg->hypervisor;
+  sb->vm.id = sb->id;
+  sb->vm.dir = sb->dir;
+  sb->vm.vsock_socket = sb->vsock_socket;
+  sb->vm.guest_cid = VC_GUEST_CID;
+  sb->vm.fs_socket = sb->fs_socket;
+  sb->vm.fs_tag = VC_ROOTFS_TAG;
+  if (vc_accel_resolve(&cfg->hypervisor, &sb->vm.use_kvm, err) < 0)
+    goto fail;
+  if (start_virtiofsd(sb, err) < 0 || start_vsock_backend(sb, err) < 0)
+    goto fail;
+  long long boot_start = vc_now_ms();
+  if (sb->vm.ops->start(&sb->vm, err) < 0)
+    goto fail;
+  if (vc_sandbox_save(sb, err) < 0 || wait_for_agent(sb, err) < 0)
+    goto fail;
+  if (sb->debug)
+    fprintf(stderr, "vcrun: debug: boot-to-agent %lld ms\n",
+            vc_now_ms() - boot_start);
+  return 0;
+
+fail:;
+  vc_error *cleanup_err = NULL;
+  vc_sandbox_destroy(sb, &cleanup_err);
+  vc_error_free(&cleanup_err);
+  return -1;
+}
+
+int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err) {
+  int ret = 0;
+  /* Ask the agent to power the guest off; QEMU then exits by itself and
+   * its vhost-user peers follow. */
+  if (sb->vm.ops != NULL && sb->vm.ops->alive(&sb->vm)) {
+    vc_error *e = NULL;
+    int fd = vc_sandbox_agent_connect(sb, 500, &e);
+    if (fd >= 0) {
+      struct vc_agent_client c = {fd, 1};
+      yajl_val t = NULL;
+      if (vc_agent_call(&c, "DestroySandbox", NULL, &t, NULL, &e) == 0) {
+        long long deadline = vc_now_ms() + 2000;
+        while (sb->vm.ops->alive(&sb->vm) && vc_now_ms() < deadline)
+          sleep_ms(5);
+      }
+      yajl_tree_free(t);
+      close(fd);
+    }
+    vc_error_free(&e);
+    if (sb->vm.ops->stop(&sb->vm, false, err) < 0)
+      ret = -1;
+  }
+  vc_pid_terminate(sb->vsock_backend_pid, 1000);
+  vc_pid_terminate(sb->virtiofsd_pid, 1000);
+  if (sb->dir != NULL && vc_rmdir_r(sb->dir, ret < 0 ? NULL : err) < 0)
+    ret = -1;
+  return ret;
+}
+
+void vc_sandbox_free(struct vc_sandbox *sb) {
+  free(sb->id);
+  free(sb->dir);
+  free(sb->rootfs);
+  free(sb->bundle);
+  free(sb->vsock_socket);
+  free(sb->hybrid_socket);
+  free(sb->fs_socket);
+  free(sb->self_exe);
+  free(sb->vm.qmp_socket);
+  free(sb->vm.log_path);
+  free(sb->vm.console_path);
+  memset(sb, 0, sizeof(*sb));
+}

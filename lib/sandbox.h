@@ -1,0 +1,53 @@
+/* A sandbox: one VM with its host-side helpers (virtiofsd for the shared
+ * rootfs, the vhost-user-vsock backend) and the agent inside it.  After
+ * virtcontainers' Sandbox; pods will put several containers in one. */
+#ifndef VC_SANDBOX_H
+#define VC_SANDBOX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+#include "vmm/hypervisor.h"
+
+#define VC_STATE_VERSION 1
+#define VC_GUEST_CID 3
+#define VC_ROOTFS_TAG "vcfs0"
+
+struct vc_sandbox {
+  char *id;
+  char *dir; /* <state root>/<id>: sockets, logs, state.json */
+  const struct vc_config *cfg;
+  char *rootfs; /* host directory shared as the container's root */
+  char *bundle;
+  struct vc_vm vm;
+  char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */
+  char *hybrid_socket; /* host side of guest vsock (CONNECT <port>) */
+  char *fs_socket;     /* vhost-user-fs: virtiofsd listens */
+  pid_t virtiofsd_pid;
+  pid_t vsock_backend_pid;
+  char *self_exe; /* this vcrun binary, which runs the vsock backend */
+  bool debug;     /* print timings (boot-to-agent) on stderr */
+};
+
+/* Creates the state directory (failing if the id is taken), then starts
+ * virtiofsd, the vsock backend and the VM, and waits until the agent
+ * answers.  On failure everything started is stopped and the directory is
+ * removed.  The caller owns sb's strings before and after. */
+int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err);
+
+/* A new connection to the agent (a vsock stream to its port). */
+int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
+                             vc_error **err);
+
+/* Stops the VM and its helpers and removes the state directory.  Best
+ * effort: it goes on past failures, which it reports in *err. */
+int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err);
+
+/* Writes state.json (versioned) atomically. */
+int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err);
+
+void vc_sandbox_free(struct vc_sandbox *sb);
+
+#endif

@@ -1,0 +1,200 @@
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static void oom(void) {
+  fputs("vcrun: out of memory\n", stderr);
+  abort();
+}
+
+char *xstrdup(const char *s) {
+  if (s == NULL)
+    return NULL;
+  char *r = strdup(s);
+  if (r == NULL)
+    oom();
+  return r;
+}
+
+char *xasprintf(const char *fmt, ...) {
+  va_list ap;
+  char *s;
+  va_start(ap, fmt);
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    oom();
+  return s;
+}
+
+void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    oom();
+  return p;
+}
+
+int vc_read_file(const char *path, char **out, size_t *len, vc_error **err) {
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return vc_error_set(err, errno, "open `%s`", path);
+  size_t cap = 4096, used = 0;
+  cleanup_free char *buf = malloc(cap);
+  if (buf == NULL)
+    oom();
+  for (;;) {
+    if (used + 1 >= cap) {
+      cap *= 2;
+      char *n = realloc(buf, cap);
+      if (n == NULL)
+        oom();
+      buf = n;
+    }
+    ssize_t r = read(fd, buf + used, cap - used - 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return vc_error_set(err, errno, "read `%s`", path);
+    if (r == 0)
+      break;
+    used += (size_t)r;
+  }
+  buf[used] = '\0';
+  if (len != NULL)
+    *len = used;
+  *out = vc_steal(&buf);
+  return 0;
+}
+
+int vc_write_file_atomic(const char *path, const void *data, size_t len,
+                         mode_t mode, vc_error **err) {
+  cleanup_free char *tmp = xasprintf("%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0)
+    return vc_error_set(err, errno, "create `%s`", tmp);
+  if (vc_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    int saved = errno;
+    close(fd);
+    unlink(tmp);
+    return vc_error_set(err, saved, "write `%s`", tmp);
+  }
+  close(fd);
+  if (rename(tmp, path) < 0) {
+    int saved = errno;
+    unlink(tmp);
+    return vc_error_set(err, saved, "rename `%s`", tmp);
+  }
+  return 0;
+}
+
+int vc_mkdir_p(const char *path, mode_t mode, vc_error **err) {
+  cleanup_free char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+      return vc_error_set(err, errno, "mkdir `%s`", p);
+    *s = '/';
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return vc_error_set(err, errno, "mkdir `%s`", p);
+  return 0;
+}
+
+static int rm_at(int dirfd, const char *name, dev_t dev, vc_error **err) {
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : vc_error_set(err, errno, "stat `%s`", name);
+  if (S_ISDIR(st.st_mode)) {
+    if (st.st_dev != dev)
+      return vc_error_set(err, EBUSY, "refusing to remove mount point `%s`",
+                          name);
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+                                     O_NOFOLLOW);
+    if (fd < 0)
+      return vc_error_set(err, errno, "open `%s`", name);
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+      close(fd);
+      return vc_error_set(err, errno, "opendir `%s`", name);
+    }
+    struct dirent *de;
+    int ret = 0;
+    while ((de = readdir(d)) != NULL) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        continue;
+      if (rm_at(fd, de->d_name, dev, err) < 0) {
+        ret = -1;
+        break;
+      }
+    }
+    closedir(d);
+    if (ret < 0)
+      return ret;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+      return vc_error_set(err, errno, "rmdir `%s`", name);
+    return 0;
+  }
+  if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+    return vc_error_set(err, errno, "unlink `%s`", name);
+  return 0;
+}
+
+int vc_rmdir_r(const char *path, vc_error **err) {
+  struct stat st;
+  if (lstat(path, &st) < 0)
+    return errno == ENOENT ? 0 : vc_error_set(err, errno, "stat `%s`", path);
+  if (rm_at(AT_FDCWD, path, st.st_dev, err) < 0)
+    return vc_error_wrap(err, "remove `%s`", path);
+  return 0;
+}
+
+ssize_t vc_write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t w = write(fd, p + done, len - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return -1;
+    done += (size_t)w;
+  }
+  return (ssize_t)done;
+}
+
+ssize_t vc_read_all(int fd, void *buf, size_t len) {
+  char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = read(fd, p + done, len - done);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -1;
+    if (r == 0) {
+      if (done == 0)
+        return 0;
+      errno = EIO;
+      return -1;
+    }
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
+long long vc_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool vc_file_exists(const char *path) { return access(path, F_OK) == 0; }

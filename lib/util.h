@@ -1,0 +1,53 @@
+/* Small helpers shared by the host binary, the agent and the tests. */
+#ifndef VC_UTIL_H
+#define VC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* Scope-bound cleanup (GCC/Clang extension), so error paths cannot leak. */
+static inline void vc_freep(void *p) { free(*(void **)p); }
+static inline void vc_closep(int *fd) {
+  if (*fd >= 0)
+    close(*fd);
+}
+#define cleanup_free __attribute__((cleanup(vc_freep)))
+#define cleanup_close __attribute__((cleanup(vc_closep)))
+
+/* Returns the pointer and leaves NULL behind: hands ownership on. */
+static inline void *vc_steal(void *pp) {
+  void **p = pp;
+  void *v = *p;
+  *p = NULL;
+  return v;
+}
+
+/* Aborts on allocation failure: there is no sensible recovery. */
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xcalloc(size_t n, size_t size);
+
+/* Reads a whole file (NUL-terminated); *len (if non-NULL) gets its size. */
+int vc_read_file(const char *path, char **out, size_t *len, vc_error **err);
+/* Writes path.tmp, fsyncs and renames it over path. */
+int vc_write_file_atomic(const char *path, const void *data, size_t len,
+                         mode_t mode, vc_error **err);
+int vc_mkdir_p(const char *path, mode_t mode, vc_error **err);
+/* rm -rf that never crosses into a mount point below path. */
+int vc_rmdir_r(const char *path, vc_error **err);
+
+ssize_t vc_write_all(int fd, const void *buf, size_t len);
+/* Reads exactly len bytes; returns len, 0 on EOF before any byte, -1 on
+ * error (EIO on a short read). */
+ssize_t vc_read_all(int fd, void *buf, size_t len);
+
+/* Monotonic milliseconds. */
+long long vc_now_ms(void);
+
+bool vc_file_exists(const char *path);
+
+#endif

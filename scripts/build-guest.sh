@@ -1,0 +1,98 @@
+#!/bin/sh
+# Builds the guest image from Debian's cloud kernel.
+#   build-guest.sh kernel OUTDIR          -> OUTDIR/vmlinux, OUTDIR/modules/
+#   build-guest.sh initrd OUTDIR AGENT    -> OUTDIR/initramfs.cpio
+# The kernel package is resolved through the meta package and cached in
+# OUTDIR/cache, so a rebuild needs no network.
+set -eu
+what=$1
+out=$2
+mkdir -p "$out/cache"
+out=$(cd "$out" && pwd)
+
+# Modules the agent needs, in load order (dependencies first).  virtio,
+# virtio_ring, virtio_mmio and virtio_pci may be built in; missing ones are
+# skipped when the kernel has them built in (modules.builtin).
+MODULES="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio
+  vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
+  fuse virtiofs overlay"
+
+# Tries each compressor's magic at each place it occurs; keeps the first
+# stream that decompresses to an ELF image.
+extract_vmlinux() {
+  for pair in '\xfd7zXZ\x00:xz -dc' '\x02\x21\x4c\x18:lz4 -dc' '\x28\xb5\x2f\xfd:zstd -dc' '\x1f\x8b\x08:gzip -dc'; do
+    magic=${pair%%:*}
+    tool=${pair#*:}
+    command -v "${tool%% *}" >/dev/null || continue
+    for off in $(LC_ALL=C grep -obUaP "$magic" "$1" | cut -d: -f1 | head -5); do
+      tail -c +$((off + 1)) "$1" | $tool > "$2" 2>/dev/null || true
+      if [ "$(head -c 4 "$2" | od -An -c | tr -d ' ')" = "177ELF" ]; then
+        return 0
+      fi
+    done
+  done
+  echo "build-guest: cannot extract vmlinux from $1 (install xz-utils, lz4, zstd)" >&2
+  exit 1
+}
+
+kernel() {
+  cd "$out/cache"
+  if [ ! -f pkg.name ]; then
+    pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+      sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\).*/\1/p' | head -1)
+    if [ -z "$pkg" ]; then
+      apt-get update -qq && pkg=$(apt-cache depends linux-image-cloud-amd64 |
+        sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\).*/\1/p' | head -1)
+    fi
+    [ -n "$pkg" ] || { echo "build-guest: cannot resolve linux-image-cloud-amd64" >&2; exit 1; }
+    echo "$pkg" > pkg.name
+  fi
+  pkg=$(cat pkg.name)
+  if ! ls "$pkg"_*.deb >/dev/null 2>&1; then
+    echo "build-guest: downloading $pkg"
+    apt-get download "$pkg" >/dev/null
+  fi
+  rm -rf root && mkdir root
+  dpkg-deb -x "$pkg"_*.deb root
+  vmlinuz=$(ls root/boot/vmlinuz-* | head -1)
+  kver=${vmlinuz##*/vmlinuz-}
+  # Unpack the bzImage's payload (Debian has used XZ and LZ4) so the VMM
+  # boots the uncompressed ELF (PVH) and skips a slow decompression under TCG.
+  extract_vmlinux "$vmlinuz" "$out/vmlinux.tmp"
+  mv "$out/vmlinux.tmp" "$out/vmlinux"
+  rm -rf "$out/modules" && mkdir -p "$out/modules"
+  : > "$out/modules/load.order"
+  moddir=root/lib/modules/$kver
+  for m in $MODULES; do
+    f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
+    if [ -z "$f" ]; then
+      grep -q "/$m.ko\$" "$moddir/modules.builtin" 2>/dev/null && continue
+      echo "build-guest: module $m not found" >&2; exit 1
+    fi
+    case "$f" in *.xz) xz -dc "$f" > "$out/modules/$m.ko" ;; *) cp "$f" "$out/modules/$m.ko" ;; esac
+    echo "$m.ko" >> "$out/modules/load.order"
+  done
+  echo "$kver" > "$out/kernel.release"
+  rm -rf root
+  echo "build-guest: $out/vmlinux ($kver), $(wc -l < "$out/modules/load.order") modules"
+}
+
+initrd() {
+  agent=$3
+  stage="$out/initrd.stage"
+  rm -rf "$stage"
+  mkdir -p "$stage/lib/modules" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/run" "$stage/tmp"
+  cp "$agent" "$stage/init"
+  chmod 0755 "$stage/init"
+  cp "$out/modules/"*.ko "$out/modules/load.order" "$stage/lib/modules/"
+  (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/initramfs.cpio.tmp"
+  mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
+  rm -rf "$stage"
+  echo "build-guest: $out/initramfs.cpio ($(du -k "$out/initramfs.cpio" | cut -f1) KiB)"
+}
+
+case "$what" in
+  kernel) kernel ;;
+  initrd) initrd "$@" ;;
+  *) echo "usage: build-guest.sh kernel|initrd OUTDIR [AGENT]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,73 @@
+# Shared set-up for the bats suites: a busybox bundle, a private state root,
+# and checks that nothing of vcrun is left behind.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+VCRUN=${VCRUN:-vcrun}
+SRCDIR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+# A short state root: unix socket paths live below it (108-byte limit).
+setup_state_root() {
+  STATE_ROOT=$(mktemp -d /tmp/vcr.XXXXXX)
+  export STATE_ROOT
+}
+
+vcrun() {
+  "$VCRUN" --root "$STATE_ROOT" "$@"
+}
+
+# make_bundle DIR: a bundle whose rootfs is busybox-static with its applets.
+make_bundle() {
+  local dir=$1
+  mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/sys" "$dir/rootfs/dev" \
+    "$dir/rootfs/tmp" "$dir/rootfs/etc" "$dir/rootfs/root"
+  cp /bin/busybox "$dir/rootfs/bin/busybox"
+  local applet
+  for applet in $(/bin/busybox --list); do
+    [ -e "$dir/rootfs/bin/$applet" ] || ln -s busybox "$dir/rootfs/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$dir/rootfs/etc/passwd"
+  echo 'root:x:0:' > "$dir/rootfs/etc/group"
+  (cd "$dir" && "$VCRUN" spec)
+  # Not a terminal: the tests pipe stdio.
+  set_config "$dir" '.process.terminal = false'
+}
+
+# set_config DIR JQ-FILTER: edits DIR/config.json in place.
+set_config() {
+  local tmp
+  tmp=$(mktemp)
+  jq "$2" "$1/config.json" > "$tmp" && mv "$tmp" "$1/config.json"
+}
+
+# set_args DIR ARG...: the container's process.args.
+set_args() {
+  local dir=$1
+  shift
+  local json
+  json=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+  set_config "$dir" ".process.args = $json"
+}
+
+# Nothing of a vcrun sandbox under STATE_ROOT may remain: processes,
+# mounts, sockets or state directories.
+assert_no_leftovers() {
+  local procs
+  procs=$(ps -eo pid=,args= | grep -F "$STATE_ROOT" | grep -v grep || true)
+  [ -z "$procs" ] || fail "processes left behind: $procs"
+  if grep -qF "$STATE_ROOT" /proc/self/mountinfo; then
+    fail "mounts left behind: $(grep -F "$STATE_ROOT" /proc/self/mountinfo)"
+  fi
+  local left
+  left=$(ls -A "$STATE_ROOT" 2>/dev/null || true)
+  [ -z "$left" ] || fail "state left behind in $STATE_ROOT: $left"
+}
+
+teardown_state_root() {
+  if [ -n "${STATE_ROOT:-}" ] && [ -d "$STATE_ROOT" ]; then
+    # Kill anything a failed test left, so one failure does not cascade.
+    pkill -9 -f "$STATE_ROOT" 2>/dev/null || true
+    rm -rf "$STATE_ROOT"
+  fi
+}
