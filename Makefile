@@ -2,7 +2,17 @@
 # itself when config.mk is missing, so plain `make` works in a fresh clone
 # (once the packages are in: `make deps` installs them).
 
+# deps, demo and check must work before anything is installed, so they do
+# not need config.mk (their sub-makes do, after `deps` has run).
+CONFIG_FREE_GOALS := deps demo check clean distclean
+ifeq ($(MAKECMDGOALS),)
+NEED_CONFIG := 1
+else ifneq ($(filter-out $(CONFIG_FREE_GOALS),$(MAKECMDGOALS)),)
+NEED_CONFIG := 1
+endif
+ifdef NEED_CONFIG
 -include config.mk
+endif
 
 prefix ?= /usr/local
 bindir ?= $(prefix)/bin
@@ -27,7 +37,7 @@ AGENT_LIBS := -l:libyajl_s.a -l:libseccomp.a -l:libcap.a
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Code shared by the host binary and the guest agent.
-COMMON_SRCS := lib/error.c lib/util.c $(wildcard lib/json*.c lib/protocol*.c)
+COMMON_SRCS := lib/error.c lib/util.c $(wildcard lib/json*.c lib/protocol*.c) oci/spec.c
 # Everything else in lib/, oci/ and vmm/ is host-side library code.
 LIB_SRCS := $(sort $(wildcard lib/*.c oci/*.c vmm/*.c))
 CMD_SRCS := $(wildcard cmd/*.c)

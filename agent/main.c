@@ -92,6 +92,14 @@ static void load_modules(void) {
 }
 
 static void guest_init(void) {
+  /* The initramfs root (rootfs) can never be pivoted away from, so a
+   * container's pivot_root would fail: stack a bind mount of it on / and
+   * make that our root; containers then pivot away from the bind mount. */
+  mkdir("/newroot", 0755);
+  if (mount("/", "/newroot", NULL, MS_BIND, NULL) < 0 ||
+      chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+      chroot(".") < 0 || chdir("/") < 0)
+    agent_log("re-root onto a bind mount: %s", strerror(errno));
   mount_or_log("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_or_log("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_or_log("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sandbox.h"
 #include "util.h"
 #include "vmm/hypervisor.h"
 
@@ -76,14 +77,18 @@ int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     line(true, "accel", d, NULL);
   }
 
-  bool vhost_vsock = access("/dev/vhost-vsock", R_OK | W_OK) == 0;
-  const char *t = cli->cfg.agent.transport;
-  if (strcmp(t, "vhost-vsock") == 0 && !vhost_vsock) {
-    line(false, "vsock", "transport = \"vhost-vsock\" but /dev/vhost-vsock is missing",
+  bool hybrid;
+  vc_error *terr = NULL;
+  if (vc_sandbox_pick_transport(cli->cfg.agent.transport, &hybrid, &terr) < 0) {
+    line(false, "vsock", terr->msg,
          "modprobe vhost_vsock, or set transport = \"auto\"");
-  } else {
+    vc_error_free(&terr);
+  } else if (hybrid) {
     line(true, "vsock",
          "hybrid vsock: vcrun's vhost-user-vsock backend (vhost-user-vsock-pci)",
+         NULL);
+  } else {
+    line(true, "vsock", "vhost-vsock: the kernel's /dev/vhost-vsock (vhost-vsock-pci)",
          NULL);
   }
   line(true, "cgroups", cgroup_layout(), NULL);

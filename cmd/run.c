@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -175,11 +176,16 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     return vc_error_set(err, 0, "run: --detach and --console-socket are not supported yet");
   if (vc_cli_config(cli, err) < 0)
     return -1;
+  /* run outlives the VM and its helpers: adopt them when their detaching
+   * parent exits, so that they are reaped here and leave no zombie. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
 
   struct vc_sandbox sb = {0};
   struct oci_spec *spec = NULL;
+  struct vc_agent_client agent = {-1, 1};
   cleanup_free char *config_text = NULL;
   cleanup_free char *config_path = NULL;
+  cleanup_free char *params = NULL, *quoted_id = NULL, *id_params = NULL;
   int status = -1;
   sb.bundle = realpath(bundle_opt, NULL);
   if (sb.bundle == NULL) {
@@ -219,13 +225,12 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
 
   if (vc_sandbox_start(&sb, err) < 0)
     goto out_nodir;
-  struct vc_agent_client agent = {-1, 1};
   agent.fd = vc_sandbox_agent_connect(&sb, 5000, err);
   if (agent.fd < 0)
     goto out_destroy;
-  cleanup_free char *params = create_params(id, config_text);
-  cleanup_free char *quoted_id = vc_json_quote(id);
-  cleanup_free char *id_params = xasprintf("{\"id\":%s}", quoted_id);
+  params = create_params(id, config_text);
+  quoted_id = vc_json_quote(id);
+  id_params = xasprintf("{\"id\":%s}", quoted_id);
   yajl_val tree = NULL;
   uint32_t wait_stream;
   int exit_status = 0;

@@ -74,6 +74,8 @@ int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
     }
     int keep[] = {report[1], keep_fd};
     vc_close_fds_except(3, keep, 2);
+    if (keep_fd >= 0)
+      fcntl(keep_fd, F_SETFD, 0); /* it must survive the exec */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -118,14 +120,25 @@ bool vc_pid_alive(pid_t pid) {
   return state != 'Z' && state != 'X';
 }
 
+/* Collects pid if it is our child (under a subreaper it can be), so no
+ * zombie is left; harmless otherwise. */
+static void reap(pid_t pid) {
+  while (waitpid(pid, NULL, WNOHANG) < 0 && errno == EINTR)
+    ;
+}
+
 void vc_pid_terminate(pid_t pid, int timeout_ms) {
-  if (!vc_pid_alive(pid))
+  if (!vc_pid_alive(pid)) {
+    reap(pid);
     return;
+  }
   kill(pid, SIGTERM);
   long long deadline = vc_now_ms() + timeout_ms;
   while (vc_now_ms() < deadline) {
-    if (!vc_pid_alive(pid))
+    if (!vc_pid_alive(pid)) {
+      reap(pid);
       return;
+    }
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -135,6 +148,7 @@ void vc_pid_terminate(pid_t pid, int timeout_ms) {
     struct timespec ts = {0, 5 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+  reap(pid);
 }
 
 char *vc_log_tail(const char *path, size_t max_bytes) {

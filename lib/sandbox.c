@@ -15,6 +15,7 @@
 #include "process.h"
 #include "util.h"
 #include "vmm/hybrid_vsock.h"
+#include "vmm/vhost_vsock.h"
 
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -45,7 +46,7 @@ static int start_virtiofsd(struct vc_sandbox *sb, vc_error **err) {
   cleanup_free char *sock_opt = xasprintf("--socket-path=%s", sb->fs_socket);
   cleanup_free char *source = xasprintf("source=%s", sb->rootfs);
   cleanup_free char *cache = xasprintf("cache=%s", h->virtiofs_cache);
-  char *argv[] = {h->virtiofsd, sock_opt, "-o", source, "-o", cache,
+  char *argv[] = {h->virtiofsd, "-f", sock_opt, "-o", source, "-o", cache,
                   "-o", "sandbox=namespace", NULL};
   if (vc_spawn_detached(argv, log, -1, &sb->virtiofsd_pid, err) < 0)
     return -1;
@@ -65,9 +66,6 @@ static int start_vsock_backend(struct vc_sandbox *sb, vc_error **err) {
   char *argv[] = {sb->self_exe, "vsock-backend", "--vhost-user", sb->vsock_socket,
                   "--hybrid", sb->hybrid_socket, "--cid", cid,
                   "--ready-fd", fdstr, NULL};
-  /* The fd must survive exec in the daemon: clear close-on-exec there by
-   * passing it as the kept fd (vc_spawn_detached keeps its number). */
-  fcntl(ready[1], F_SETFD, 0);
   int r = vc_spawn_detached(argv, log, ready[1], &sb->vsock_backend_pid, err);
   close(ready[1]);
   if (r < 0) {
@@ -86,8 +84,21 @@ static int start_vsock_backend(struct vc_sandbox *sb, vc_error **err) {
   return 0;
 }
 
+int vc_sandbox_pick_transport(const char *transport, bool *hybrid,
+                              vc_error **err) {
+  bool kernel = vc_vhost_vsock_available();
+  if (strcmp(transport, "vhost-vsock") == 0 && !kernel)
+    return vc_error_set(err, errno, "[agent] transport = \"vhost-vsock\" needs %s",
+                        VC_VHOST_VSOCK_DEV);
+  *hybrid = strcmp(transport, "hybrid-vsock") == 0 || !kernel;
+  return 0;
+}
+
 int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
                              vc_error **err) {
+  if (!sb->hybrid_vsock)
+    return vc_vsock_connect(sb->vm.guest_cid, VC_AGENT_VSOCK_PORT, timeout_ms,
+                            err);
   return vc_hybrid_vsock_connect(sb->hybrid_socket, VC_AGENT_VSOCK_PORT,
                                  timeout_ms, err);
 }
@@ -143,8 +154,15 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   vc_jb_int(&b, sb->virtiofsd_pid);
   vc_jb_key(&b, "vsock_backend_pid");
   vc_jb_int(&b, sb->vsock_backend_pid);
+  vc_jb_key(&b, "vsock");
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "transport");
+  vc_jb_str(&b, sb->hybrid_vsock ? "hybrid-vsock" : "vhost-vsock");
+  vc_jb_key(&b, "guest_cid");
+  vc_jb_uint(&b, sb->vm.guest_cid);
   vc_jb_key(&b, "hybrid_socket");
-  vc_jb_str(&b, sb->hybrid_socket);
+  vc_jb_str(&b, sb->hybrid_vsock ? sb->hybrid_socket : NULL);
+  vc_jb_close(&b, '}');
   vc_jb_close(&b, '}');
   cleanup_free char *json = vc_jb_take(&b);
   cleanup_free char *path = xasprintf("%s/state.json", sb->dir);
@@ -169,16 +187,32 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   sb->vm.cfg = &cfg->hypervisor;
   sb->vm.id = sb->id;
   sb->vm.dir = sb->dir;
-  sb->vm.vsock_socket = sb->vsock_socket;
+  sb->vm.vhost_vsock_fd = -1;
   sb->vm.guest_cid = VC_GUEST_CID;
+  if (vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0)
+    goto fail;
+  if (sb->hybrid_vsock) {
+    sb->vm.vsock_socket = sb->vsock_socket;
+  } else {
+    sb->vm.vhost_vsock_fd = vc_vhost_vsock_reserve(&sb->vm.guest_cid, err);
+    if (sb->vm.vhost_vsock_fd < 0)
+      goto fail;
+  }
   sb->vm.fs_socket = sb->fs_socket;
   sb->vm.fs_tag = VC_ROOTFS_TAG;
   if (vc_accel_resolve(&cfg->hypervisor, &sb->vm.use_kvm, err) < 0)
     goto fail;
-  if (start_virtiofsd(sb, err) < 0 || start_vsock_backend(sb, err) < 0)
+  if (start_virtiofsd(sb, err) < 0 ||
+      (sb->hybrid_vsock && start_vsock_backend(sb, err) < 0))
     goto fail;
   long long boot_start = vc_now_ms();
-  if (sb->vm.ops->start(&sb->vm, err) < 0)
+  int vm_started = sb->vm.ops->start(&sb->vm, err);
+  /* QEMU has its own copy of the CID's fd now; ours only pinned it. */
+  if (sb->vm.vhost_vsock_fd >= 0) {
+    close(sb->vm.vhost_vsock_fd);
+    sb->vm.vhost_vsock_fd = -1;
+  }
+  if (vm_started < 0)
     goto fail;
   if (vc_sandbox_save(sb, err) < 0 || wait_for_agent(sb, err) < 0)
     goto fail;
@@ -188,6 +222,10 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   return 0;
 
 fail:;
+  if (sb->vm.vhost_vsock_fd >= 0) {
+    close(sb->vm.vhost_vsock_fd);
+    sb->vm.vhost_vsock_fd = -1;
+  }
   vc_error *cleanup_err = NULL;
   vc_sandbox_destroy(sb, &cleanup_err);
   vc_error_free(&cleanup_err);

@@ -11,6 +11,9 @@
 #include "error.h"
 #include "vmm/hypervisor.h"
 
+/* Which vsock path this host gets for [agent] transport. */
+int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **err);
+
 #define VC_STATE_VERSION 1
 #define VC_GUEST_CID 3
 #define VC_ROOTFS_TAG "vcfs0"
@@ -25,6 +28,7 @@ struct vc_sandbox {
   char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */
   char *hybrid_socket; /* host side of guest vsock (CONNECT <port>) */
   char *fs_socket;     /* vhost-user-fs: virtiofsd listens */
+  bool hybrid_vsock;    /* our vhost-user backend, else kernel vhost-vsock */
   pid_t virtiofsd_pid;
   pid_t vsock_backend_pid;
   char *self_exe; /* this vcrun binary, which runs the vsock backend */

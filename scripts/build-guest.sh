@@ -10,12 +10,9 @@ out=$2
 mkdir -p "$out/cache"
 out=$(cd "$out" && pwd)
 
-# Modules the agent needs, in load order (dependencies first).  virtio,
-# virtio_ring, virtio_mmio and virtio_pci may be built in; missing ones are
-# skipped when the kernel has them built in (modules.builtin).
-MODULES="virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_mmio
-  vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport
-  fuse virtiofs overlay"
+# Modules the agent needs; their dependencies come from modules.dep.  Ones
+# the kernel has built in (modules.builtin) are skipped.
+MODULES="virtio_pci virtio_mmio vmw_vsock_virtio_transport virtiofs overlay"
 
 # Tries each compressor's magic at each place it occurs; keeps the first
 # stream that decompresses to an ELF image.
@@ -33,6 +30,26 @@ extract_vmlinux() {
   done
   echo "build-guest: cannot extract vmlinux from $1 (install xz-utils, lz4, zstd)" >&2
   exit 1
+}
+
+# add_module NAME: copies NAME.ko and, first, the modules it depends on (the
+# "depends=" field of its .modinfo), so that load.order lists every module
+# after its dependencies.  No depmod needed: the package ships no modules.dep.
+add_module() {
+  case "$added" in *" $1 "*) return 0 ;; esac
+  f=$(find "$moddir/kernel" -name "$1.ko" -o -name "$1.ko.xz" | head -1)
+  if [ -z "$f" ]; then
+    grep -qE "/$1\.ko\$" "$moddir/modules.builtin" 2>/dev/null && return 0
+    echo "build-guest: module $1 not found" >&2
+    exit 1
+  fi
+  case "$f" in *.xz) xz -dc "$f" > "$out/modules/$1.ko" ;; *) cp "$f" "$out/modules/$1.ko" ;; esac
+  deps=$(LC_ALL=C grep -a -o 'depends=[A-Za-z0-9_,-]*' "$out/modules/$1.ko" | head -1 | cut -d= -f2 | tr ',' ' ')
+  for d in $deps; do
+    add_module "$d"
+  done
+  echo "$1.ko" >> "$out/modules/load.order"
+  added="$added$1 "
 }
 
 kernel() {
@@ -63,14 +80,9 @@ kernel() {
   rm -rf "$out/modules" && mkdir -p "$out/modules"
   : > "$out/modules/load.order"
   moddir=root/lib/modules/$kver
+  added=" "
   for m in $MODULES; do
-    f=$(find "$moddir/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -1)
-    if [ -z "$f" ]; then
-      grep -q "/$m.ko\$" "$moddir/modules.builtin" 2>/dev/null && continue
-      echo "build-guest: module $m not found" >&2; exit 1
-    fi
-    case "$f" in *.xz) xz -dc "$f" > "$out/modules/$m.ko" ;; *) cp "$f" "$out/modules/$m.ko" ;; esac
-    echo "$m.ko" >> "$out/modules/load.order"
+    add_module "$m"
   done
   echo "$kver" > "$out/kernel.release"
   rm -rf root

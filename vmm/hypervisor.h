@@ -20,6 +20,7 @@ struct vc_vm {
   const char *dir;          /* sandbox state directory */
   bool use_kvm;             /* resolved from cfg->accel */
   const char *vsock_socket; /* vhost-user-vsock backend socket, or NULL */
+  int vhost_vsock_fd;       /* /dev/vhost-vsock fd holding guest_cid, or -1 */
   uint64_t guest_cid;
   const char *fs_socket;    /* vhost-user-fs (virtiofsd) socket, or NULL */
   const char *fs_tag;

@@ -126,7 +126,11 @@ int vc_qemu_build_argv(const struct vc_vm *vm, char ***argv_out,
   add2(&b, "-append", vc_qemu_kernel_cmdline(vm));
   add2(&b, "-serial", xasprintf("file:%s/console.log", vm->dir));
   add2(&b, "-qmp", xasprintf("unix:%s/qmp.sock,server=on,wait=off", vm->dir));
-  if (vm->vsock_socket != NULL) {
+  if (vm->vhost_vsock_fd >= 0) {
+    add2(&b, "-device", xasprintf("vhost-vsock-%s,guest-cid=%llu,vhostfd=%d", bus,
+                                  (unsigned long long)vm->guest_cid,
+                                  vm->vhost_vsock_fd));
+  } else if (vm->vsock_socket != NULL) {
     add2(&b, "-chardev", xasprintf("socket,id=vsock,path=%s", vm->vsock_socket));
     add2(&b, "-device", xasprintf("vhost-user-vsock-%s,chardev=vsock", bus));
   }
@@ -158,7 +162,7 @@ static int qemu_start(struct vc_vm *vm, vc_error **err) {
   vm->qmp_socket = xasprintf("%s/qmp.sock", vm->dir);
   vm->log_path = xasprintf("%s/qemu.log", vm->dir);
   vm->console_path = xasprintf("%s/console.log", vm->dir);
-  int r = vc_spawn_detached(argv, vm->log_path, -1, &vm->pid, err);
+  int r = vc_spawn_detached(argv, vm->log_path, vm->vhost_vsock_fd, &vm->pid, err);
   vc_strv_free(argv);
   if (r < 0)
     return -1;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # vcrun run, spec, --version and check, end to end with a real VM.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {

@@ -32,6 +32,7 @@ static void make_vm(struct vc_config *cfg, struct vc_vm *vm, const char *machine
   vm->id = "c1";
   vm->dir = "/run/vcrun/c1";
   vm->vsock_socket = "/run/vcrun/c1/vhost-vsock.sock";
+  vm->vhost_vsock_fd = -1;
   vm->fs_socket = "/run/vcrun/c1/virtiofs.sock";
   vm->fs_tag = "vcfs0";
   vm->guest_cid = 3;
@@ -78,6 +79,22 @@ TEST(microvm_uses_mmio_devices_and_pci_off) {
   CHECK(argv_has(argv, "-global", "virtio-mmio.force-legacy=false"));
   const char *append = argv_value(argv, "-append");
   CHECK(append != NULL && strstr(append, " pci=off") != NULL);
+  vc_strv_free(argv);
+  vc_config_free(&cfg);
+}
+
+TEST(kernel_vhost_vsock_passes_the_reserved_fd) {
+  struct vc_config cfg;
+  struct vc_vm vm;
+  make_vm(&cfg, &vm, "q35");
+  vm.vsock_socket = NULL;
+  vm.vhost_vsock_fd = 7;
+  vm.guest_cid = 1234;
+  char **argv = NULL;
+  vc_error *err = NULL;
+  CHECK(vc_qemu_build_argv(&vm, &argv, &err) == 0);
+  CHECK(argv_has(argv, "-device", "vhost-vsock-pci,guest-cid=1234,vhostfd=7"));
+  CHECK(!argv_has(argv, "-device", "vhost-user-vsock-pci,chardev=vsock"));
   vc_strv_free(argv);
   vc_config_free(&cfg);
 }
@@ -134,6 +151,7 @@ TEST(mock_backend_is_behind_the_same_table) {
 int main(void) {
   RUN(q35_tcg_command_line);
   RUN(microvm_uses_mmio_devices_and_pci_off);
+  RUN(kernel_vhost_vsock_passes_the_reserved_fd);
   RUN(unknown_machine_type_is_an_error);
   RUN(accel_resolution);
   RUN(mock_backend_is_behind_the_same_table);

@@ -1,0 +1,258 @@
+/* configuration.toml -> struct vc_config.  The accepted tables and keys are
+ * described by the tables below; anything the file holds that they do not
+ * describe is an error. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "toml.h"
+#include "util.h"
+
+#ifndef VC_DATADIR
+#define VC_DATADIR "/usr/local/share"
+#endif
+
+enum key_kind {
+  KEY_STRING, /* any string without control characters */
+  KEY_PATH,   /* an absolute path */
+  KEY_CHOICE, /* one of a list of words */
+  KEY_UINT,   /* an integer in [min, max], stored multiplied by scale */
+};
+
+struct key_spec {
+  const char *name;
+  enum key_kind kind;
+  size_t offset;              /* of the field in struct vc_config */
+  const char *const *choices; /* KEY_CHOICE, NULL-terminated */
+  long long min, max;         /* KEY_UINT, as written in the file */
+  unsigned scale;             /* KEY_UINT */
+};
+
+struct table_spec {
+  const char *path; /* as vc_toml_table.path spells it */
+  const struct key_spec *keys;
+  size_t nkeys;
+};
+
+static const char *const machine_types[] = {"microvm", "q35", NULL};
+static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+static const char *const cache_modes[] = {"auto", "always", "none", NULL};
+static const char *const transports[] = {"auto", "vhost-vsock", "hybrid-vsock",
+                                         NULL};
+static const char *const log_levels[] = {"debug", "info", "warn", "error",
+                                         NULL};
+
+#define FIELD(f) offsetof(struct vc_config, f)
+
+static const struct key_spec qemu_keys[] = {
+    {"path", KEY_PATH, FIELD(hypervisor.path), NULL, 0, 0, 0},
+    {"kernel", KEY_PATH, FIELD(hypervisor.kernel), NULL, 0, 0, 0},
+    {"initrd", KEY_PATH, FIELD(hypervisor.initrd), NULL, 0, 0, 0},
+    {"machine_type", KEY_CHOICE, FIELD(hypervisor.machine_type), machine_types,
+     0, 0, 0},
+    {"default_vcpus", KEY_UINT, FIELD(hypervisor.vcpus), NULL, 1, 64, 1},
+    {"default_memory", KEY_UINT, FIELD(hypervisor.memory_mib), NULL, 64, 65536,
+     1},
+    {"accel", KEY_CHOICE, FIELD(hypervisor.accel), accels, 0, 0, 0},
+    {"kernel_params", KEY_STRING, FIELD(hypervisor.kernel_params), NULL, 0, 0,
+     0},
+    {"virtiofsd", KEY_PATH, FIELD(hypervisor.virtiofsd), NULL, 0, 0, 0},
+    {"virtiofs_cache", KEY_CHOICE, FIELD(hypervisor.virtiofs_cache),
+     cache_modes, 0, 0, 0},
+};
+
+static const struct key_spec agent_keys[] = {
+    {"boot_timeout", KEY_UINT, FIELD(agent.boot_timeout_ms), NULL, 1, 3600,
+     1000},
+    {"request_timeout", KEY_UINT, FIELD(agent.request_timeout_ms), NULL, 1,
+     3600, 1000},
+    {"transport", KEY_CHOICE, FIELD(agent.transport), transports, 0, 0, 0},
+};
+
+static const struct key_spec runtime_keys[] = {
+    {"log_level", KEY_CHOICE, FIELD(runtime.log_level), log_levels, 0, 0, 0},
+    {"state_root", KEY_PATH, FIELD(runtime.state_root), NULL, 0, 0, 0},
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct table_spec tables[] = {
+    {"", NULL, 0},
+    {"hypervisor", NULL, 0},
+    {"hypervisor.qemu", qemu_keys, N(qemu_keys)},
+    {"agent", agent_keys, N(agent_keys)},
+    {"runtime", runtime_keys, N(runtime_keys)},
+};
+
+struct ctx {
+  const char *name;
+  struct vc_config *cfg;
+  vc_error **err;
+};
+
+static int fail(struct ctx *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, int line, const char *fmt, ...) {
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&msg, fmt, ap) < 0)
+    msg = NULL;
+  va_end(ap);
+  vc_error_set(c->err, 0, "%s:%d: %s", c->name, line,
+               msg != NULL ? msg : "out of memory");
+  free(msg);
+  return -1;
+}
+
+static const struct table_spec *find_table_spec(const char *path) {
+  for (size_t i = 0; i < N(tables); i++)
+    if (strcmp(tables[i].path, path) == 0)
+      return &tables[i];
+  return NULL;
+}
+
+static int apply_key(struct ctx *c, const struct key_spec *k,
+                     const struct vc_toml_value *v) {
+  void *field = (char *)c->cfg + k->offset;
+  if (k->kind == KEY_UINT) {
+    if (v->type != VC_TOML_INTEGER)
+      return fail(c, v->line, "\"%s\" must be an integer", k->name);
+    if (v->u.integer < k->min || v->u.integer > k->max)
+      return fail(c, v->line, "\"%s\" must be between %lld and %lld", k->name,
+                  k->min, k->max);
+    *(unsigned *)field = (unsigned)v->u.integer * k->scale;
+    return 0;
+  }
+  if (v->type != VC_TOML_STRING)
+    return fail(c, v->line, "\"%s\" must be a string", k->name);
+  const char *s = v->u.str;
+  for (const char *p = s; *p != '\0'; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      return fail(c, v->line, "\"%s\" must not contain control characters",
+                  k->name);
+  if (k->kind == KEY_PATH && s[0] != '/')
+    return fail(c, v->line, "\"%s\" must be an absolute path", k->name);
+  if (k->kind == KEY_CHOICE) {
+    size_t i = 0;
+    while (k->choices[i] != NULL && strcmp(k->choices[i], s) != 0)
+      i++;
+    if (k->choices[i] == NULL) {
+      char list[128] = "";
+      for (i = 0; k->choices[i] != NULL; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                 i > 0 ? ", " : "", k->choices[i]);
+      return fail(c, v->line, "\"%s\" must be one of %s", k->name, list);
+    }
+  }
+  char **str = field;
+  free(*str);
+  *str = xstrdup(s);
+  return 0;
+}
+
+static int apply_table(struct ctx *c, const struct vc_toml_table *t,
+                       const struct table_spec *spec) {
+  for (size_t i = 0; i < t->len; i++) {
+    const char *key = t->entries[i].key;
+    const struct vc_toml_value *v = &t->entries[i].value;
+    const struct key_spec *k = NULL;
+    for (size_t j = 0; j < spec->nkeys && k == NULL; j++)
+      if (strcmp(spec->keys[j].name, key) == 0)
+        k = &spec->keys[j];
+    if (k != NULL) {
+      if (apply_key(c, k, v) < 0)
+        return -1;
+      continue;
+    }
+    if (v->type == VC_TOML_TABLE) {
+      const struct table_spec *sub = find_table_spec(v->u.table->path);
+      if (sub == NULL)
+        return fail(c, v->u.table->line, "unknown table [%s]",
+                    v->u.table->path);
+      if (apply_table(c, v->u.table, sub) < 0)
+        return -1;
+      continue;
+    }
+    cleanup_free char *as_table =
+        t->path[0] != '\0' ? xasprintf("%s.%s", t->path, key) : xstrdup(key);
+    if (find_table_spec(as_table) != NULL)
+      return fail(c, v->line, "\"%s\" must be a table", key);
+    if (t->path[0] == '\0')
+      return fail(c, v->line, "unknown key \"%s\" at the top level", key);
+    return fail(c, v->line, "unknown key \"%s\" in [%s]", key, t->path);
+  }
+  return 0;
+}
+
+void vc_config_init_defaults(struct vc_config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  struct vc_hypervisor_config *h = &cfg->hypervisor;
+  h->path = xstrdup("/usr/bin/qemu-system-x86_64");
+  h->kernel = xstrdup(VC_DATADIR "/vcrun/vmlinux");
+  h->initrd = xstrdup(VC_DATADIR "/vcrun/initramfs.cpio");
+  h->machine_type = xstrdup("q35");
+  h->vcpus = 1;
+  h->memory_mib = 256;
+  h->accel = xstrdup("auto");
+  h->kernel_params = xstrdup("");
+  h->virtiofsd = xstrdup("/usr/lib/qemu/virtiofsd");
+  h->virtiofs_cache = xstrdup("auto");
+  cfg->agent.boot_timeout_ms = 30 * 1000;
+  cfg->agent.request_timeout_ms = 30 * 1000;
+  cfg->agent.transport = xstrdup("auto");
+  cfg->runtime.log_level = xstrdup("warn");
+  cfg->runtime.state_root = xstrdup("/run/vcrun");
+}
+
+void vc_config_free(struct vc_config *cfg) {
+  struct vc_hypervisor_config *h = &cfg->hypervisor;
+  char *strings[] = {cfg->source,
+                     h->path,
+                     h->kernel,
+                     h->initrd,
+                     h->machine_type,
+                     h->accel,
+                     h->kernel_params,
+                     h->virtiofsd,
+                     h->virtiofs_cache,
+                     cfg->agent.transport,
+                     cfg->runtime.log_level,
+                     cfg->runtime.state_root};
+  for (size_t i = 0; i < N(strings); i++)
+    free(strings[i]);
+  memset(cfg, 0, sizeof(*cfg));
+}
+
+static int parse_text(const char *name, const char *text, size_t len,
+                      struct vc_config *cfg, vc_error **err) {
+  vc_config_init_defaults(cfg);
+  cfg->source = xstrdup(name);
+  struct vc_toml_table *root = NULL;
+  int r = vc_toml_parse(name, text, len, &root, err);
+  if (r == 0) {
+    struct ctx c = {name, cfg, err};
+    r = apply_table(&c, root, &tables[0]);
+  }
+  vc_toml_free(root);
+  if (r < 0)
+    vc_config_free(cfg);
+  return r;
+}
+
+int vc_config_parse(const char *name, const char *text, struct vc_config *cfg,
+                    vc_error **err) {
+  return parse_text(name, text, strlen(text), cfg, err);
+}
+
+int vc_config_load(const char *path, struct vc_config *cfg, vc_error **err) {
+  memset(cfg, 0, sizeof(*cfg));
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (vc_read_file(path, &text, &len, err) < 0)
+    return -1;
+  return parse_text(path, text, len, cfg, err);
+}

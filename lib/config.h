@@ -1,0 +1,56 @@
+/* The runtime configuration: configuration.toml (see
+ * config/configuration.toml.in for every key) over built-in defaults.
+ * Loading is strict: an unknown table or key, a value of the wrong type, a
+ * number out of range or a word not in the allowed set is an error that
+ * names the file and line. */
+#ifndef VC_CONFIG_H
+#define VC_CONFIG_H
+
+#include "error.h"
+
+struct vc_hypervisor_config { /* [hypervisor.qemu] */
+  char *path;                 /* QEMU binary */
+  char *kernel;               /* guest kernel (uncompressed vmlinux) */
+  char *initrd;               /* guest initramfs */
+  char *machine_type;         /* "microvm" or "q35" */
+  unsigned vcpus;             /* default_vcpus, 1..64 */
+  unsigned memory_mib;        /* default_memory, 64..65536 */
+  char *accel;                /* "auto" | "kvm" | "tcg" */
+  char *kernel_params;        /* extra params appended to the guest cmdline */
+  char *virtiofsd;            /* default /usr/lib/qemu/virtiofsd */
+  char *virtiofs_cache;       /* "auto" | "always" | "none" */
+};
+
+struct vc_agent_config {       /* [agent] */
+  unsigned boot_timeout_ms;    /* boot_timeout (seconds in the file) -> ms */
+  unsigned request_timeout_ms; /* request_timeout (seconds) -> ms */
+  char *transport;             /* "auto" | "vhost-vsock" | "hybrid-vsock" */
+};
+
+struct vc_runtime_settings { /* [runtime] */
+  char *log_level;           /* "debug" | "info" | "warn" | "error" */
+  char *state_root;          /* default "/run/vcrun" */
+};
+
+struct vc_config {
+  char *source; /* path it was loaded from (NULL for bare defaults) */
+  struct vc_hypervisor_config hypervisor;
+  struct vc_agent_config agent;
+  struct vc_runtime_settings runtime;
+};
+
+/* Fills every field with its built-in default (cfg is not freed first). */
+void vc_config_init_defaults(struct vc_config *cfg);
+
+/* Defaults, then the file overrides them.  On error cfg is left empty (all
+ * NULL/0, so vc_config_free() is harmless but not needed). */
+int vc_config_load(const char *path, struct vc_config *cfg, vc_error **err);
+
+/* The same from text in memory; name is what error messages call it. */
+int vc_config_parse(const char *name, const char *text, struct vc_config *cfg,
+                    vc_error **err);
+
+/* Frees the strings and zeroes cfg. */
+void vc_config_free(struct vc_config *cfg);
+
+#endif

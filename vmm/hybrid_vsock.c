@@ -1,0 +1,163 @@
+#include "vmm/hybrid_vsock.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+enum attempt { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_FATAL };
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
+
+/* Reads one '\n'-terminated line a byte at a time so that nothing after
+ * it is consumed.  Returns its length, 0 on EOF, -1 on error or timeout
+ * (errno ETIMEDOUT). */
+static ssize_t read_line(int fd, char *buf, size_t cap, long long deadline) {
+  size_t n = 0;
+  while (n + 1 < cap) {
+    long long left = deadline - vc_now_ms();
+    if (left <= 0) {
+      errno = ETIMEDOUT;
+      return -1;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int pr = poll(&p, 1, (int)left);
+    if (pr < 0 && errno == EINTR)
+      continue;
+    if (pr < 0)
+      return -1;
+    if (pr == 0)
+      continue;
+    char c;
+    ssize_t r = read(fd, &c, 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -1;
+    if (r == 0)
+      return 0;
+    buf[n++] = c;
+    if (c == '\n') {
+      buf[n] = '\0';
+      return (ssize_t)n;
+    }
+  }
+  errno = EPROTO;
+  return -1;
+}
+
+static bool parse_ok(const char *line, uint32_t *local_port) {
+  if (strncmp(line, "OK ", 3) != 0)
+    return false;
+  uint64_t v = 0;
+  const char *p = line + 3;
+  if (*p < '0' || *p > '9')
+    return false;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    v = v * 10 + (uint64_t)(*p - '0');
+    if (v > UINT32_MAX)
+      return false;
+  }
+  if (strcmp(p, "\n") != 0)
+    return false;
+  *local_port = (uint32_t)v;
+  return true;
+}
+
+static enum attempt attempt(const char *path, uint32_t port,
+                            long long deadline, int *out, char *why,
+                            size_t why_len) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(sa.sun_path)) {
+    snprintf(why, why_len, "socket path too long");
+    return ATTEMPT_FATAL;
+  }
+  strcpy(sa.sun_path, path);
+  cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    snprintf(why, why_len, "socket: %s", strerror(errno));
+    return ATTEMPT_FATAL;
+  }
+  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    int e = errno;
+    snprintf(why, why_len, "connect: %s", strerror(e));
+    /* Not there yet, or the back-end is not listening yet / is busy. */
+    return e == ENOENT || e == ECONNREFUSED || e == EAGAIN ? ATTEMPT_RETRY
+                                                          : ATTEMPT_FATAL;
+  }
+  char req[32];
+  int n = snprintf(req, sizeof(req), "CONNECT %" PRIu32 "\n", port);
+  size_t done = 0;
+  while (done < (size_t)n) {
+    ssize_t w = send(fd, req + done, (size_t)n - done, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      snprintf(why, why_len, "sending CONNECT: %s", strerror(errno));
+      return ATTEMPT_RETRY;
+    }
+    done += (size_t)w;
+  }
+  char line[64];
+  ssize_t r = read_line(fd, line, sizeof(line), deadline);
+  if (r == 0) {
+    snprintf(why, why_len,
+             "connection closed before OK (the guest refused the port or "
+             "did not answer)");
+    return ATTEMPT_RETRY;
+  }
+  if (r < 0) {
+    int e = errno;
+    snprintf(why, why_len, "waiting for OK: %s",
+             e == ETIMEDOUT ? "no answer" : strerror(e));
+    return e == ETIMEDOUT || e == ECONNRESET ? ATTEMPT_RETRY : ATTEMPT_FATAL;
+  }
+  uint32_t local_port;
+  if (!parse_ok(line, &local_port)) {
+    line[strcspn(line, "\n")] = '\0';
+    snprintf(why, why_len, "unexpected answer `%.40s`", line);
+    return ATTEMPT_FATAL;
+  }
+  *out = fd;
+  fd = -1; /* handed on */
+  return ATTEMPT_OK;
+}
+
+int vc_hybrid_vsock_connect(const char *hybrid_socket, uint32_t port,
+                            int timeout_ms, vc_error **err) {
+  long long start = vc_now_ms();
+  long long deadline = start + (timeout_ms > 0 ? timeout_ms : 0);
+  long backoff = 10;
+  char why[160] = "timed out";
+  for (;;) {
+    int fd = -1;
+    enum attempt a = attempt(hybrid_socket, port, deadline, &fd, why,
+                             sizeof(why));
+    if (a == ATTEMPT_OK)
+      return fd;
+    if (a == ATTEMPT_FATAL)
+      return vc_error_set(err, 0, "hybrid vsock `%s` port %" PRIu32 ": %s",
+                          hybrid_socket, port, why);
+    long long left = deadline - vc_now_ms();
+    if (left <= 0)
+      return vc_error_set(err, ETIMEDOUT,
+                          "hybrid vsock `%s` port %" PRIu32
+                          ": gave up after %lld ms, last attempt: %s",
+                          hybrid_socket, port, vc_now_ms() - start, why);
+    sleep_ms(backoff < left ? backoff : (long)left);
+    if (backoff < 200)
+      backoff *= 2;
+  }
+}
