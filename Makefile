@@ -122,9 +122,21 @@ $(B)/asan-tests/%: tests/unit/%.c $(B)/libvcrun-asan.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(B)/libvcrun-asan.a $(HOST_LIBS)
 
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+# Fuzz targets: the library is built once with clang's instrumentation.
+FUZZ_LIB_OBJS := $(call obj,fuzzlib,$(LIB_SRCS))
+FUZZ_CFLAGS := $(BASE_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+
+$(B)/fuzzlib/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
-	clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(HOST_LIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libvcrun-fuzz.a: $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/libvcrun-fuzz.a
+	@mkdir -p $(dir $@)
+	clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libvcrun-fuzz.a $(HOST_LIBS)
 
 unit: $(UNIT_BINS)
 	@./tests/run-unit.sh $(UNIT_BINS)
@@ -134,12 +146,7 @@ unit-asan: $(ASAN_UNIT_BINS)
 
 FUZZ_SECONDS ?= 20
 fuzz: $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do \
-	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  mkdir -p $(B)/fuzz-corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(B)/fuzz-corpus/$$(basename $$f) tests/fuzz/corpus/$$(basename $$f) 2>$(B)/fuzz/$$(basename $$f).log \
-	    || { tail -50 $(B)/fuzz/$$(basename $$f).log; exit 1; }; \
-	done
+	@./tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 bats: all guest
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
@@ -167,7 +174,7 @@ bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml
 
 clean:
-	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-agent
+	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/fuzzlib $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-agent
 
 distclean:
 	rm -rf $(B) config.mk config.log config.status configure autom4te.cache
