@@ -24,6 +24,14 @@ GIT_COMMIT ?= unknown
 CC ?= cc
 
 B := build
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
@@ -72,29 +80,36 @@ deps:
 
 $(B)/host/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/agent/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DVC_AGENT -MMD -MP -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DVC_AGENT -MMD -MP -c $< -o $@
 
 $(B)/asan/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libvcrun.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(B)/libvcrun-asan.a: $(ASAN_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(B)/vcrun: $(CMD_OBJS) $(B)/libvcrun.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(B)/libvcrun.a $(HOST_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(B)/libvcrun.a $(HOST_LIBS)
 
 $(B)/vcrun-agent: $(AGENT_OBJS)
-	$(CC) $(ALL_CFLAGS) -static -o $@ $(AGENT_OBJS) $(AGENT_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $(AGENT_OBJS) $(AGENT_LIBS)
 
 # Two copies of the configuration: the installed one, and one pointing at
 # this build tree, which the tests use.
@@ -116,11 +131,13 @@ $(GUEST_INITRD): $(B)/vcrun-agent $(GUEST_KERNEL) scripts/build-guest.sh
 
 $(B)/tests/%: tests/unit/%.c $(B)/libvcrun.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
 
 $(B)/asan-tests/%: tests/unit/%.c $(B)/libvcrun-asan.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(B)/libvcrun-asan.a $(HOST_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(B)/libvcrun-asan.a $(HOST_LIBS)
 
 # Fuzz targets: the library is built once with clang's instrumentation.
 FUZZ_LIB_OBJS := $(call obj,fuzzlib,$(LIB_SRCS))
@@ -128,15 +145,18 @@ FUZZ_CFLAGS := $(BASE_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
 
 $(B)/fuzzlib/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libvcrun-fuzz.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(B)/fuzz/%: tests/fuzz/%.c $(B)/libvcrun-fuzz.a
 	@mkdir -p $(dir $@)
-	clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libvcrun-fuzz.a $(HOST_LIBS)
+	$(call say,LD,$@)
+	$(Q)clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libvcrun-fuzz.a $(HOST_LIBS)
 
 unit: $(UNIT_BINS)
 	@./tests/run-unit.sh $(UNIT_BINS)
@@ -150,7 +170,7 @@ fuzz: $(FUZZ_BINS)
 
 bats: all guest
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
-	  bats tests/bats
+	  ./tests/run-bats.sh tests/bats
 
 install: all guest
 	install -D -m 0755 $(B)/vcrun $(DESTDIR)$(bindir)/vcrun

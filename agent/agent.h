@@ -20,8 +20,13 @@ struct ev_tag {
   void *ptr;
 };
 
-/* A process the agent started: a container's init or (later) an exec. */
+struct agent_container;
+
+/* A process the agent started: a container's init or an exec. */
 struct agent_proc {
+  struct agent_container *container;
+  char *exec_id; /* NULL for the container's init */
+  struct agent_proc *next; /* the container's other execs */
   pid_t pid;
   int stdin_fd, stdout_fd, stderr_fd; /* agent's ends of the stdio pipes */
   int sync_fd;                        /* socketpair end to the child */
@@ -41,7 +46,9 @@ struct agent_container {
   char *rootfs; /* where the shared rootfs is mounted in the guest */
   struct oci_spec *spec;
   struct agent_proc init;
+  struct agent_proc *execs;
   bool started;
+  bool paused;
   struct agent_container *next;
 };
 
@@ -56,5 +63,19 @@ int agent_namespace_flags(const struct oci_spec *spec, int *flags,
                           vc_error **err);
 
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Helpers for code that runs in a child before exec (container.c). */
+void agent_child_set_sync_fd(int fd);
+/* Reports "E<message>" on the sync fd and exits 127. */
+_Noreturn void child_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* args[0] looked up in the process's PATH, as execvp would. */
+char *agent_resolve_executable(const struct oci_process *p);
+void agent_set_user(const struct oci_user *u);
+
+/* The child of an exec: joins the namespaces of init_pid, prepares the
+ * process like agent_container_child and execs at once.  Never returns. */
+_Noreturn void agent_exec_child(pid_t init_pid, const struct oci_process *p,
+                                int sync_fd, int stdio[3]);
 
 #endif

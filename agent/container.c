@@ -62,9 +62,9 @@ int agent_namespace_flags(const struct oci_spec *spec, int *flags,
 
 static int child_sync_fd = -1;
 
-static _Noreturn void child_fail(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static _Noreturn void child_fail(const char *fmt, ...) {
+void agent_child_set_sync_fd(int fd) { child_sync_fd = fd; }
+
+_Noreturn void child_fail(const char *fmt, ...) {
   char msg[2048];
   msg[0] = 'E';
   va_list ap;
@@ -304,7 +304,7 @@ static const char *env_get(char **env, size_t n, const char *name) {
 }
 
 /* Looks args[0] up in the container's PATH, as execvp would. */
-static char *resolve_executable(const struct oci_process *p) {
+char *agent_resolve_executable(const struct oci_process *p) {
   const char *name = p->args[0];
   if (strchr(name, '/') != NULL) {
     if (access(name, X_OK) < 0)
@@ -327,7 +327,7 @@ static char *resolve_executable(const struct oci_process *p) {
   child_fail("exec: \"%s\": executable file not found in $PATH", name);
 }
 
-static void set_user(const struct oci_user *u) {
+void agent_set_user(const struct oci_user *u) {
   gid_t groups[256];
   size_t n = u->n_additional_gids < 256 ? u->n_additional_gids : 256;
   for (size_t i = 0; i < n; i++)
@@ -367,7 +367,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
   if (chdir(cwd) < 0)
     child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
-  cleanup_free char *exe = resolve_executable(p);
+  cleanup_free char *exe = agent_resolve_executable(p);
 
   /* Ready: wait until the agent says start. */
   if (write(sync_fd, "R", 1) != 1)
@@ -381,7 +381,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     _exit(127);
 
   umask(p->user.has_umask ? p->user.umask : 0022);
-  set_user(&p->user);
+  agent_set_user(&p->user);
   char **argv = xcalloc(p->n_args + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_args; i++)
     argv[i] = p->args[i];

@@ -6,6 +6,7 @@
  * stderr have been drained, so the host sees all output before the status. */
 #include "agent.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "json.h"
 #include "json_build.h"
 #include "util.h"
 
@@ -53,6 +55,7 @@ struct agent {
   struct agent_conn *conns;
   struct agent_container *containers;
   struct pending_wait *waits;
+  struct agent_container *graveyard; /* deleted, freed after the batch */
   bool shutdown;
 };
 
@@ -176,6 +179,22 @@ static struct agent_container *find_container(struct agent *a, const char *id) {
   return NULL;
 }
 
+/* exec_id NULL or "" names the container's init. */
+static struct agent_proc *find_proc(struct agent_container *c,
+                                    const char *exec_id) {
+  if (exec_id == NULL || exec_id[0] == '\0')
+    return &c->init;
+  for (struct agent_proc *p = c->execs; p; p = p->next)
+    if (strcmp(p->exec_id, exec_id) == 0)
+      return p;
+  return NULL;
+}
+
+#define FOR_EACH_PROC(a, c, p)                                              \
+  for (struct agent_container *c = (a)->containers; c; c = c->next)        \
+    for (struct agent_proc *p = &c->init; p;                                \
+         p = (p == &c->init) ? c->execs : p->next)
+
 static bool proc_done(const struct agent_proc *p) {
   return p->exited && p->stdout_fd < 0 && p->stderr_fd < 0;
 }
@@ -206,21 +225,44 @@ static void proc_close_stdin(struct agent *a, struct agent_proc *p) {
   p->stdin_eof_pending = false;
 }
 
+static void proc_init_fds(struct agent_proc *p) {
+  p->stdin_fd = p->stdout_fd = p->stderr_fd = p->sync_fd = -1;
+}
+
+/* Forgets a process: no wait may point at it afterwards. */
+static void proc_release(struct agent *a, struct agent_proc *p) {
+  int *fds[] = {&p->stdin_fd, &p->stdout_fd, &p->stderr_fd, &p->sync_fd};
+  for (size_t i = 0; i < 4; i++)
+    ev_del_close(a, fds[i]);
+  struct pending_wait **pp = &a->waits;
+  while (*pp) {
+    if ((*pp)->proc == p) {
+      struct pending_wait *w = *pp;
+      *pp = w->next;
+      free(w);
+    } else {
+      pp = &(*pp)->next;
+    }
+  }
+  free(p->stdin_buf);
+  p->stdin_buf = NULL;
+  free(p->exec_id);
+  p->exec_id = NULL;
+}
+
 static void reap_children(struct agent *a) {
   for (;;) {
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid <= 0)
       break;
-    for (struct agent_container *c = a->containers; c; c = c->next) {
-      struct agent_proc *p = &c->init;
+    FOR_EACH_PROC(a, c, p) {
       if (p->pid != pid || p->exited)
         continue;
       p->exited = true;
       p->exit_status = WIFEXITED(status) ? WEXITSTATUS(status)
                                          : 128 + WTERMSIG(status);
-      /* Nobody reads stdin any more. */
-      proc_close_stdin(a, p);
+      proc_close_stdin(a, p); /* nobody reads it any more */
     }
   }
   flush_waits(a);
@@ -297,14 +339,11 @@ static void on_stdin_data(struct agent *a, struct agent_proc *p,
 /* ---- requests ----------------------------------------------------------- */
 
 static const char *get_str(yajl_val v, const char *key) {
-  const char *path[] = {key, NULL};
-  yajl_val s = yajl_tree_get(v, path, yajl_t_string);
-  return s ? YAJL_GET_STRING(s) : NULL;
+  return vc_json_get_str(v, key);
 }
 
 static bool get_int(yajl_val v, const char *key, long long *out) {
-  const char *path[] = {key, NULL};
-  yajl_val n = yajl_tree_get(v, path, yajl_t_number);
+  yajl_val n = vc_json_get(v, key);
   if (n == NULL || !YAJL_IS_INTEGER(n))
     return false;
   *out = YAJL_GET_INTEGER(n);
@@ -316,14 +355,83 @@ static int set_nonblock(int fd) {
   return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static void container_free(struct agent_container *c) {
+static void container_free(struct agent *a, struct agent_container *c) {
   if (c == NULL)
     return;
+  while (c->execs) {
+    struct agent_proc *p = c->execs;
+    c->execs = p->next;
+    proc_release(a, p);
+    free(p);
+  }
+  proc_release(a, &c->init);
   free(c->id);
   free(c->rootfs);
   oci_spec_free(c->spec);
-  free(c->init.stdin_buf);
   free(c);
+}
+
+/* Reads the child's verdict: "R" (ready) or "E<message>"; 1 when the
+ * channel closed (the child exec'd). */
+static int read_child_status(int fd, vc_error **err) {
+  char buf[4096];
+  ssize_t n;
+  do
+    n = read(fd, buf, sizeof(buf) - 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return vc_error_set(err, errno, "read from container setup");
+  if (n == 0)
+    return 1;
+  buf[n] = '\0';
+  if (buf[0] == 'E')
+    return vc_error_set(err, 0, "%s", buf + 1);
+  return 0;
+}
+
+/* stdio pipes and the sync socket of a new process; child ends in child[],
+ * ours in p.  Everything is close-on-exec; the child dup2s its ends. */
+static int make_stdio(struct agent_proc *p, int child[4], vc_error **err) {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sync[2] = {-1, -1};
+  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+      pipe2(errp, O_CLOEXEC) < 0 ||
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+    int e = errno;
+    int fds[] = {in[0], in[1], out[0], out[1], errp[0], errp[1], sync[0], sync[1]};
+    for (size_t i = 0; i < 8; i++)
+      if (fds[i] >= 0)
+        close(fds[i]);
+    return vc_error_set(err, e, "create stdio pipes");
+  }
+  child[0] = in[0];
+  child[1] = out[1];
+  child[2] = errp[1];
+  child[3] = sync[1];
+  p->stdin_fd = in[1];
+  p->stdout_fd = out[0];
+  p->stderr_fd = errp[0];
+  p->sync_fd = sync[0];
+  return 0;
+}
+
+static void close_child_ends(int child[4]) {
+  for (int i = 0; i < 4; i++)
+    close(child[i]);
+}
+
+/* After the child said it is ready (or exec'd): stream its output. */
+static void watch_output(struct agent *a, struct agent_proc *p) {
+  set_nonblock(p->stdin_fd);
+  set_nonblock(p->stdout_fd);
+  set_nonblock(p->stderr_fd);
+  ev_set(a, EPOLL_CTL_ADD, p->stdout_fd, EPOLLIN, &p->stdout_tag, EV_STDOUT, p);
+  ev_set(a, EPOLL_CTL_ADD, p->stderr_fd, EPOLLIN, &p->stderr_tag, EV_STDERR, p);
+}
+
+static void attach(struct agent_proc *p, struct agent_conn *conn,
+                   long long stream) {
+  p->stdio_conn = stream > 0 ? conn : NULL;
+  p->stdio_stream = (uint32_t)stream;
 }
 
 struct child_args {
@@ -337,42 +445,24 @@ static int child_main(void *arg) {
   agent_container_child(ca->c, ca->sync_fd, ca->stdio);
 }
 
-/* Reads the child's verdict: "R" (ready) or "E<message>". */
-static int read_child_status(int fd, vc_error **err) {
-  char buf[4096];
-  ssize_t n;
-  do
-    n = read(fd, buf, sizeof(buf) - 1);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return vc_error_set(err, errno, "read from container setup");
-  if (n == 0)
-    return 1; /* closed on exec: the process runs */
-  buf[n] = '\0';
-  if (buf[0] == 'E')
-    return vc_error_set(err, 0, "%s", buf + 1);
-  return 0;
-}
-
 static int create_container(struct agent *a, struct agent_conn *conn,
-                            yajl_val params, uint32_t stream,
-                            vc_error **err) {
+                            yajl_val params, vc_error **err) {
   const char *id = get_str(params, "id");
   const char *tag = get_str(params, "rootfs_tag");
-  const char *path_spec[] = {"spec", NULL};
-  yajl_val spec_v = yajl_tree_get(params, path_spec, yajl_t_string);
+  const char *spec_text = get_str(params, "spec");
   long long stdio_stream = 0;
   get_int(params, "stdio_stream", &stdio_stream);
-  if (id == NULL || tag == NULL || spec_v == NULL)
+  if (id == NULL || tag == NULL || spec_text == NULL)
     return vc_error_set(err, 0, "CreateContainer: id, rootfs_tag and spec are required");
   if (find_container(a, id) != NULL)
     return vc_error_set(err, EEXIST, "container `%s`", id);
 
   struct agent_container *c = xcalloc(1, sizeof(*c));
   c->id = xstrdup(id);
-  c->init.stdin_fd = c->init.stdout_fd = c->init.stderr_fd = -1;
-  c->init.sync_fd = -1;
-  if (oci_spec_parse(YAJL_GET_STRING(spec_v), "config.json", &c->spec, err) < 0)
+  c->init.container = c;
+  proc_init_fds(&c->init);
+  int child[4] = {-1, -1, -1, -1};
+  if (oci_spec_parse(spec_text, "config.json", &c->spec, err) < 0)
     goto fail;
   if (c->spec->process == NULL) {
     vc_error_set(err, 0, "config.json: process: missing");
@@ -390,120 +480,364 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     vc_error_set(err, errno, "mount virtio-fs `%s` on %s", tag, c->rootfs);
     goto fail;
   }
-
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sync[2] = {-1, -1};
-  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-      pipe2(errp, O_CLOEXEC) < 0 ||
-      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
-    vc_error_set(err, errno, "create stdio pipes");
-    int fds[] = {in[0], in[1], out[0], out[1], errp[0], errp[1], sync[0], sync[1]};
-    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-      if (fds[i] >= 0)
-        close(fds[i]);
-    umount2(c->rootfs, MNT_DETACH);
-    goto fail;
-  }
-  struct child_args ca = {c, sync[1], {in[0], out[1], errp[1]}};
+  if (make_stdio(&c->init, child, err) < 0)
+    goto fail_umount;
+  struct child_args ca = {c, child[3], {child[0], child[1], child[2]}};
   size_t stack_size = 256 * 1024;
   char *stack = xcalloc(1, stack_size);
   pid_t pid = clone(child_main, stack + stack_size, ns_flags | SIGCHLD, &ca);
   int clone_errno = errno;
   free(stack);
-  close(in[0]);
-  close(out[1]);
-  close(errp[1]);
-  close(sync[1]);
+  close_child_ends(child);
   if (pid < 0) {
-    close(in[1]);
-    close(out[0]);
-    close(errp[0]);
-    close(sync[0]);
-    umount2(c->rootfs, MNT_DETACH);
     vc_error_set(err, clone_errno, "clone container process");
-    goto fail;
+    goto fail_umount;
   }
   c->init.pid = pid;
-  c->init.stdin_fd = in[1];
-  c->init.stdout_fd = out[0];
-  c->init.stderr_fd = errp[0];
-  c->init.sync_fd = sync[0];
-  c->init.stdio_conn = stdio_stream ? conn : NULL;
-  c->init.stdio_stream = (uint32_t)stdio_stream;
+  attach(&c->init, conn, stdio_stream);
   c->next = a->containers;
   a->containers = c;
-
   if (read_child_status(c->init.sync_fd, err) != 0) {
     /* Setup failed in the child, which exits by itself (the SIGCHLD loop
      * reaps it); forget the container. */
     kill(pid, SIGKILL);
     a->containers = c->next;
-    int *fds[] = {&c->init.stdin_fd, &c->init.stdout_fd, &c->init.stderr_fd,
-                  &c->init.sync_fd};
-    for (size_t i = 0; i < 4; i++)
-      ev_del_close(a, fds[i]);
-    umount2(c->rootfs, MNT_DETACH);
-    goto fail;
+    goto fail_umount;
   }
-  set_nonblock(c->init.stdin_fd);
-  set_nonblock(c->init.stdout_fd);
-  set_nonblock(c->init.stderr_fd);
-  ev_set(a, EPOLL_CTL_ADD, c->init.stdout_fd, EPOLLIN, &c->init.stdout_tag,
-         EV_STDOUT, &c->init);
-  ev_set(a, EPOLL_CTL_ADD, c->init.stderr_fd, EPOLLIN, &c->init.stderr_tag,
-         EV_STDERR, &c->init);
+  watch_output(a, &c->init);
   return 0;
 
+fail_umount:
+  umount2(c->rootfs, MNT_DETACH);
 fail:
-  container_free(c);
+  container_free(a, c);
   return -1;
 }
 
-static int start_container(struct agent *a, yajl_val params, vc_error **err) {
+static struct agent_container *container_param(struct agent *a, yajl_val params,
+                                               vc_error **err) {
   const char *id = get_str(params, "id");
   struct agent_container *c = id ? find_container(a, id) : NULL;
   if (c == NULL)
-    return vc_error_set(err, ENOENT, "container `%s`", id ? id : "");
+    vc_error_set(err, ENOENT, "container `%s` does not exist", id ? id : "");
+  return c;
+}
+
+static struct agent_proc *proc_param(struct agent *a, yajl_val params,
+                                     vc_error **err) {
+  struct agent_container *c = container_param(a, params, err);
+  if (c == NULL)
+    return NULL;
+  const char *exec_id = get_str(params, "exec_id");
+  struct agent_proc *p = find_proc(c, exec_id);
+  if (p == NULL)
+    vc_error_set(err, ENOENT, "process `%s` of container `%s` does not exist",
+                 exec_id, c->id);
+  return p;
+}
+
+static int start_container(struct agent *a, yajl_val params, vc_error **err) {
+  struct agent_container *c = container_param(a, params, err);
+  if (c == NULL)
+    return -1;
   if (c->started)
-    return vc_error_set(err, 0, "container `%s` was already started", id);
+    return vc_error_set(err, 0, "container `%s` was already started", c->id);
   if (c->init.exited)
-    return vc_error_set(err, 0, "container `%s` has exited", id);
+    return vc_error_set(err, 0, "container `%s` has exited", c->id);
   c->started = true;
   if (write(c->init.sync_fd, "S", 1) != 1)
-    return vc_error_set(err, errno, "signal container `%s` to start", id);
+    return vc_error_set(err, errno, "signal container `%s` to start", c->id);
   int r = read_child_status(c->init.sync_fd, err);
-  close(c->init.sync_fd);
-  c->init.sync_fd = -1;
+  ev_del_close(a, &c->init.sync_fd);
   return r < 0 ? -1 : 0;
+}
+
+static int exec_process(struct agent *a, struct agent_conn *conn,
+                        yajl_val params, vc_error **err) {
+  struct agent_container *c = container_param(a, params, err);
+  if (c == NULL)
+    return -1;
+  const char *exec_id = get_str(params, "exec_id");
+  const char *process_json = get_str(params, "process");
+  long long stdio_stream = 0;
+  get_int(params, "stdio_stream", &stdio_stream);
+  if (exec_id == NULL || exec_id[0] == '\0' || process_json == NULL)
+    return vc_error_set(err, 0, "ExecProcess: exec_id and process are required");
+  if (find_proc(c, exec_id) != NULL)
+    return vc_error_set(err, EEXIST, "exec id `%s` is in use", exec_id);
+  if (!c->started || c->init.exited)
+    return vc_error_set(err, 0, "cannot exec in a container that is not running");
+
+  /* Parse the process through the spec parser, wrapped in a minimal spec,
+   * so exec and create validate a process the same way. */
+  cleanup_free char *wrapped = xasprintf(
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":%s}",
+      process_json);
+  struct oci_spec *spec = NULL;
+  if (oci_spec_parse(wrapped, "process.json", &spec, err) < 0)
+    return -1;
+  if (spec->process == NULL) {
+    oci_spec_free(spec);
+    return vc_error_set(err, 0, "process.json: missing");
+  }
+  struct agent_proc *p = xcalloc(1, sizeof(*p));
+  p->container = c;
+  p->exec_id = xstrdup(exec_id);
+  proc_init_fds(p);
+  int child[4] = {-1, -1, -1, -1};
+  if (make_stdio(p, child, err) < 0)
+    goto fail;
+  /* Children of ours land in the container's pid namespace while
+   * pid_for_children points there; we put it back right after fork. */
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->init.pid);
+  int ns = open(path, O_RDONLY | O_CLOEXEC);
+  int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || own < 0 || setns(ns, CLONE_NEWPID) < 0) {
+    vc_error_set(err, errno, "enter the pid namespace of `%s`", c->id);
+    if (ns >= 0)
+      close(ns);
+    if (own >= 0)
+      close(own);
+    close_child_ends(child);
+    goto fail;
+  }
+  pid_t pid = fork();
+  if (pid == 0)
+    agent_exec_child(c->init.pid, spec->process, child[3],
+                     (int[3]){child[0], child[1], child[2]});
+  int fork_errno = errno;
+  if (setns(own, CLONE_NEWPID) < 0)
+    agent_log("restore pid namespace: %s", strerror(errno));
+  close(ns);
+  close(own);
+  close_child_ends(child);
+  if (pid < 0) {
+    vc_error_set(err, fork_errno, "fork");
+    goto fail;
+  }
+  p->pid = pid;
+  attach(p, conn, stdio_stream);
+  p->next = c->execs;
+  c->execs = p;
+  int r = read_child_status(p->sync_fd, err);
+  ev_del_close(a, &p->sync_fd);
+  oci_spec_free(spec);
+  if (r < 0) {
+    /* The child exits 127 after reporting; keep the record so its exit is
+     * reaped against it, but the caller gets the error. */
+    kill(pid, SIGKILL);
+    return -1;
+  }
+  watch_output(a, p);
+  return 0;
+
+fail:
+  oci_spec_free(spec);
+  proc_release(a, p);
+  free(p);
+  return -1;
+}
+
+static int attach_stdio(struct agent *a, struct agent_conn *conn,
+                        yajl_val params, vc_error **err) {
+  struct agent_proc *p = proc_param(a, params, err);
+  long long stream = 0;
+  if (p == NULL)
+    return -1;
+  if (!get_int(params, "stream", &stream) || stream <= 0 || stream > UINT32_MAX)
+    return vc_error_set(err, EINVAL, "AttachStdio: bad stream");
+  attach(p, conn, stream);
+  return 0;
 }
 
 static int wait_process(struct agent *a, struct agent_conn *conn,
                         yajl_val params, uint32_t stream, vc_error **err) {
-  const char *id = get_str(params, "id");
-  struct agent_container *c = id ? find_container(a, id) : NULL;
-  if (c == NULL)
-    return vc_error_set(err, ENOENT, "container `%s`", id ? id : "");
+  struct agent_proc *p = proc_param(a, params, err);
+  if (p == NULL)
+    return -1;
   struct pending_wait *w = xcalloc(1, sizeof(*w));
   w->conn = conn;
   w->stream = stream;
-  w->proc = &c->init;
+  w->proc = p;
   w->next = a->waits;
   a->waits = w;
   flush_waits(a);
   return 0;
 }
 
+/* Every process whose pid namespace is the container's (for --all). */
+static int signal_all(struct agent_container *c, int sig) {
+  char path[64], target[64], mine[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->init.pid);
+  ssize_t n = readlink(path, target, sizeof(target) - 1);
+  if (n < 0)
+    return -1;
+  target[n] = '\0';
+  DIR *d = opendir("/proc");
+  if (d == NULL)
+    return -1;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    int pid = atoi(de->d_name);
+    if (pid <= 1)
+      continue;
+    snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+    n = readlink(path, mine, sizeof(mine) - 1);
+    if (n < 0)
+      continue;
+    mine[n] = '\0';
+    if (strcmp(mine, target) == 0)
+      kill(pid, sig);
+  }
+  closedir(d);
+  return 0;
+}
+
 static int signal_process(struct agent *a, yajl_val params, vc_error **err) {
-  const char *id = get_str(params, "id");
+  struct agent_proc *p = proc_param(a, params, err);
   long long sig = 0;
-  struct agent_container *c = id ? find_container(a, id) : NULL;
-  if (c == NULL)
-    return vc_error_set(err, ENOENT, "container `%s`", id ? id : "");
+  if (p == NULL)
+    return -1;
   if (!get_int(params, "signal", &sig) || sig <= 0 || sig >= 65)
     return vc_error_set(err, EINVAL, "SignalProcess: bad signal");
+  yajl_val all = vc_json_get(params, "all");
+  if (p->exited)
+    return vc_error_set(err, ESRCH, "process already finished");
+  if (all != NULL && YAJL_IS_TRUE(all) && p == &p->container->init) {
+    if (signal_all(p->container, (int)sig) < 0)
+      return vc_error_set(err, errno, "signal the processes of `%s`",
+                          p->container->id);
+    return 0;
+  }
+  if (kill(p->pid, (int)sig) < 0)
+    return vc_error_set(err, errno, "kill %d", p->pid);
+  return 0;
+}
+
+static const char *container_status(const struct agent_container *c) {
   if (c->init.exited)
-    return vc_error_set(err, ESRCH, "container `%s` is not running", id);
-  if (kill(c->init.pid, (int)sig) < 0)
-    return vc_error_set(err, errno, "kill %d", c->init.pid);
+    return "stopped";
+  if (!c->started)
+    return "created";
+  return c->paused ? "paused" : "running";
+}
+
+static char *state_json(const struct agent_container *c) {
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "status");
+  vc_jb_str(&b, container_status(c));
+  vc_jb_key(&b, "pid");
+  vc_jb_int(&b, c->init.pid);
+  if (c->init.exited) {
+    vc_jb_key(&b, "exit_status");
+    vc_jb_int(&b, c->init.exit_status);
+  }
+  vc_jb_close(&b, '}');
+  return vc_jb_take(&b);
+}
+
+/* Freezes or thaws every process of the container: its cgroup when it has
+ * one of its own, else SIGSTOP/SIGCONT to each process. */
+static int set_paused(struct agent *a, yajl_val params, bool pause,
+                      vc_error **err) {
+  struct agent_container *c = container_param(a, params, err);
+  if (c == NULL)
+    return -1;
+  if (!c->started || c->init.exited)
+    return vc_error_set(err, 0, "container `%s` is not running", c->id);
+  if (c->paused == pause)
+    return vc_error_set(err, 0, "container `%s` is %s", c->id,
+                        pause ? "already paused" : "not paused");
+  cleanup_free char *freeze = xasprintf("/sys/fs/cgroup/vcrun/%s/cgroup.freeze", c->id);
+  int fd = open(freeze, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t w = write(fd, pause ? "1" : "0", 1);
+    close(fd);
+    if (w != 1)
+      return vc_error_set(err, errno, "write %s", freeze);
+  } else if (signal_all(c, pause ? SIGSTOP : SIGCONT) < 0) {
+    return vc_error_set(err, errno, "%s `%s`", pause ? "pause" : "resume", c->id);
+  }
+  c->paused = pause;
+  return 0;
+}
+
+/* The container's processes: pid (in the guest) and command line. */
+static char *list_processes(struct agent_container *c) {
+  char path[64], target[64], mine[64];
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "processes");
+  vc_jb_open(&b, '[');
+  snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->init.pid);
+  ssize_t n = c->init.exited ? -1 : readlink(path, target, sizeof(target) - 1);
+  DIR *d = n > 0 ? opendir("/proc") : NULL;
+  if (n > 0)
+    target[n] = '\0';
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    int pid = atoi(de->d_name);
+    if (pid <= 1)
+      continue;
+    snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+    ssize_t m = readlink(path, mine, sizeof(mine) - 1);
+    if (m < 0)
+      continue;
+    mine[m] = '\0';
+    if (strcmp(mine, target) != 0)
+      continue;
+    char cmdline[4096] = "";
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t len = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : 0;
+    if (fd >= 0)
+      close(fd);
+    if (len < 0)
+      len = 0;
+    cmdline[len] = '\0';
+    for (ssize_t i = 0; i + 1 < len; i++)
+      if (cmdline[i] == '\0')
+        cmdline[i] = ' ';
+    vc_jb_open(&b, '{');
+    vc_jb_key(&b, "pid");
+    vc_jb_int(&b, pid);
+    vc_jb_key(&b, "cmd");
+    vc_jb_str(&b, cmdline);
+    vc_jb_close(&b, '}');
+  }
+  if (d)
+    closedir(d);
+  vc_jb_close(&b, ']');
+  vc_jb_close(&b, '}');
+  return vc_jb_take(&b);
+}
+
+static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
+  struct agent_container *c = container_param(a, params, err);
+  if (c == NULL)
+    return -1;
+  if (!c->init.exited)
+    kill(c->init.pid, SIGKILL); /* the pid namespace goes with its init */
+  for (struct agent_proc *p = c->execs; p; p = p->next)
+    if (!p->exited)
+      kill(p->pid, SIGKILL);
+  for (struct agent_container **cp = &a->containers; *cp; cp = &(*cp)->next) {
+    if (*cp == c) {
+      *cp = c->next;
+      break;
+    }
+  }
+  umount2(c->rootfs, MNT_DETACH);
+  rmdir(c->rootfs);
+  /* Close its fds now, free it after this epoll batch: an event already
+   * fetched may still point at one of its processes. */
+  for (struct agent_proc *p = c->execs; p; p = p->next)
+    proc_release(a, p);
+  proc_release(a, &c->init);
+  c->next = a->graveyard;
+  a->graveyard = c;
   return 0;
 }
 
@@ -522,37 +856,55 @@ static char *guest_info(void) {
 
 static void handle_request(struct agent *a, struct agent_conn *conn,
                            uint32_t stream, const char *body) {
-  char errbuf[256];
-  yajl_val root = yajl_tree_parse(body, errbuf, sizeof(errbuf));
-  const char *path_params[] = {"params", NULL};
-  const char *method = root ? get_str(root, "method") : NULL;
-  yajl_val params = root ? yajl_tree_get(root, path_params, yajl_t_object) : NULL;
+  yajl_val root = NULL;
+  vc_error *err = NULL;
+  if (vc_json_parse(body, &root, &err) < 0) {
+    reply_error(conn, stream, "malformed request");
+    vc_error_free(&err);
+    return;
+  }
+  const char *method = get_str(root, "method");
+  yajl_val params = vc_json_get_object(root, "params");
   if (method == NULL || params == NULL) {
     reply_error(conn, stream, "malformed request");
     yajl_tree_free(root);
     return;
   }
-  vc_error *err = NULL;
   int r = 0;
+  cleanup_free char *result = NULL;
+  bool deferred = false;
   if (strcmp(method, "Hello") == 0) {
-    cleanup_free char *info = guest_info();
-    reply_result(conn, stream, info);
+    result = guest_info();
   } else if (strcmp(method, "CreateContainer") == 0) {
-    r = create_container(a, conn, params, stream, &err);
-    if (r == 0)
-      reply_result(conn, stream, NULL);
+    r = create_container(a, conn, params, &err);
   } else if (strcmp(method, "StartContainer") == 0) {
     r = start_container(a, params, &err);
-    if (r == 0)
-      reply_result(conn, stream, NULL);
+  } else if (strcmp(method, "ExecProcess") == 0) {
+    r = exec_process(a, conn, params, &err);
+  } else if (strcmp(method, "AttachStdio") == 0) {
+    r = attach_stdio(a, conn, params, &err);
   } else if (strcmp(method, "WaitProcess") == 0) {
-    r = wait_process(a, conn, params, stream, &err); /* replies later */
+    r = wait_process(a, conn, params, stream, &err);
+    deferred = true;
   } else if (strcmp(method, "SignalProcess") == 0) {
     r = signal_process(a, params, &err);
-    if (r == 0)
-      reply_result(conn, stream, NULL);
+  } else if (strcmp(method, "StateContainer") == 0) {
+    struct agent_container *c = container_param(a, params, &err);
+    r = c ? 0 : -1;
+    if (c)
+      result = state_json(c);
+  } else if (strcmp(method, "ListProcesses") == 0) {
+    struct agent_container *c = container_param(a, params, &err);
+    r = c ? 0 : -1;
+    if (c)
+      result = list_processes(c);
+  } else if (strcmp(method, "PauseContainer") == 0) {
+    r = set_paused(a, params, true, &err);
+  } else if (strcmp(method, "ResumeContainer") == 0) {
+    r = set_paused(a, params, false, &err);
+  } else if (strcmp(method, "DeleteContainer") == 0) {
+    r = delete_container(a, params, &err);
   } else if (strcmp(method, "DestroySandbox") == 0) {
-    reply_result(conn, stream, NULL);
     a->shutdown = true;
   } else {
     vc_error_set(&err, 0, "unknown method `%s`", method);
@@ -561,6 +913,8 @@ static void handle_request(struct agent *a, struct agent_conn *conn,
   if (r < 0) {
     reply_error(conn, stream, err ? err->msg : "failed");
     vc_error_free(&err);
+  } else if (!deferred) {
+    reply_result(conn, stream, result);
   }
   yajl_tree_free(root);
 }
@@ -569,17 +923,18 @@ static void handle_data(struct agent *a, struct agent_conn *conn,
                         const struct vc_frame_header *h, const char *body) {
   if ((h->flags & VC_DATA_FD_MASK) != 0)
     return; /* only stdin flows towards the guest */
-  for (struct agent_container *c = a->containers; c; c = c->next)
-    if (c->init.stdio_conn == conn && c->init.stdio_stream == h->stream)
-      on_stdin_data(a, &c->init, body, h->length, h->flags & VC_DATA_EOF);
+  FOR_EACH_PROC(a, c, p) {
+    if (p->stdio_conn == conn && p->stdio_stream == h->stream)
+      on_stdin_data(a, p, body, h->length, h->flags & VC_DATA_EOF);
+  }
 }
 
 static void conn_close(struct agent *a, struct agent_conn *conn) {
   /* Forget everything that pointed at this connection. */
-  for (struct agent_container *c = a->containers; c; c = c->next) {
-    if (c->init.stdio_conn == conn) {
-      c->init.stdio_conn = NULL;
-      proc_close_stdin(a, &c->init);
+  FOR_EACH_PROC(a, c, p) {
+    if (p->stdio_conn == conn) {
+      p->stdio_conn = NULL;
+      proc_close_stdin(a, p);
     }
   }
   struct pending_wait **pp = &a->waits;
@@ -741,15 +1096,22 @@ int main(void) {
       }
     }
     /* Close dead connections after the batch, so no event in it refers to
-     * freed memory. */
+     * freed memory.  A process deleted in this batch may still have had an
+     * event queued: DeleteContainer is answered after its batch, too. */
     for (struct agent_conn *c = a.conns, *next; c; c = next) {
       next = c->next;
       if (c->dead)
         conn_close(&a, c);
     }
+    while (a.graveyard) {
+      struct agent_container *c = a.graveyard;
+      a.graveyard = c->next;
+      container_free(&a, c);
+    }
   }
-  for (struct agent_container *c = a.containers; c; c = c->next)
-    if (!c->init.exited)
-      kill(c->init.pid, SIGKILL);
+  FOR_EACH_PROC(&a, c, p) {
+    if (!p->exited)
+      kill(p->pid, SIGKILL);
+  }
   power_off();
 }

@@ -4,6 +4,7 @@
 #define VC_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "error.h"
@@ -37,6 +38,17 @@ int vc_parse_opts(const char *cmd, int argc, char **argv,
 
 /* Checks a container id as runc does: letters, digits, `_+-.`, not `.`/`..`. */
 int vc_validate_id(const char *id, vc_error **err);
+
+/* Request ids are odd; stdio streams even. */
+#define VC_STDIO_STREAM 2
+
+struct vc_agent_client;
+/* Relays stdin to, and stdout/stderr from, the process's stdio stream and
+ * forwards the usual signals to it, until the agent answers the
+ * WaitProcess request sent as wait_stream; *exit_status gets its status. */
+int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
+                   const char *exec_id, uint32_t stdio_stream,
+                   uint32_t wait_stream, int *exit_status, vc_error **err);
 
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_spec(struct vc_cli *cli, int argc, char **argv, vc_error **err);

@@ -18,7 +18,6 @@
 #include "sandbox.h"
 #include "util.h"
 
-#define STDIO_STREAM 2 /* even: request ids are odd */
 
 static char *bundle_rootfs(const char *bundle, const struct oci_spec *spec,
                            vc_error **err) {
@@ -43,112 +42,9 @@ static char *create_params(const char *id, const char *config_text) {
   vc_jb_key(&b, "spec");
   vc_jb_str(&b, config_text);
   vc_jb_key(&b, "stdio_stream");
-  vc_jb_int(&b, STDIO_STREAM);
+  vc_jb_int(&b, VC_STDIO_STREAM);
   vc_jb_close(&b, '}');
   return vc_jb_take(&b);
-}
-
-/* Relays stdio between this process and the container until the agent
- * answers the WaitProcess request; forwards the usual signals. */
-static int relay(struct vc_agent_client *agent, const char *id,
-                 uint32_t wait_stream, int *exit_status, vc_error **err) {
-  sigset_t mask;
-  sigemptyset(&mask);
-  int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-    sigaddset(&mask, forwarded[i]);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-  if (sfd < 0)
-    return vc_error_set(err, errno, "signalfd");
-
-  struct vc_frame_decoder dec = {0};
-  bool stdin_open = true;
-  int ret = -1;
-  for (;;) {
-    struct pollfd p[3] = {{agent->fd, POLLIN, 0},
-                          {sfd, POLLIN, 0},
-                          {stdin_open ? 0 : -1, POLLIN, 0}};
-    if (poll(p, 3, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      vc_error_set(err, errno, "poll");
-      break;
-    }
-    if (p[2].revents) {
-      char buf[65536];
-      ssize_t n = read(0, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR)
-        continue;
-      bool eof = n <= 0;
-      if (vc_frame_write(agent->fd, VC_FRAME_DATA, eof ? VC_DATA_EOF : 0,
-                         STDIO_STREAM, buf, eof ? 0 : (size_t)n, err) < 0)
-        break;
-      if (eof)
-        stdin_open = false;
-    }
-    if (p[1].revents) {
-      struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-        cleanup_free char *quoted = vc_json_quote(id);
-        cleanup_free char *params =
-            xasprintf("{\"id\":%s,\"signal\":%u}", quoted, si.ssi_signo);
-        if (vc_agent_send(agent, "SignalProcess", params, NULL, err) < 0)
-          break;
-      }
-    }
-    if (p[0].revents) {
-      char buf[65536];
-      ssize_t n = read(agent->fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        vc_error_set(err, n < 0 ? errno : 0,
-                     "connection to the guest agent lost");
-        break;
-      }
-      if (vc_frame_decoder_feed(&dec, buf, (size_t)n, err) < 0)
-        break;
-      struct vc_frame_header h;
-      char *body = NULL;
-      int r;
-      bool done = false;
-      while (!done && (r = vc_frame_decoder_next(&dec, &h, &body, err)) == 1) {
-        if (h.type == VC_FRAME_DATA && h.stream == STDIO_STREAM) {
-          int fd = (h.flags & VC_DATA_FD_MASK) == 2 ? 2 : 1;
-          if (h.length > 0 && vc_write_all(fd, body, h.length) < 0 &&
-              errno != EPIPE) {
-            /* A closed stdout must not kill the container's run. */
-          }
-        } else if (h.type == VC_FRAME_RESPONSE && h.stream == wait_stream) {
-          yajl_val tree = NULL, result = NULL;
-          if (vc_agent_parse_response("WaitProcess", body, &tree, &result, err) == 0) {
-            const char *path[] = {"exit_status", NULL};
-            yajl_val st = yajl_tree_get(result, path, yajl_t_number);
-            if (st != NULL && YAJL_IS_INTEGER(st) && YAJL_GET_INTEGER(st) >= 0 &&
-                YAJL_GET_INTEGER(st) <= 255) {
-              *exit_status = (int)YAJL_GET_INTEGER(st);
-              ret = 0;
-            } else {
-              vc_error_set(err, 0, "agent WaitProcess: bad exit_status");
-            }
-          }
-          yajl_tree_free(tree);
-          done = true;
-        } else if (h.type == VC_FRAME_RESPONSE) {
-          /* The answer to a SignalProcess: a failure only means the
-           * process is already gone. */
-        }
-        free(body);
-        body = NULL;
-      }
-      if (done || r < 0)
-        break;
-    }
-  }
-  vc_frame_decoder_free(&dec);
-  sigprocmask(SIG_UNBLOCK, &mask, NULL);
-  return ret;
 }
 
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
@@ -180,7 +76,7 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
    * parent exits, so that they are reaped here and leave no zombie. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  struct vc_sandbox sb = {0};
+  struct vc_sandbox sb = VC_SANDBOX_INIT;
   struct oci_spec *spec = NULL;
   struct vc_agent_client agent = {-1, 1};
   cleanup_free char *config_text = NULL;
@@ -242,7 +138,7 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   yajl_tree_free(tree);
   if (vc_agent_send(&agent, "WaitProcess", id_params, &wait_stream, err) < 0)
     goto out_close;
-  if (relay(&agent, id, wait_stream, &exit_status, err) == 0)
+  if (vc_relay_stdio(&agent, id, NULL, VC_STDIO_STREAM, wait_stream, &exit_status, err) == 0)
     status = exit_status;
 
 out_close:

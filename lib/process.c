@@ -120,6 +120,25 @@ bool vc_pid_alive(pid_t pid) {
   return state != 'Z' && state != 'X';
 }
 
+bool vc_pid_is(pid_t pid, const char *needle) {
+  if (!vc_pid_alive(pid))
+    return false;
+  char path[64], buf[8192];
+  snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return false;
+  for (ssize_t i = 0; i < n; i++)
+    if (buf[i] == '\0')
+      buf[i] = ' ';
+  buf[n] = '\0';
+  return strstr(buf, needle) != NULL;
+}
+
 /* Collects pid if it is our child (under a subreaper it can be), so no
  * zombie is left; harmless otherwise. */
 static void reap(pid_t pid) {

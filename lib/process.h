@@ -20,6 +20,10 @@ int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
 /* True while pid exists and is not a zombie. */
 bool vc_pid_alive(pid_t pid);
 
+/* True while pid is alive and its command line contains needle: a pid
+ * read from a state file may have been reused by an unrelated process. */
+bool vc_pid_is(pid_t pid, const char *needle);
+
 /* SIGTERM, then SIGKILL after timeout_ms; returns once pid is gone or the
  * SIGKILL was sent and it went away. */
 void vc_pid_terminate(pid_t pid, int timeout_ms);

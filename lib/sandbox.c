@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "json.h"
 #include "json_build.h"
 #include "process.h"
 #include "util.h"
@@ -148,6 +150,10 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   vc_jb_str(&b, sb->bundle);
   vc_jb_key(&b, "rootfs");
   vc_jb_str(&b, sb->rootfs);
+  vc_jb_key(&b, "created");
+  vc_jb_str(&b, sb->created);
+  vc_jb_key(&b, "shim_pid");
+  vc_jb_int(&b, sb->shim_pid);
   vc_jb_key(&b, "hypervisor");
   sb->vm.ops->save_state(&sb->vm, &b);
   vc_jb_key(&b, "virtiofsd_pid");
@@ -254,14 +260,114 @@ int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err) {
     if (sb->vm.ops->stop(&sb->vm, false, err) < 0)
       ret = -1;
   }
-  vc_pid_terminate(sb->vsock_backend_pid, 1000);
-  vc_pid_terminate(sb->virtiofsd_pid, 1000);
+  /* Pids from a state file are checked against their command line (which
+   * names this sandbox's directory) before anything is sent to them. */
+  pid_t helpers[] = {sb->vsock_backend_pid, sb->virtiofsd_pid, sb->shim_pid};
+  for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
+    if (sb->dir != NULL && vc_pid_is(helpers[i], sb->dir))
+      vc_pid_terminate(helpers[i], 1000);
   if (sb->dir != NULL && vc_rmdir_r(sb->dir, ret < 0 ? NULL : err) < 0)
     ret = -1;
   return ret;
 }
 
+static long long json_int(yajl_val v, const char *key) {
+  yajl_val n = vc_json_get(v, key);
+  return n != NULL && YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : 0;
+}
+
+static char *json_strdup(yajl_val v, const char *key) {
+  const char *s = vc_json_get_str(v, key);
+  return s ? xstrdup(s) : NULL;
+}
+
+int vc_sandbox_load(const struct vc_config *cfg, const char *id,
+                    struct vc_sandbox *sb, vc_error **err) {
+  memset(sb, 0, sizeof(*sb));
+  sb->lock_fd = -1;
+  sb->vm.vhost_vsock_fd = -1;
+  sb->cfg = cfg;
+  sb->id = xstrdup(id);
+  sb->dir = xasprintf("%s/%s", cfg->runtime.state_root, id);
+  cleanup_free char *path = xasprintf("%s/state.json", sb->dir);
+  cleanup_free char *text = NULL;
+  vc_error *rerr = NULL;
+  if (vc_read_file(path, &text, NULL, &rerr) < 0) {
+    int e = rerr->errnum;
+    vc_error_free(&rerr);
+    if (e == ENOENT) {
+      vc_error_set(err, 0, "container `%s` does not exist", id);
+      (*err)->errnum = ENOENT;
+      return -1;
+    }
+    return vc_error_set(err, e, "read `%s`", path);
+  }
+  yajl_val v = NULL;
+  if (vc_json_parse(text, &v, err) < 0)
+    return vc_error_wrap(err, "%s", path);
+  int ret = -1;
+  long long version = json_int(v, "version");
+  if (version != VC_STATE_VERSION) {
+    vc_error_set(err, 0, "%s: state version %lld is not supported (this vcrun "
+                 "writes version %d)", path, version, VC_STATE_VERSION);
+    goto out;
+  }
+  sb->bundle = json_strdup(v, "bundle");
+  sb->rootfs = json_strdup(v, "rootfs");
+  sb->created = json_strdup(v, "created");
+  sb->shim_pid = (pid_t)json_int(v, "shim_pid");
+  sb->virtiofsd_pid = (pid_t)json_int(v, "virtiofsd_pid");
+  sb->vsock_backend_pid = (pid_t)json_int(v, "vsock_backend_pid");
+  yajl_val hv = vc_json_get_object(v, "hypervisor");
+  const char *type = hv ? vc_json_get_str(hv, "type") : NULL;
+  sb->vm.ops = type ? vc_hypervisor_lookup(type) : NULL;
+  if (sb->vm.ops == NULL) {
+    vc_error_set(err, 0, "%s: unknown hypervisor type", path);
+    goto out;
+  }
+  sb->vm.cfg = &cfg->hypervisor;
+  sb->vm.id = sb->id;
+  sb->vm.dir = sb->dir;
+  sb->vm.pid = (pid_t)json_int(hv, "pid");
+  sb->vm.qmp_socket = json_strdup(hv, "qmp_socket");
+  sb->vm.log_path = xasprintf("%s/qemu.log", sb->dir);
+  sb->vm.console_path = xasprintf("%s/console.log", sb->dir);
+  yajl_val vs = vc_json_get_object(v, "vsock");
+  const char *transport = vs ? vc_json_get_str(vs, "transport") : NULL;
+  sb->hybrid_vsock = transport == NULL || strcmp(transport, "hybrid-vsock") == 0;
+  sb->vm.guest_cid = vs ? (uint64_t)json_int(vs, "guest_cid") : VC_GUEST_CID;
+  sb->hybrid_socket = vs ? json_strdup(vs, "hybrid_socket") : NULL;
+  if (sb->hybrid_socket == NULL)
+    sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
+  ret = 0;
+out:
+  yajl_tree_free(v);
+  return ret;
+}
+
+int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err) {
+  if (sb->lock_fd >= 0)
+    return 0;
+  int fd = open(sb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return vc_error_set(err, errno, "open `%s`", sb->dir);
+  if (flock(fd, LOCK_EX) < 0) {
+    int e = errno;
+    close(fd);
+    return vc_error_set(err, e, "lock `%s`", sb->dir);
+  }
+  sb->lock_fd = fd;
+  return 0;
+}
+
+bool vc_sandbox_alive(const struct vc_sandbox *sb) {
+  return sb->vm.ops != NULL && sb->vm.ops->alive(&sb->vm);
+}
+
 void vc_sandbox_free(struct vc_sandbox *sb) {
+  if (sb->lock_fd >= 0)
+    close(sb->lock_fd);
+  free(sb->created);
   free(sb->id);
   free(sb->dir);
   free(sb->rootfs);

@@ -18,6 +18,8 @@ int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **er
 #define VC_GUEST_CID 3
 #define VC_ROOTFS_TAG "vcfs0"
 
+#define VC_SANDBOX_INIT {.lock_fd = -1, .vm = {.vhost_vsock_fd = -1}}
+
 struct vc_sandbox {
   char *id;
   char *dir; /* <state root>/<id>: sockets, logs, state.json */
@@ -33,6 +35,10 @@ struct vc_sandbox {
   pid_t vsock_backend_pid;
   char *self_exe; /* this vcrun binary, which runs the vsock backend */
   bool debug;     /* print timings (boot-to-agent) on stderr */
+  /* The container (one per sandbox until pods land): */
+  pid_t shim_pid;   /* the process in --pid-file; exits with the container */
+  char *created;    /* RFC 3339 creation time */
+  int lock_fd;      /* flock on the state directory, or -1 */
 };
 
 /* Creates the state directory (failing if the id is taken), then starts
@@ -51,6 +57,19 @@ int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err);
 
 /* Writes state.json (versioned) atomically. */
 int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err);
+
+/* Restores a sandbox from <state root>/<id>/state.json for the commands
+ * after create.  An unknown id fails with errnum ENOENT and "container `id`
+ * does not exist"; a state of another version is refused. */
+int vc_sandbox_load(const struct vc_config *cfg, const char *id,
+                    struct vc_sandbox *sb, vc_error **err);
+
+/* Serializes commands on one container: an exclusive flock on its state
+ * directory, held until vc_sandbox_free. */
+int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err);
+
+/* True while the VM runs. */
+bool vc_sandbox_alive(const struct vc_sandbox *sb);
 
 void vc_sandbox_free(struct vc_sandbox *sb);
 

@@ -80,7 +80,7 @@ char *vc_qemu_kernel_cmdline(const struct vc_vm *vm) {
   cleanup_free char *tsc = khz ? xasprintf(" tsc_early_khz=%lu", khz) : xstrdup("");
   const char *extra = vm->cfg->kernel_params ? vm->cfg->kernel_params : "";
   return xasprintf(
-      "console=ttyS0 panic=-1 quiet loglevel=0%s tsc=reliable no_timer_check "
+      "console=ttyS0 panic=-1 quiet loglevel=1%s tsc=reliable no_timer_check "
       "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=1 "
       "nokaslr mitigations=off cryptomgr.notests rcupdate.rcu_expedited=1 "
       "audit=0 nowatchdog initcall_blacklist=cmos_init%s%s%s",
@@ -182,23 +182,25 @@ static int qemu_start(struct vc_vm *vm, vc_error **err) {
   return 0;
 }
 
-static bool qemu_alive(const struct vc_vm *vm) { return vc_pid_alive(vm->pid); }
+static bool qemu_alive(const struct vc_vm *vm) {
+  return vc_pid_is(vm->pid, vm->dir);
+}
 
 static int qemu_stop(struct vc_vm *vm, bool force, vc_error **err) {
-  if (!vc_pid_alive(vm->pid))
+  if (!qemu_alive(vm))
     return 0;
   if (!force && vm->qmp_socket != NULL) {
     vc_error *qerr = NULL;
     if (vc_qmp_execute(vm->qmp_socket, "quit", NULL, 2000, &qerr) < 0)
       vc_error_free(&qerr); /* fall through to signals */
     long long deadline = vc_now_ms() + 2000;
-    while (vc_pid_alive(vm->pid) && vc_now_ms() < deadline) {
+    while (qemu_alive(vm) && vc_now_ms() < deadline) {
       struct timespec ts = {0, 5 * 1000 * 1000};
       nanosleep(&ts, NULL);
     }
   }
   vc_pid_terminate(vm->pid, force ? 0 : 1000);
-  if (vc_pid_alive(vm->pid))
+  if (qemu_alive(vm))
     return vc_error_set(err, 0, "QEMU (pid %d) does not exit", vm->pid);
   return 0;
 }

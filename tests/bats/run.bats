@@ -175,3 +175,17 @@ teardown() {
   run jq -r '.level + " " + (.msg | test("nonexistent") | tostring)' "$BATS_TEST_TMPDIR/log.json"
   assert_output "error true"
 }
+
+@test "a guest that never reaches the agent is an error with the logs' tails, not a hang" {
+  local cfg="$BATS_TEST_TMPDIR/configuration.toml"
+  # A garbage initrd: the kernel finds no init and panics, QEMU exits.
+  head -c 4096 /dev/urandom > "$BATS_TEST_TMPDIR/bad.cpio"
+  sed -e "s|^initrd = .*|initrd = \"$BATS_TEST_TMPDIR/bad.cpio\"|" \
+      -e 's|^boot_timeout = .*|boot_timeout = 20|' "$VCRUN_CONFIG" > "$cfg"
+  set_args "$BUNDLE" true
+  run timeout 60 "$VCRUN" --root "$STATE_ROOT" --config "$cfg" run --bundle "$BUNDLE" c15
+  assert_failure 1
+  assert_output --partial 'before the guest agent answered'
+  assert_output --partial 'guest console:'
+  assert_no_leftovers
+}

@@ -1,0 +1,61 @@
+/* The child side of ExecProcess: a new process in a running container.  The
+ * agent forked it after entering the container's pid namespace for its
+ * children, so it is already in that namespace; it joins the others here. */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void join(pid_t init_pid, const char *name, int type) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init_pid, name);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    child_fail("exec: open %s: %s", path, strerror(errno));
+  /* The same namespace as ours (e.g. no network namespace) is fine. */
+  if (setns(fd, type) < 0 && errno != EINVAL)
+    child_fail("exec: join the container's %s namespace: %s", name,
+               strerror(errno));
+  close(fd);
+}
+
+_Noreturn void agent_exec_child(pid_t init_pid, const struct oci_process *p,
+                                int sync_fd, int stdio[3]) {
+  agent_child_set_sync_fd(sync_fd);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  for (int i = 0; i < 3; i++)
+    if (dup2(stdio[i], i) < 0)
+      child_fail("dup2 stdio: %s", strerror(errno));
+  setsid();
+  join(init_pid, "ipc", CLONE_NEWIPC);
+  join(init_pid, "uts", CLONE_NEWUTS);
+  join(init_pid, "net", CLONE_NEWNET);
+  join(init_pid, "cgroup", CLONE_NEWCGROUP);
+  /* Last: entering the mount namespace moves our root into the container. */
+  join(init_pid, "mnt", CLONE_NEWNS);
+  const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
+  if (chdir(cwd) < 0)
+    child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
+  cleanup_free char *exe = agent_resolve_executable(p);
+  umask(p->user.has_umask ? p->user.umask : 0022);
+  agent_set_user(&p->user);
+  char **argv = xcalloc(p->n_args + 1, sizeof(char *));
+  for (size_t i = 0; i < p->n_args; i++)
+    argv[i] = p->args[i];
+  char **envp = xcalloc(p->n_env + 1, sizeof(char *));
+  for (size_t i = 0; i < p->n_env; i++)
+    envp[i] = p->env[i];
+  execve(exe, argv, envp);
+  child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
+}
