@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #include "config.h"
+#include <sys/types.h>
+#include <yajl/yajl_tree.h>
+
 #include "error.h"
 
 struct vc_cli {
@@ -32,6 +35,12 @@ struct vc_opt {
   bool takes_value;
   const char **value; /* where a value goes */
   bool *flag;         /* where a flag goes */
+  struct vc_strlist *list; /* repeatable: every value is appended */
+};
+
+struct vc_strlist {
+  const char **items;
+  size_t n;
 };
 int vc_parse_opts(const char *cmd, int argc, char **argv,
                   const struct vc_opt *opts, vc_error **err);
@@ -49,6 +58,58 @@ struct vc_agent_client;
 int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
                    const char *exec_id, uint32_t stdio_stream,
                    uint32_t wait_stream, int *exit_status, vc_error **err);
+
+struct vc_sandbox;
+/* Fills sb from the bundle (config.json parsed and checked, rootfs
+ * resolved) for vc_sandbox_start; *config_text gets config.json's text. */
+int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
+                       const char *bundle_opt, struct vc_sandbox *sb,
+                       char **config_text, vc_error **err);
+char *vc_create_params(const char *id, const char *config_text,
+                       uint32_t stdio_stream);
+char *vc_self_exe(void);
+/* Loads an existing container's state (and locks it if asked). */
+int vc_open_container(struct vc_cli *cli, const char *id, bool lock,
+                      struct vc_sandbox *sb, vc_error **err);
+int vc_agent_open(const struct vc_sandbox *sb, struct vc_agent_client *c,
+                  vc_error **err);
+/* One request {"id": <container>, extra...} on a fresh connection. */
+int vc_agent_simple(const struct vc_sandbox *sb, const char *method,
+                    const char *extra_json, yajl_val *tree, yajl_val *result,
+                    vc_error **err);
+/* created | running | paused | stopped, from the VM and the agent. */
+const char *vc_container_status(const struct vc_sandbox *sb);
+/* The host pid standing for the container (its shim), 0 when stopped. */
+pid_t vc_container_pid(const struct vc_sandbox *sb, const char *status);
+/* Creates the container (VM booted, process waiting for start) with a shim
+ * holding this process's stdio; writes pid_file.  Used by create and run -d. */
+int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
+                        const char *pid_file, vc_error **err);
+
+/* Forks and execs `vcrun shim` for the container's init (exec_id NULL) or
+ * for an exec whose process JSON is in process_file; returns once the shim
+ * is attached.  The shim inherits this process's stdio. */
+int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
+                  const char *process_file, pid_t *pid, vc_error **err);
+
+/* The shim's work, also done in-process by a foreground exec: attach to or
+ * start the process, report readiness on ready_fd (if >= 0), relay, and
+ * return the process's exit status. */
+int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
+                 const char *process_file, int ready_fd, vc_error **err);
+int vc_parse_signal(const char *s, int *sig, vc_error **err);
+
+int cmd_create(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_state(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_list(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_kill(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_ps(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_pause(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_resume(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_shim(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_spec(struct vc_cli *cli, int argc, char **argv, vc_error **err);

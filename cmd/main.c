@@ -20,7 +20,18 @@ static const struct {
   int (*fn)(struct vc_cli *, int, char **, vc_error **);
   const char *help;
 } commands[] = {
+    {"create", cmd_create, "create a container (boots its VM)"},
+    {"start", cmd_start, "start the process of a created container"},
+    {"state", cmd_state, "print the OCI state of a container"},
+    {"kill", cmd_kill, "send a signal to a container's process"},
+    {"delete", cmd_delete, "delete a container and its VM"},
+    {"exec", cmd_exec, "run a new process in a container"},
     {"run", cmd_run, "create and run a container in a new VM"},
+    {"list", cmd_list, "list containers"},
+    {"ps", cmd_ps, "list a container's processes"},
+    {"pause", cmd_pause, "freeze a container's processes"},
+    {"resume", cmd_resume, "thaw a paused container"},
+    {"shim", cmd_shim, NULL},                   /* internal */
     {"spec", cmd_spec, "create a new specification file"},
     {"check", cmd_check, "check the host's requirements"},
     {"version", cmd_version, "print the version"},
@@ -117,6 +128,13 @@ int vc_parse_opts(const char *cmd, int argc, char **argv,
       }
       if (o->value)
         *o->value = v;
+      if (o->list) {
+        const char **n = realloc(o->list->items, (o->list->n + 1) * sizeof(char *));
+        if (n == NULL)
+          abort();
+        n[o->list->n++] = v;
+        o->list->items = n;
+      }
     } else {
       bool v = true;
       if (inline_value != NULL)
@@ -156,16 +174,16 @@ int main(int argc, char **argv) {
   const char *rootless = NULL;
   bool show_version = false, show_help = false;
   const struct vc_opt global_opts[] = {
-      {"root", 0, true, &cli.root, NULL},
-      {"log", 0, true, &cli.log_path, NULL},
-      {"log-format", 0, true, &cli.log_format, NULL},
-      {"config", 0, true, &cli.config_path, NULL},
-      {"debug", 0, false, NULL, &cli.debug},
-      {"systemd-cgroup", 0, false, NULL, &cli.systemd_cgroup},
-      {"rootless", 0, true, &rootless, NULL},
-      {"version", 'v', false, NULL, &show_version},
-      {"help", 'h', false, NULL, &show_help},
-      {NULL, 0, false, NULL, NULL},
+      {"root", 0, true, &cli.root, NULL, NULL},
+      {"log", 0, true, &cli.log_path, NULL, NULL},
+      {"log-format", 0, true, &cli.log_format, NULL, NULL},
+      {"config", 0, true, &cli.config_path, NULL, NULL},
+      {"debug", 0, false, NULL, &cli.debug, NULL},
+      {"systemd-cgroup", 0, false, NULL, &cli.systemd_cgroup, NULL},
+      {"rootless", 0, true, &rootless, NULL, NULL},
+      {"version", 'v', false, NULL, &show_version, NULL},
+      {"help", 'h', false, NULL, &show_help, NULL},
+      {NULL, 0, false, NULL, NULL, NULL},
   };
   int status = 1;
   int first = vc_parse_opts("vcrun", argc - 1, argv + 1, global_opts, &err);

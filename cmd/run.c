@@ -52,13 +52,13 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *pid_file = NULL, *console_socket = NULL;
   bool detach = false, no_pivot = false, no_new_keyring = false;
   const struct vc_opt opts[] = {
-      {"bundle", 'b', true, &bundle_opt, NULL},
-      {"pid-file", 0, true, &pid_file, NULL},
-      {"console-socket", 0, true, &console_socket, NULL},
-      {"detach", 'd', false, NULL, &detach},
-      {"no-pivot", 0, false, NULL, &no_pivot},
-      {"no-new-keyring", 0, false, NULL, &no_new_keyring},
-      {NULL, 0, false, NULL, NULL},
+      {"bundle", 'b', true, &bundle_opt, NULL, NULL},
+      {"pid-file", 0, true, &pid_file, NULL, NULL},
+      {"console-socket", 0, true, &console_socket, NULL, NULL},
+      {"detach", 'd', false, NULL, &detach, NULL},
+      {"no-pivot", 0, false, NULL, &no_pivot, NULL},
+      {"no-new-keyring", 0, false, NULL, &no_new_keyring, NULL},
+      {NULL, 0, false, NULL, NULL, NULL},
   };
   int first = vc_parse_opts("run", argc, argv, opts, err);
   if (first < 0)

@@ -12,9 +12,9 @@ int cmd_spec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *bundle = ".";
   bool rootless = false;
   const struct vc_opt opts[] = {
-      {"bundle", 'b', true, &bundle, NULL},
-      {"rootless", 0, false, NULL, &rootless},
-      {NULL, 0, false, NULL, NULL},
+      {"bundle", 'b', true, &bundle, NULL, NULL},
+      {"rootless", 0, false, NULL, &rootless, NULL},
+      {NULL, 0, false, NULL, NULL, NULL},
   };
   int first = vc_parse_opts("spec", argc, argv, opts, err);
   if (first < 0)

@@ -8,11 +8,11 @@
 int cmd_vsock_backend(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *vhost_user = NULL, *hybrid = NULL, *cid = "3", *ready_fd = NULL;
   const struct vc_opt opts[] = {
-      {"vhost-user", 0, true, &vhost_user, NULL},
-      {"hybrid", 0, true, &hybrid, NULL},
-      {"cid", 0, true, &cid, NULL},
-      {"ready-fd", 0, true, &ready_fd, NULL},
-      {NULL, 0, false, NULL, NULL},
+      {"vhost-user", 0, true, &vhost_user, NULL, NULL},
+      {"hybrid", 0, true, &hybrid, NULL, NULL},
+      {"cid", 0, true, &cid, NULL, NULL},
+      {"ready-fd", 0, true, &ready_fd, NULL, NULL},
+      {NULL, 0, false, NULL, NULL, NULL},
   };
   int first = vc_parse_opts("vsock-backend", argc, argv, opts, err);
   if (first < 0)

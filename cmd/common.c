@@ -1,0 +1,154 @@
+/* Pieces the container commands share: turning a bundle into a sandbox to
+ * start, reopening a container's state, and short agent calls. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "cli.h"
+#include "json.h"
+#include "json_build.h"
+#include "oci/spec.h"
+#include "process.h"
+#include "sandbox.h"
+#include "util.h"
+
+char *vc_self_exe(void) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n < 0)
+    return xstrdup("/proc/self/exe");
+  self[n] = '\0';
+  return xstrdup(self);
+}
+
+static char *now_rfc3339(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
+                       const char *bundle_opt, struct vc_sandbox *sb,
+                       char **config_text, vc_error **err) {
+  struct oci_spec *spec = NULL;
+  cleanup_free char *config_path = NULL, *joined = NULL;
+  int ret = -1;
+  sb->bundle = realpath(bundle_opt, NULL);
+  if (sb->bundle == NULL)
+    return vc_error_set(err, errno, "bundle `%s`", bundle_opt);
+  config_path = xasprintf("%s/config.json", sb->bundle);
+  if (vc_read_file(config_path, config_text, NULL, err) < 0)
+    return -1;
+  if (oci_spec_parse(*config_text, config_path, &spec, err) < 0)
+    return -1;
+  if (spec->process == NULL) {
+    vc_error_set(err, 0, "%s: process: missing", config_path);
+    goto out;
+  }
+  joined = spec->root_path[0] == '/'
+               ? xstrdup(spec->root_path)
+               : xasprintf("%s/%s", sb->bundle, spec->root_path);
+  sb->rootfs = realpath(joined, NULL);
+  if (sb->rootfs == NULL) {
+    vc_error_set(err, errno, "%s: root.path `%s`", config_path, joined);
+    goto out;
+  }
+  sb->id = xstrdup(id);
+  sb->cfg = &cli->cfg;
+  sb->debug = cli->debug;
+  sb->dir = xasprintf("%s/%s", cli->cfg.runtime.state_root, id);
+  sb->self_exe = vc_self_exe();
+  sb->created = now_rfc3339();
+  ret = 0;
+out:
+  oci_spec_free(spec);
+  return ret;
+}
+
+char *vc_create_params(const char *id, const char *config_text,
+                       uint32_t stdio_stream) {
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "id");
+  vc_jb_str(&b, id);
+  vc_jb_key(&b, "rootfs_tag");
+  vc_jb_str(&b, VC_ROOTFS_TAG);
+  vc_jb_key(&b, "spec");
+  vc_jb_str(&b, config_text);
+  if (stdio_stream != 0) {
+    vc_jb_key(&b, "stdio_stream");
+    vc_jb_int(&b, stdio_stream);
+  }
+  vc_jb_close(&b, '}');
+  return vc_jb_take(&b);
+}
+
+int vc_open_container(struct vc_cli *cli, const char *id, bool lock,
+                      struct vc_sandbox *sb, vc_error **err) {
+  if (vc_validate_id(id, err) < 0 || vc_cli_config(cli, err) < 0)
+    return -1;
+  if (vc_sandbox_load(&cli->cfg, id, sb, err) < 0)
+    return -1;
+  sb->self_exe = vc_self_exe();
+  return lock ? vc_sandbox_lock(sb, err) : 0;
+}
+
+int vc_agent_open(const struct vc_sandbox *sb, struct vc_agent_client *c,
+                  vc_error **err) {
+  c->next_stream = 1;
+  c->fd = vc_sandbox_agent_connect(sb, 3000, err);
+  return c->fd < 0 ? -1 : 0;
+}
+
+int vc_agent_simple(const struct vc_sandbox *sb, const char *method,
+                    const char *extra_json, yajl_val *tree, yajl_val *result,
+                    vc_error **err) {
+  struct vc_agent_client c;
+  if (vc_agent_open(sb, &c, err) < 0)
+    return -1;
+  cleanup_free char *quoted = vc_json_quote(sb->id);
+  cleanup_free char *params = xasprintf("{\"id\":%s%s%s}", quoted,
+                                        extra_json ? "," : "",
+                                        extra_json ? extra_json : "");
+  yajl_val t = NULL;
+  int r = vc_agent_call(&c, method, params, &t, result, err);
+  close(c.fd);
+  if (tree != NULL)
+    *tree = t;
+  else
+    yajl_tree_free(t);
+  return r;
+}
+
+const char *vc_container_status(const struct vc_sandbox *sb) {
+  if (!vc_sandbox_alive(sb))
+    return "stopped";
+  yajl_val tree = NULL, result = NULL;
+  vc_error *err = NULL;
+  const char *status = "stopped";
+  if (vc_agent_simple(sb, "StateContainer", NULL, &tree, &result, &err) == 0) {
+    const char *s = vc_json_get_str(result, "status");
+    static const char *const known[] = {"created", "running", "paused", "stopped"};
+    for (size_t i = 0; s && i < 4; i++)
+      if (strcmp(s, known[i]) == 0)
+        status = known[i];
+  }
+  vc_error_free(&err);
+  yajl_tree_free(tree);
+  return status;
+}
+
+pid_t vc_container_pid(const struct vc_sandbox *sb, const char *status) {
+  if (strcmp(status, "stopped") == 0)
+    return 0;
+  return vc_pid_is(sb->shim_pid, sb->dir) ? sb->shim_pid : 0;
+}

@@ -1,0 +1,41 @@
+/* vcrun delete: removes a container and everything of its sandbox: VM,
+ * virtiofsd, vsock backend, shims, sockets and state. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sandbox.h"
+
+int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
+  bool force = false;
+  const struct vc_opt opts[] = {
+      {"force", 'f', false, NULL, &force, NULL},
+      {NULL, 0, false, NULL, NULL, NULL},
+  };
+  int first = vc_parse_opts("delete", argc, argv, opts, err);
+  if (first < 0)
+    return -1;
+  if (argc - first != 1)
+    return vc_error_set(err, 0, "delete: expects exactly one argument, the container id");
+  const char *id = argv[first];
+  struct vc_sandbox sb = VC_SANDBOX_INIT;
+  int ret = -1;
+  if (vc_open_container(cli, id, true, &sb, err) < 0) {
+    /* Engines clean up with delete --force whatever happened before. */
+    if (force && *err != NULL && (*err)->errnum == ENOENT) {
+      vc_error_free(err);
+      ret = 0;
+    }
+    goto out;
+  }
+  const char *status = vc_container_status(&sb);
+  if (!force && (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0)) {
+    vc_error_set(err, 0, "cannot delete container %s that is not stopped: %s",
+                 id, status);
+    goto out;
+  }
+  ret = vc_sandbox_destroy(&sb, err);
+out:
+  vc_sandbox_free(&sb);
+  return ret < 0 ? -1 : 0;
+}

@@ -1,0 +1,89 @@
+/* vcrun ps: the container's processes.  --format json lists the host pids
+ * that stand for them (the shims, as engines expect host pids); the table
+ * shows the processes inside the guest. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "json_build.h"
+#include "process.h"
+#include "sandbox.h"
+#include "util.h"
+
+static void host_pids(const struct vc_sandbox *sb, struct vc_jb *b) {
+  vc_jb_open(b, '[');
+  if (vc_pid_is(sb->shim_pid, sb->dir))
+    vc_jb_int(b, sb->shim_pid);
+  DIR *d = opendir(sb->dir);
+  struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    size_t len = strlen(de->d_name);
+    if (strncmp(de->d_name, "exec-", 5) != 0 || len < 4 ||
+        strcmp(de->d_name + len - 4, ".pid") != 0)
+      continue;
+    cleanup_free char *path = xasprintf("%s/%s", sb->dir, de->d_name);
+    cleanup_free char *text = NULL;
+    vc_error *e = NULL;
+    if (vc_read_file(path, &text, NULL, &e) == 0) {
+      pid_t pid = (pid_t)atoi(text);
+      if (vc_pid_is(pid, sb->dir))
+        vc_jb_int(b, pid);
+    }
+    vc_error_free(&e);
+  }
+  if (d != NULL)
+    closedir(d);
+  vc_jb_close(b, ']');
+}
+
+int cmd_ps(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
+  const char *format = "table";
+  const struct vc_opt opts[] = {
+      {"format", 'f', true, &format, NULL, NULL},
+      {NULL, 0, false, NULL, NULL, NULL},
+  };
+  int first = vc_parse_opts("ps", argc, argv, opts, err);
+  if (first < 0)
+    return -1;
+  if (argc - first < 1)
+    return vc_error_set(err, 0, "ps: expects the container id");
+  if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
+    return vc_error_set(err, 0, "ps: invalid format option `%s`", format);
+  struct vc_sandbox sb = VC_SANDBOX_INIT;
+  yajl_val tree = NULL, result = NULL;
+  int ret = -1;
+  if (vc_open_container(cli, argv[first], false, &sb, err) < 0)
+    goto out;
+  if (strcmp(format, "json") == 0) {
+    struct vc_jb b = {0};
+    host_pids(&sb, &b);
+    char *json = vc_jb_take(&b);
+    printf("%s\n", json);
+    free(json);
+    ret = 0;
+    goto out;
+  }
+  if (strcmp(vc_container_status(&sb), "stopped") == 0) {
+    vc_error_set(err, 0, "container `%s` is not running", sb.id);
+    goto out;
+  }
+  if (vc_agent_simple(&sb, "ListProcesses", NULL, &tree, &result, err) < 0)
+    goto out;
+  printf("%-8s %s\n", "PID", "CMD");
+  yajl_val list = vc_json_get_array(result, "processes");
+  for (size_t i = 0; list && i < YAJL_GET_ARRAY(list)->len; i++) {
+    yajl_val p = YAJL_GET_ARRAY(list)->values[i];
+    yajl_val pid = vc_json_get(p, "pid");
+    const char *cmd = vc_json_get_str(p, "cmd");
+    if (pid != NULL && YAJL_IS_INTEGER(pid))
+      printf("%-8lld %s\n", YAJL_GET_INTEGER(pid), cmd ? cmd : "");
+  }
+  ret = 0;
+out:
+  yajl_tree_free(tree);
+  vc_sandbox_free(&sb);
+  return ret;
+}
