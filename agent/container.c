@@ -18,6 +18,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cgroups.h"
+#include "security.h"
 #include "util.h"
 
 static const struct {
@@ -143,22 +145,6 @@ static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
   }
 }
 
-/* Creates dir and its parents below the (already pivoted or not) root. */
-static int mkdirs(const char *path) {
-  char tmp[4096];
-  if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-    return -1;
-  for (char *s = tmp + 1; *s; s++) {
-    if (*s != '/')
-      continue;
-    *s = '\0';
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-      return -1;
-    *s = '/';
-  }
-  return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void do_mount(const char *rootfs, const struct oci_mount *m) {
   char dest[4096], data[4096];
   unsigned long flags, propagation;
@@ -180,7 +166,7 @@ static void do_mount(const char *rootfs, const struct oci_mount *m) {
   }
   if (strcmp(type, "cgroup") == 0)
     type = "cgroup2"; /* the guest has only the unified hierarchy */
-  if (mkdirs(dest) < 0)
+  if (vc_mkdir_p(dest, 0755, NULL) < 0)
     child_fail("mounts: create `%s`: %s", m->destination, strerror(errno));
   if (mount(m->source ? m->source : type, dest, type, flags,
             data[0] ? data : NULL) < 0) {
@@ -340,11 +326,25 @@ void agent_set_user(const struct oci_user *u) {
     child_fail("setuid %u: %s", u->uid, strerror(errno));
 }
 
+static bool spec_has_namespace(const struct oci_spec *spec, const char *type) {
+  for (size_t i = 0; i < spec->n_namespaces; i++)
+    if (strcmp(spec->namespaces[i].type, type) == 0)
+      return true;
+  return false;
+}
+
+/* Fails the child with err's message. */
+static void check(int rc, vc_error *err) {
+  if (rc < 0)
+    child_fail("%s", err && err->msg ? err->msg : "container setup failed");
+}
+
 _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
                                      int stdio[3]) {
   child_sync_fd = sync_fd;
   const struct oci_spec *spec = c->spec;
   const struct oci_process *p = spec->process;
+  vc_error *err = NULL;
 
   /* The agent blocks SIGCHLD for its signalfd; the container must not
    * inherit that, nor ignored signals. */
@@ -353,12 +353,27 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
 
+  /* Capabilities and the seccomp filter are checked and built now, so a
+   * bad spec fails at create; while stderr is still the guest console,
+   * which is where the warnings belong. */
+  struct agent_security *sec = NULL;
+  check(agent_security_prepare(p, spec->seccomp_json, &sec, &err), err);
+
   for (int i = 0; i < 3; i++)
     if (dup2(stdio[i], i) < 0)
       child_fail("dup2 stdio: %s", strerror(errno));
   setsid();
 
+  /* In the container's cgroup (and cgroup namespace) before any mount, so
+   * a cgroup mount in the spec shows the container's own cgroup. */
+  check(agent_cgroup_enter(c->id, spec->resources_json,
+                           spec_has_namespace(spec, "cgroup"), &err), err);
+  /* Through the guest's /proc, before the spec can make /proc/sys
+   * read-only; this process is in the new namespaces already. */
+  check(agent_sysctl_apply(spec, &err), err);
   setup_rootfs(c);
+  check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),
+        err);
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     child_fail("hostname: %s", strerror(errno));
   if (spec->domainname &&
@@ -368,6 +383,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   if (chdir(cwd) < 0)
     child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
   cleanup_free char *exe = agent_resolve_executable(p);
+  check(agent_process_limits(p, &err), err);
 
   /* Ready: wait until the agent says start. */
   if (write(sync_fd, "R", 1) != 1)
@@ -381,13 +397,15 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     _exit(127);
 
   umask(p->user.has_umask ? p->user.umask : 0022);
-  agent_set_user(&p->user);
   char **argv = xcalloc(p->n_args + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_args; i++)
     argv[i] = p->args[i];
   char **envp = xcalloc(p->n_env + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_env; i++)
     envp[i] = p->env[i];
+  /* User, capabilities, no_new_privs and seccomp, the filter last: only
+   * execve runs under it. */
+  check(agent_security_apply(sec, &p->user, &err), err);
   execve(exe, argv, envp);
   child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
 }

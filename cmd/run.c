@@ -68,10 +68,24 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *id = argv[first];
   if (vc_validate_id(id, err) < 0)
     return -1;
-  if (detach || console_socket != NULL)
-    return vc_error_set(err, 0, "run: --detach and --console-socket are not supported yet");
+  if (console_socket != NULL)
+    return vc_error_set(err, 0, "run: --console-socket is not supported yet");
   if (vc_cli_config(cli, err) < 0)
     return -1;
+  if (detach) {
+    /* create + start; the shim keeps running with the container. */
+    if (vc_create_container(cli, id, bundle_opt, pid_file, err) < 0)
+      return -1;
+    char *start_argv[] = {(char *)id};
+    if (cmd_start(cli, 1, start_argv, err) < 0) {
+      vc_error *derr = NULL;
+      char *delete_argv[] = {"--force", (char *)id};
+      cmd_delete(cli, 2, delete_argv, &derr);
+      vc_error_free(&derr);
+      return -1;
+    }
+    return 0;
+  }
   /* run outlives the VM and its helpers: adopt them when their detaching
    * parent exits, so that they are reaped here and leave no zombie. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);

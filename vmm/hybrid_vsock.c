@@ -140,22 +140,30 @@ int vc_hybrid_vsock_connect(const char *hybrid_socket, uint32_t port,
   long long start = vc_now_ms();
   long long deadline = start + (timeout_ms > 0 ? timeout_ms : 0);
   long backoff = 10;
-  char why[160] = "timed out";
+  char why[160] = "timed out", last[160];
+  unsigned refused = 0;
   for (;;) {
     int fd = -1;
-    enum attempt a = attempt(hybrid_socket, port, deadline, &fd, why,
-                             sizeof(why));
+    enum attempt a = attempt(hybrid_socket, port, deadline, &fd, last,
+                             sizeof(last));
     if (a == ATTEMPT_OK)
       return fd;
+    /* An attempt cut short by our own deadline says less than the one
+     * before it (typically: the guest refused). */
+    if (refused == 0 || vc_now_ms() < deadline)
+      memcpy(why, last, sizeof(why));
+    if (strstr(last, "closed before OK") != NULL)
+      refused++;
     if (a == ATTEMPT_FATAL)
       return vc_error_set(err, 0, "hybrid vsock `%s` port %" PRIu32 ": %s",
                           hybrid_socket, port, why);
     long long left = deadline - vc_now_ms();
     if (left <= 0)
-      return vc_error_set(err, ETIMEDOUT,
+      return vc_error_set(err, 0,
                           "hybrid vsock `%s` port %" PRIu32
-                          ": gave up after %lld ms, last attempt: %s",
-                          hybrid_socket, port, vc_now_ms() - start, why);
+                          ": timed out after %lld ms (%u refusals), last: %s",
+                          hybrid_socket, port, vc_now_ms() - start, refused,
+                          why);
     sleep_ms(backoff < left ? backoff : (long)left);
     if (backoff < 200)
       backoff *= 2;

@@ -21,6 +21,7 @@
  * replies to guest packets are never dropped. */
 #define CTRL_RESERVE 4
 #define MAX_ROUNDS 8
+#define RX_BURST 32
 
 enum conn_state {
   C_FREE,
@@ -38,6 +39,7 @@ struct conn {
   struct conn *hnext;                /* hash chain */
   struct conn *rnext, *rprev;        /* read-ready list */
   bool in_ready;
+  unsigned burst;                    /* packets sent in this turn */
   bool registered;
   uint32_t events;
   long long deadline;                /* 0 = none */
@@ -754,6 +756,11 @@ static bool process_rx_data(struct vc_vsock_dev *d) {
         d->st.rx_packets++;
         c->tx_cnt += (uint32_t)r;
         progress = true;
+        /* A few full packets in a row before the next connection: the
+         * guest reader then wakes up once per burst, not per packet. */
+        if ((size_t)r == room && ++c->burst < RX_BURST)
+          continue;
+        c->burst = 0;
         /* Move it to the back: round robin. */
         if (c != d->ready_tail) {
           ready_remove(d, c);

@@ -71,3 +71,13 @@ teardown_state_root() {
     rm -rf "$STATE_ROOT"
   fi
 }
+
+# Runs vcrun with its stdio in files: create and exec --detach leave a shim
+# that holds the container's stdio, which would keep the pipe of bats' `run`
+# open forever.  Prints what vcrun itself wrote to stderr up to its exit.
+vcrun_bg() {
+  local status=0
+  vcrun "$@" </dev/null >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" || status=$?
+  cat "$BATS_TEST_TMPDIR/bg.err"
+  return $status
+}

@@ -1,0 +1,339 @@
+/* linux.resources written into the container's cgroup v2 directory, with
+ * runc's conversions from the cgroup v1 values of the spec. */
+#include "cgroups.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "util.h"
+
+/* Writes value to dir/file; field names the spec entry it comes from. */
+static int cg_write(const char *dir, const char *file, const char *value,
+                    const char *field, vc_error **err) {
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return vc_error_set(err, 0, "%s: the guest kernel has no %s (controller "
+                        "not available)", field, file);
+  size_t len = strlen(value);
+  if (fd < 0 || write(fd, value, len) != (ssize_t)len)
+    return vc_error_set(err, errno, "%s: write \"%s\" to %s", field, value,
+                        file);
+  return 0;
+}
+
+/* A member as a number: 1 when present, 0 when absent or null. */
+static int get_i64(yajl_val obj, const char *key, const char *parent,
+                   int64_t *out, vc_error **err) {
+  yajl_val v = vc_json_get(obj, key);
+  if (v == NULL || YAJL_IS_NULL(v))
+    return 0;
+  if (vc_json_to_i64(v, INT64_MIN, INT64_MAX, out) != VC_JSON_NUM_OK)
+    return vc_error_set(err, 0, "%s.%s: must be an integer", parent, key);
+  return 1;
+}
+
+static int get_u64(yajl_val obj, const char *key, const char *parent,
+                   uint64_t *out, vc_error **err) {
+  yajl_val v = vc_json_get(obj, key);
+  if (v == NULL || YAJL_IS_NULL(v))
+    return 0;
+  if (vc_json_to_u64(v, UINT64_MAX, out) != VC_JSON_NUM_OK)
+    return vc_error_set(err, 0, "%s.%s: must be a non-negative integer",
+                        parent, key);
+  return 1;
+}
+
+/* "max" for a negative limit (-1 means unlimited in the spec). */
+static void limit_str(int64_t v, char *buf, size_t size) {
+  if (v < 0)
+    snprintf(buf, size, "max");
+  else
+    snprintf(buf, size, "%" PRId64, v);
+}
+
+static int apply_memory(const char *dir, yajl_val m, vc_error **err) {
+  const char *p = "linux.resources.memory";
+  int64_t limit = 0, reservation = 0, swap = 0;
+  int has_limit, has_res, has_swap;
+  if ((has_limit = get_i64(m, "limit", p, &limit, err)) < 0 ||
+      (has_res = get_i64(m, "reservation", p, &reservation, err)) < 0 ||
+      (has_swap = get_i64(m, "swap", p, &swap, err)) < 0)
+    return -1;
+  char buf[32];
+  /* 0 means "not set" for all three, as in runc. */
+  if (has_limit && limit != 0) {
+    limit_str(limit, buf, sizeof(buf));
+    if (cg_write(dir, "memory.max", buf, "linux.resources.memory.limit", err) < 0)
+      return -1;
+  }
+  if (has_res && reservation != 0) {
+    limit_str(reservation, buf, sizeof(buf));
+    if (cg_write(dir, "memory.low", buf, "linux.resources.memory.reservation",
+                 err) < 0)
+      return -1;
+  }
+  /* The spec's swap is memory+swap (cgroup v1); v2 limits swap alone. */
+  int64_t swap2 = swap;
+  if (limit == -1 && swap == 0)
+    swap2 = -1; /* unlimited memory and no swap limit: both unlimited */
+  else if (swap > 0) {
+    if (limit <= 0)
+      return vc_error_set(err, 0, "linux.resources.memory.swap: needs "
+                          "linux.resources.memory.limit");
+    if (swap < limit)
+      return vc_error_set(err, 0, "linux.resources.memory.swap: %" PRId64
+                          " is below linux.resources.memory.limit %" PRId64,
+                          swap, limit);
+    swap2 = swap - limit;
+  }
+  if ((has_swap || limit == -1) && swap2 != 0) {
+    limit_str(swap2, buf, sizeof(buf));
+    if (cg_write(dir, "memory.swap.max", buf, "linux.resources.memory.swap",
+                 err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int apply_cpu(const char *dir, yajl_val c, vc_error **err) {
+  const char *p = "linux.resources.cpu";
+  uint64_t shares = 0, period = 0;
+  int64_t quota = 0, idle = 0;
+  int has_idle;
+  if (get_u64(c, "shares", p, &shares, err) < 0 ||
+      get_u64(c, "period", p, &period, err) < 0 ||
+      get_i64(c, "quota", p, &quota, err) < 0 ||
+      (has_idle = get_i64(c, "idle", p, &idle, err)) < 0)
+    return -1;
+  char buf[64];
+  if (shares != 0) {
+    /* v1 shares (2..262144) onto v2 weight (1..10000), as runc does. */
+    if (shares < 2 || shares > 262144)
+      return vc_error_set(err, 0, "%s.shares: %" PRIu64 " is outside 2..262144",
+                          p, shares);
+    snprintf(buf, sizeof(buf), "%" PRIu64, 1 + ((shares - 2) * 9999) / 262142);
+    if (cg_write(dir, "cpu.weight", buf, "linux.resources.cpu.shares", err) < 0)
+      return -1;
+  }
+  if (quota != 0 || period != 0) {
+    int n = quota > 0 ? snprintf(buf, sizeof(buf), "%" PRId64, quota)
+                      : snprintf(buf, sizeof(buf), "max");
+    if (period != 0)
+      snprintf(buf + n, sizeof(buf) - (size_t)n, " %" PRIu64, period);
+    if (cg_write(dir, "cpu.max", buf, "linux.resources.cpu.quota", err) < 0)
+      return -1;
+  }
+  if (has_idle) {
+    snprintf(buf, sizeof(buf), "%" PRId64, idle);
+    if (cg_write(dir, "cpu.idle", buf, "linux.resources.cpu.idle", err) < 0)
+      return -1;
+  }
+  const char *cpus = vc_json_get_str(c, "cpus");
+  const char *mems = vc_json_get_str(c, "mems");
+  if (cpus != NULL && cpus[0] != '\0' &&
+      cg_write(dir, "cpuset.cpus", cpus, "linux.resources.cpu.cpus", err) < 0)
+    return -1;
+  if (mems != NULL && mems[0] != '\0' &&
+      cg_write(dir, "cpuset.mems", mems, "linux.resources.cpu.mems", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int apply_pids(const char *dir, yajl_val pids, vc_error **err) {
+  int64_t limit = 0;
+  if (get_i64(pids, "limit", "linux.resources.pids", &limit, err) < 0)
+    return -1;
+  if (limit == 0)
+    return 0;
+  char buf[32];
+  limit_str(limit, buf, sizeof(buf));
+  return cg_write(dir, "pids.max", buf, "linux.resources.pids.limit", err);
+}
+
+/* Per-device io.max lines from the throttle lists. */
+static int apply_io_throttle(const char *dir, yajl_val io, const char *key,
+                             const char *what, vc_error **err) {
+  yajl_val list = vc_json_get_array(io, key);
+  for (size_t i = 0; list != NULL && i < list->u.array.len; i++) {
+    yajl_val d = list->u.array.values[i];
+    cleanup_free char *field = xasprintf("linux.resources.blockIO.%s[%zu]", key, i);
+    uint64_t major = 0, minor = 0, rate = 0;
+    if (get_u64(d, "major", field, &major, err) < 0 ||
+        get_u64(d, "minor", field, &minor, err) < 0 ||
+        get_u64(d, "rate", field, &rate, err) < 0)
+      return -1;
+    char buf[96];
+    snprintf(buf, sizeof(buf), "%" PRIu64 ":%" PRIu64 " %s=%" PRIu64, major,
+             minor, what, rate);
+    if (cg_write(dir, "io.max", buf, field, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* blkio weight 10..1000 onto io.weight 1..10000, as runc does. */
+static uint64_t io_weight(uint64_t w) { return 1 + (w - 10) * 9999 / 990; }
+
+static int apply_io(const char *dir, yajl_val io, vc_error **err) {
+  const char *p = "linux.resources.blockIO";
+  uint64_t weight = 0;
+  if (get_u64(io, "weight", p, &weight, err) < 0)
+    return -1;
+  char buf[96];
+  cleanup_free char *bfq = xasprintf("%s/io.bfq.weight", dir);
+  /* BFQ takes the v1 value as it is; io.weight the converted one. */
+  bool use_bfq = access(bfq, F_OK) == 0;
+  if (weight != 0) {
+    if (weight < 10 || weight > 1000)
+      return vc_error_set(err, 0, "%s.weight: %" PRIu64 " is outside 10..1000",
+                          p, weight);
+    snprintf(buf, sizeof(buf), "%" PRIu64, use_bfq ? weight : io_weight(weight));
+    if (cg_write(dir, use_bfq ? "io.bfq.weight" : "io.weight", buf,
+                 "linux.resources.blockIO.weight", err) < 0)
+      return -1;
+  }
+  yajl_val devs = vc_json_get_array(io, "weightDevice");
+  for (size_t i = 0; devs != NULL && i < devs->u.array.len; i++) {
+    yajl_val d = devs->u.array.values[i];
+    cleanup_free char *field = xasprintf("%s.weightDevice[%zu]", p, i);
+    uint64_t major = 0, minor = 0, w = 0;
+    if (get_u64(d, "major", field, &major, err) < 0 ||
+        get_u64(d, "minor", field, &minor, err) < 0 ||
+        get_u64(d, "weight", field, &w, err) < 0)
+      return -1;
+    if (w == 0)
+      continue;
+    if (w < 10 || w > 1000)
+      return vc_error_set(err, 0, "%s.weight: %" PRIu64 " is outside 10..1000",
+                          field, w);
+    snprintf(buf, sizeof(buf), "%" PRIu64 ":%" PRIu64 " %" PRIu64, major, minor,
+             use_bfq ? w : io_weight(w));
+    if (cg_write(dir, use_bfq ? "io.bfq.weight" : "io.weight", buf, field, err) < 0)
+      return -1;
+  }
+  if (apply_io_throttle(dir, io, "throttleReadBpsDevice", "rbps", err) < 0 ||
+      apply_io_throttle(dir, io, "throttleWriteBpsDevice", "wbps", err) < 0 ||
+      apply_io_throttle(dir, io, "throttleReadIOPSDevice", "riops", err) < 0 ||
+      apply_io_throttle(dir, io, "throttleWriteIOPSDevice", "wiops", err) < 0)
+    return -1;
+  return 0;
+}
+
+/* A file name that stays inside the cgroup directory. */
+static bool plain_name(const char *s) {
+  return s[0] != '\0' && s[0] != '.' && strchr(s, '/') == NULL;
+}
+
+static int apply_hugetlb(const char *dir, yajl_val list, vc_error **err) {
+  for (size_t i = 0; i < list->u.array.len; i++) {
+    yajl_val h = list->u.array.values[i];
+    cleanup_free char *field =
+        xasprintf("linux.resources.hugepageLimits[%zu]", i);
+    const char *size = vc_json_get_str(h, "pageSize");
+    if (size == NULL || !plain_name(size))
+      return vc_error_set(err, 0, "%s.pageSize: must be a size such as \"2MB\"",
+                          field);
+    uint64_t limit = 0;
+    if (get_u64(h, "limit", field, &limit, err) < 0)
+      return -1;
+    cleanup_free char *file = xasprintf("hugetlb.%s.max", size);
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%" PRIu64, limit);
+    if (cg_write(dir, file, buf, field, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* linux.resources.unified: cgroup v2 files written as they are. */
+static int apply_unified(const char *dir, yajl_val u, vc_error **err) {
+  for (size_t i = 0; i < u->u.object.len; i++) {
+    const char *key = u->u.object.keys[i];
+    yajl_val v = u->u.object.values[i];
+    cleanup_free char *field = xasprintf("linux.resources.unified[\"%s\"]", key);
+    if (!plain_name(key))
+      return vc_error_set(err, 0, "%s: not a cgroup file name", field);
+    if (!YAJL_IS_STRING(v))
+      return vc_error_set(err, 0, "%s: must be a string", field);
+    if (cg_write(dir, key, v->u.string, field, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int apply_resources(const char *dir, const char *json, vc_error **err) {
+  yajl_val r = NULL;
+  if (vc_json_parse(json, &r, err) < 0)
+    return vc_error_wrap(err, "linux.resources");
+  int rc = -1;
+  yajl_val v;
+  if ((v = vc_json_get_object(r, "cpu")) != NULL && apply_cpu(dir, v, err) < 0)
+    goto out;
+  if ((v = vc_json_get_object(r, "memory")) != NULL && apply_memory(dir, v, err) < 0)
+    goto out;
+  if ((v = vc_json_get_object(r, "pids")) != NULL && apply_pids(dir, v, err) < 0)
+    goto out;
+  if ((v = vc_json_get_object(r, "blockIO")) != NULL && apply_io(dir, v, err) < 0)
+    goto out;
+  if ((v = vc_json_get_array(r, "hugepageLimits")) != NULL &&
+      apply_hugetlb(dir, v, err) < 0)
+    goto out;
+  if ((v = vc_json_get_object(r, "unified")) != NULL && apply_unified(dir, v, err) < 0)
+    goto out;
+  /* devices needs an eBPF program in v2 and network/rdma have no v2
+   * files; see docs/deviations.md. */
+  rc = 0;
+out:
+  yajl_tree_free(r);
+  return rc;
+}
+
+/* Turns on, in dir's children, every controller dir has.  Failures are
+ * left to the writes that need the controller, which name their field. */
+static void enable_controllers(const char *dir) {
+  cleanup_free char *path = xasprintf("%s/cgroup.controllers", dir);
+  cleanup_free char *list = NULL;
+  vc_error *e = NULL;
+  if (vc_read_file(path, &list, NULL, &e) < 0) {
+    vc_error_free(&e);
+    return;
+  }
+  cleanup_free char *ctl = xasprintf("%s/cgroup.subtree_control", dir);
+  char *save = NULL;
+  for (char *c = strtok_r(list, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+    cleanup_close int fd = open(ctl, O_WRONLY | O_CLOEXEC);
+    cleanup_free char *word = xasprintf("+%s", c);
+    if (fd >= 0 && write(fd, word, strlen(word)) < 0) {
+      /* e.g. a controller the kernel will not enable here: skip it */
+    }
+  }
+}
+
+int agent_cgroup_enter(const char *id, const char *resources_json,
+                       bool own_cgroupns, vc_error **err) {
+  const char *parent = AGENT_CGROUP_ROOT "/vcrun";
+  cleanup_free char *dir = xasprintf("%s/%s", parent, id);
+  if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+    return vc_error_set(err, errno, "create cgroup %s", parent);
+  enable_controllers(AGENT_CGROUP_ROOT);
+  enable_controllers(parent);
+  if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+    return vc_error_set(err, errno, "create cgroup %s", dir);
+  if (resources_json != NULL && apply_resources(dir, resources_json, err) < 0)
+    return -1;
+  /* "0" is the writer itself, whatever pid namespace it is in. */
+  if (cg_write(dir, "cgroup.procs", "0", "linux.cgroupsPath", err) < 0)
+    return -1;
+  if (own_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    return vc_error_set(err, errno, "linux.namespaces: cgroup namespace");
+  return 0;
+}

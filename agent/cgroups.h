@@ -1,0 +1,21 @@
+/* linux.resources in the guest's cgroup v2 hierarchy (mounted by the agent
+ * at /sys/fs/cgroup).  Each container gets /sys/fs/cgroup/vcrun/<id>. */
+#ifndef VC_AGENT_CGROUPS_H
+#define VC_AGENT_CGROUPS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+#define AGENT_CGROUP_ROOT "/sys/fs/cgroup"
+
+/* Creates the container's cgroup, writes linux.resources (resources_json,
+ * NULL if absent) into it and moves the calling process in; with
+ * own_cgroupns, also gives the caller a cgroup namespace rooted there (the
+ * clone-time one was rooted at the agent's cgroup).  Runs in the container
+ * child before its mounts, so a cgroup mount shows the container's own
+ * cgroup.  A value the guest cannot apply is an error naming its field. */
+int agent_cgroup_enter(const char *id, const char *resources_json,
+                       bool own_cgroupns, vc_error **err);
+
+#endif

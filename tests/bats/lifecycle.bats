@@ -1,0 +1,200 @@
+#!/usr/bin/env bats
+# The runc lifecycle: create, start, state, kill, delete, exec, list, ps,
+# pause and resume, against real VMs.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+  export BUNDLE_TEMPLATE="$BATS_FILE_TMPDIR/template"
+  make_bundle "$BUNDLE_TEMPLATE"
+}
+
+setup() {
+  setup_state_root
+  BUNDLE="$BATS_TEST_TMPDIR/bundle"
+  cp -a "$BUNDLE_TEMPLATE" "$BUNDLE"
+  set_config "$BUNDLE" '.root.readonly = false'
+  # A process that keeps count in a file the host can read (virtio-fs) and
+  # exits 7 on SIGTERM (as PID 1 of its namespace it needs a handler).
+  set_args "$BUNDLE" sh -c 'trap "exit 7" TERM; i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done'
+}
+
+teardown() {
+  teardown_state_root
+}
+
+status_of() {
+  vcrun state "$1" | jq -r .status
+}
+
+# The process ignores TERM until its trap is set (PID 1 of its namespace
+# has no default action): wait until it has counted once.
+wait_for_counter() {
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$BUNDLE/rootfs/tmp/counter" ] && return 0
+    sleep 0.1
+  done
+  fail "the container never started counting"
+}
+
+wait_for_status() { # id status
+  local i
+  for i in $(seq 1 100); do
+    [ "$(status_of "$1")" = "$2" ] && return 0
+    sleep 0.1
+  done
+  fail "container $1 never reached status $2 (now $(status_of "$1"))"
+}
+
+@test "create, start, state, kill, delete: the OCI lifecycle" {
+  run vcrun_bg create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" lc1
+  assert_success
+  local pid
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  run vcrun state lc1
+  assert_success
+  [ "$(jq -r .status <<<"$output")" = created ]
+  [ "$(jq -r .pid <<<"$output")" = "$pid" ]
+  [ "$(jq -r .id <<<"$output")" = lc1 ]
+  [ "$(jq -r .bundle <<<"$output")" = "$BUNDLE" ]
+  [ "$(jq -r .ociVersion <<<"$output")" = 1.0.2 ]
+  # The pid-file process exists and is a vcrun shim.
+  grep -q shim "/proc/$pid/cmdline"
+  run vcrun start lc1
+  assert_success
+  [ "$(status_of lc1)" = running ]
+  run vcrun start lc1
+  assert_failure 1
+  assert_output --partial 'cannot start an already running container'
+  wait_for_counter
+  run vcrun kill lc1 TERM
+  assert_success
+  wait_for_status lc1 stopped
+  run vcrun kill lc1 KILL
+  assert_failure 1
+  assert_output --partial 'container not running'
+  run vcrun delete lc1
+  assert_success
+  assert_no_leftovers
+}
+
+@test "delete refuses a running container without --force, with runc's wording" {
+  vcrun run --detach --bundle "$BUNDLE" lc2
+  [ "$(status_of lc2)" = running ]
+  run vcrun delete lc2
+  assert_failure 1
+  assert_output --partial 'cannot delete container lc2 that is not stopped: running'
+  [ "$(status_of lc2)" = running ]
+  run vcrun delete --force lc2
+  assert_success
+  assert_no_leftovers
+}
+
+@test "delete of an unknown id: error, and exit 0 with --force even with no environment" {
+  run vcrun delete nosuch
+  assert_failure 1
+  assert_output --partial 'does not exist'
+  run env -i "$VCRUN" --root "$STATE_ROOT" delete --force nosuch
+  assert_success
+}
+
+@test "exec runs in the container with its exit status, env, cwd and user" {
+  vcrun run -d --bundle "$BUNDLE" lc3
+  run vcrun exec lc3 sh -c 'echo "in $(pwd) as $(id -u) with $FOO"; exit 4'
+  assert_failure 4
+  assert_output "in / as 0 with "
+  run vcrun exec --env FOO=bar --cwd /tmp --user 1000:1000 lc3 sh -c 'echo "in $(pwd) as $(id -u):$(id -g) with $FOO"'
+  assert_success
+  assert_output "in /tmp as 1000:1000 with bar"
+  # It sees the container's processes: the same pid namespace.
+  run vcrun exec lc3 sh -c 'cat /proc/1/cmdline | tr "\0" " "'
+  assert_output --partial 'trap'
+  run vcrun exec lc3 no-such-binary
+  assert_failure 1
+  assert_output --partial 'executable file not found'
+  vcrun delete --force lc3
+  assert_no_leftovers
+}
+
+@test "exec --detach writes the pid file; ps lists host pids and guest processes" {
+  vcrun run -d --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/init.pid" lc4
+  run vcrun_bg exec --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" lc4 sleep 30
+  assert_success
+  local init_pid exec_pid
+  init_pid=$(cat "$BATS_TEST_TMPDIR/init.pid")
+  exec_pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")
+  kill -0 "$exec_pid"
+  run vcrun ps --format json lc4
+  assert_success
+  [ "$(jq -c 'sort' <<<"$output")" = "$(jq -cn --argjson a "$init_pid" --argjson b "$exec_pid" '[$a,$b] | sort')" ]
+  run vcrun ps lc4
+  assert_success
+  assert_line --regexp '^PID +CMD'
+  assert_line --regexp '^[0-9]+ +sleep 30'
+  vcrun delete --force lc4
+  assert_no_leftovers
+}
+
+@test "pause stops the container making progress; resume lets it go on" {
+  vcrun run -d --bundle "$BUNDLE" lc5
+  sleep 1
+  run vcrun pause lc5
+  assert_success
+  [ "$(status_of lc5)" = paused ]
+  local a b c
+  a=$(cat "$BUNDLE/rootfs/tmp/counter")
+  sleep 1
+  b=$(cat "$BUNDLE/rootfs/tmp/counter")
+  [ "$a" = "$b" ]
+  run vcrun resume lc5
+  assert_success
+  [ "$(status_of lc5)" = running ]
+  sleep 1
+  c=$(cat "$BUNDLE/rootfs/tmp/counter")
+  [ "$c" -gt "$b" ]
+  vcrun delete --force lc5
+  assert_no_leftovers
+}
+
+@test "list shows containers as a table, ids and JSON" {
+  vcrun create --bundle "$BUNDLE" lc6
+  run vcrun list
+  assert_success
+  assert_line --index 0 --regexp '^ID +PID +STATUS +BUNDLE +CREATED +OWNER'
+  assert_line --regexp "^lc6 +[0-9]+ +created +$BUNDLE"
+  run vcrun list -q
+  assert_output lc6
+  run vcrun list --format json
+  [ "$(jq -r '.[0].id + " " + .[0].status' <<<"$output")" = "lc6 created" ]
+  vcrun delete lc6
+  assert_no_leftovers
+}
+
+@test "kill accepts signal names and numbers; --all reaches every process" {
+  vcrun run -d --bundle "$BUNDLE" lc7
+  vcrun exec -d lc7 sleep 100
+  run vcrun kill lc7 NOSIG
+  assert_failure 1
+  assert_output --partial 'unknown signal'
+  run vcrun kill --all lc7 9
+  assert_success
+  wait_for_status lc7 stopped
+  vcrun delete lc7
+  assert_no_leftovers
+}
+
+@test "a killed QEMU or shim: state says stopped, delete --force cleans up" {
+  vcrun run -d --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" lc8
+  kill -9 "$(cat "$BATS_TEST_TMPDIR/pid")"
+  # The shim is gone but the VM lives: the container still runs.
+  [ "$(status_of lc8)" = running ]
+  pkill -9 -f "qemu-system.*$STATE_ROOT/lc8/" || true
+  wait_for_status lc8 stopped
+  run vcrun list -q
+  assert_output lc8
+  run vcrun delete --force lc8
+  assert_success
+  assert_no_leftovers
+}
