@@ -158,6 +158,12 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/libvcrun-fuzz.a
 	$(call say,LD,$@)
 	$(Q)clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libvcrun-fuzz.a $(HOST_LIBS)
 
+# Test tools the bats suites drive.
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
+
 unit: $(UNIT_BINS)
 	@./tests/run-unit.sh $(UNIT_BINS)
 
@@ -168,8 +174,9 @@ FUZZ_SECONDS ?= 20
 fuzz: $(FUZZ_BINS)
 	@./tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bats: all guest
+bats: all guest $(B)/tools/recvtty
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
+	  RECVTTY=$(CURDIR)/$(B)/tools/recvtty \
 	  ./tests/run-bats.sh tests/bats
 
 install: all guest

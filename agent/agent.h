@@ -30,6 +30,8 @@ struct agent_proc {
   pid_t pid;
   int stdin_fd, stdout_fd, stderr_fd; /* agent's ends of the stdio pipes */
   int sync_fd;                        /* socketpair end to the child */
+  int tty_fd; /* the pty master when process.terminal, else -1; stdin_fd and
+               * stdout_fd are then dups of it and stderr_fd is -1 */
   struct agent_conn *stdio_conn;      /* where DATA frames go, or NULL */
   uint32_t stdio_stream;
   bool exited;
@@ -72,6 +74,12 @@ _Noreturn void child_fail(const char *fmt, ...)
 /* args[0] looked up in the process's PATH, as execvp would. */
 char *agent_resolve_executable(const struct oci_process *p);
 void agent_set_user(const struct oci_user *u);
+
+/* With process.terminal: opens a pty in the container (after its /dev is
+ * in place), makes the slave the controlling terminal and stdio, and sends
+ * the master to the agent on sync_fd as a "T" message with SCM_RIGHTS.  The
+ * caller must be a session leader without a terminal. */
+void agent_child_terminal(const struct oci_process *p, int sync_fd);
 
 /* The child of an exec: joins the namespaces of init_pid, prepares the
  * process like agent_container_child and execs at once.  Never returns. */

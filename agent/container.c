@@ -382,6 +382,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
   if (chdir(cwd) < 0)
     child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
+  agent_child_terminal(p, sync_fd);
   cleanup_free char *exe = agent_resolve_executable(p);
   check(agent_process_limits(p, &err), err);
 

@@ -47,6 +47,7 @@ _Noreturn void agent_exec_child(pid_t init_pid, const struct oci_process *p,
   const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
   if (chdir(cwd) < 0)
     child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
+  agent_child_terminal(p, sync_fd);
   cleanup_free char *exe = agent_resolve_executable(p);
   umask(p->user.has_umask ? p->user.umask : 0022);
   agent_set_user(&p->user);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -226,13 +227,14 @@ static void proc_close_stdin(struct agent *a, struct agent_proc *p) {
 }
 
 static void proc_init_fds(struct agent_proc *p) {
-  p->stdin_fd = p->stdout_fd = p->stderr_fd = p->sync_fd = -1;
+  p->stdin_fd = p->stdout_fd = p->stderr_fd = p->sync_fd = p->tty_fd = -1;
 }
 
 /* Forgets a process: no wait may point at it afterwards. */
 static void proc_release(struct agent *a, struct agent_proc *p) {
-  int *fds[] = {&p->stdin_fd, &p->stdout_fd, &p->stderr_fd, &p->sync_fd};
-  for (size_t i = 0; i < 4; i++)
+  int *fds[] = {&p->stdin_fd, &p->stdout_fd, &p->stderr_fd, &p->sync_fd,
+                &p->tty_fd};
+  for (size_t i = 0; i < 5; i++)
     ev_del_close(a, fds[i]);
   struct pending_wait **pp = &a->waits;
   while (*pp) {
@@ -373,20 +375,32 @@ static void container_free(struct agent *a, struct agent_container *c) {
 
 /* Reads the child's verdict: "R" (ready) or "E<message>"; 1 when the
  * channel closed (the child exec'd). */
-static int read_child_status(int fd, vc_error **err) {
-  char buf[4096];
-  ssize_t n;
-  do
-    n = read(fd, buf, sizeof(buf) - 1);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return vc_error_set(err, errno, "read from container setup");
-  if (n == 0)
-    return 1;
-  buf[n] = '\0';
-  if (buf[0] == 'E')
-    return vc_error_set(err, 0, "%s", buf + 1);
-  return 0;
+/* Reads the child's report on its sync socket: 0 when it is ready ("R"),
+ * 1 when it closed the socket (exec'd), -1 with its message ("E...").  A
+ * "T" message carries its pty master, kept in p->tty_fd. */
+static int read_child_status(struct agent_proc *p, vc_error **err) {
+  for (;;) {
+    char buf[4096];
+    int fd;
+    ssize_t n = vc_recv_fd(p->sync_fd, buf, sizeof(buf) - 1, &fd);
+    if (n < 0)
+      return vc_error_set(err, errno, "read from container setup");
+    if (n == 0) {
+      if (fd >= 0)
+        close(fd);
+      return 1;
+    }
+    buf[n] = '\0';
+    if (buf[0] == 'T' && fd >= 0 && p->tty_fd < 0) {
+      p->tty_fd = fd;
+      continue;
+    }
+    if (fd >= 0)
+      close(fd);
+    if (buf[0] == 'E')
+      return vc_error_set(err, 0, "%s", buf + 1);
+    return 0;
+  }
 }
 
 /* stdio pipes and the sync socket of a new process; child ends in child[],
@@ -421,6 +435,15 @@ static void close_child_ends(int child[4]) {
 
 /* After the child said it is ready (or exec'd): stream its output. */
 static void watch_output(struct agent *a, struct agent_proc *p) {
+  if (p->tty_fd >= 0) {
+    /* One pty instead of three pipes: input and output both go through
+     * the master (stderr is merged by the terminal, as with runc). */
+    ev_del_close(a, &p->stdin_fd);
+    ev_del_close(a, &p->stdout_fd);
+    ev_del_close(a, &p->stderr_fd);
+    p->stdin_fd = fcntl(p->tty_fd, F_DUPFD_CLOEXEC, 3);
+    p->stdout_fd = fcntl(p->tty_fd, F_DUPFD_CLOEXEC, 3);
+  }
   set_nonblock(p->stdin_fd);
   set_nonblock(p->stdout_fd);
   set_nonblock(p->stderr_fd);
@@ -497,7 +520,7 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   attach(&c->init, conn, stdio_stream);
   c->next = a->containers;
   a->containers = c;
-  if (read_child_status(c->init.sync_fd, err) != 0) {
+  if (read_child_status(&c->init, err) != 0) {
     /* Setup failed in the child, which exits by itself (the SIGCHLD loop
      * reaps it); forget the container. */
     kill(pid, SIGKILL);
@@ -547,7 +570,7 @@ static int start_container(struct agent *a, yajl_val params, vc_error **err) {
   c->started = true;
   if (write(c->init.sync_fd, "S", 1) != 1)
     return vc_error_set(err, errno, "signal container `%s` to start", c->id);
-  int r = read_child_status(c->init.sync_fd, err);
+  int r = read_child_status(&c->init, err);
   ev_del_close(a, &c->init.sync_fd);
   return r < 0 ? -1 : 0;
 }
@@ -620,7 +643,7 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
   attach(p, conn, stdio_stream);
   p->next = c->execs;
   c->execs = p;
-  int r = read_child_status(p->sync_fd, err);
+  int r = read_child_status(p, err);
   ev_del_close(a, &p->sync_fd);
   oci_spec_free(spec);
   if (r < 0) {
@@ -637,6 +660,23 @@ fail:
   proc_release(a, p);
   free(p);
   return -1;
+}
+
+static int resize_terminal(struct agent *a, yajl_val params, vc_error **err) {
+  struct agent_proc *p = proc_param(a, params, err);
+  long long rows = 0, cols = 0;
+  if (p == NULL)
+    return -1;
+  if (!get_int(params, "rows", &rows) || !get_int(params, "cols", &cols) ||
+      rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+    return vc_error_set(err, EINVAL, "ResizeTerminal: bad rows or cols");
+  if (p->tty_fd < 0)
+    return vc_error_set(err, ENOTTY, "the process has no terminal");
+  struct winsize ws = {.ws_row = (unsigned short)rows,
+                       .ws_col = (unsigned short)cols};
+  if (ioctl(p->tty_fd, TIOCSWINSZ, &ws) < 0)
+    return vc_error_set(err, errno, "resize the terminal");
+  return 0;
 }
 
 static int attach_stdio(struct agent *a, struct agent_conn *conn,
@@ -883,6 +923,8 @@ static void handle_request(struct agent *a, struct agent_conn *conn,
     r = exec_process(a, conn, params, &err);
   } else if (strcmp(method, "AttachStdio") == 0) {
     r = attach_stdio(a, conn, params, &err);
+  } else if (strcmp(method, "ResizeTerminal") == 0) {
+    r = resize_terminal(a, params, &err);
   } else if (strcmp(method, "WaitProcess") == 0) {
     r = wait_process(a, conn, params, stream, &err);
     deferred = true;

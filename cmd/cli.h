@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include <sys/types.h>
+#include <termios.h>
 #include <yajl/yajl_tree.h>
 
 #include "error.h"
@@ -57,14 +58,39 @@ struct vc_agent_client;
  * WaitProcess request sent as wait_stream; *exit_status gets its status. */
 int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
                    const char *exec_id, uint32_t stdio_stream,
-                   uint32_t wait_stream, int *exit_status, vc_error **err);
+                   uint32_t wait_stream, int winsize_fd, int *exit_status,
+                   vc_error **err);
+/* winsize_fd: the terminal whose size (now and on SIGWINCH) the process's
+ * guest terminal follows, or -1. */
+
+/* How a process's terminal reaches the host (process.terminal true): a pty
+ * of ours sent over --console-socket, whose slave the shim relays, or, in
+ * the foreground, our own stdin made raw.  Checks the combinations as runc
+ * does. */
+struct vc_term {
+  bool terminal;
+  int slave; /* the console-socket pty's slave, or -1 */
+  bool raw;  /* our stdin was made raw: restore it */
+  struct termios saved;
+};
+#define VC_TERM_INIT {false, -1, false, {0}}
+int vc_term_check(bool terminal, const char *console_socket, bool detach,
+                  vc_error **err);
+int vc_term_open(struct vc_term *t, bool terminal, const char *console_socket,
+                 bool detach, vc_error **err);
+/* Foreground only: makes the console-socket slave this process's stdio. */
+int vc_term_use_slave_as_stdio(struct vc_term *t, vc_error **err);
+void vc_term_close(struct vc_term *t);
 
 struct vc_sandbox;
 /* Fills sb from the bundle (config.json parsed and checked, rootfs
  * resolved) for vc_sandbox_start; *config_text gets config.json's text. */
+struct oci_spec;
+/* spec_out (may be NULL) gets the parsed spec, for the caller to free. */
 int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
                        const char *bundle_opt, struct vc_sandbox *sb,
-                       char **config_text, vc_error **err);
+                       char **config_text, struct oci_spec **spec_out,
+                       vc_error **err);
 char *vc_create_params(const char *id, const char *config_text,
                        uint32_t stdio_stream);
 char *vc_self_exe(void);
@@ -84,19 +110,24 @@ pid_t vc_container_pid(const struct vc_sandbox *sb, const char *status);
 /* Creates the container (VM booted, process waiting for start) with a shim
  * holding this process's stdio; writes pid_file.  Used by create and run -d. */
 int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
-                        const char *pid_file, vc_error **err);
+                        const char *pid_file, const char *console_socket,
+                        vc_error **err);
 
 /* Forks and execs `vcrun shim` for the container's init (exec_id NULL) or
  * for an exec whose process JSON is in process_file; returns once the shim
  * is attached.  The shim inherits this process's stdio. */
 int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
-                  const char *process_file, pid_t *pid, vc_error **err);
+                  const char *process_file, int tty_slave, pid_t *pid,
+                  vc_error **err);
+/* tty_slave: a console-socket pty slave that becomes the shim's stdio and
+ * controlling terminal, or -1. */
 
 /* The shim's work, also done in-process by a foreground exec: attach to or
  * start the process, report readiness on ready_fd (if >= 0), relay, and
  * return the process's exit status. */
 int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
-                 const char *process_file, int ready_fd, vc_error **err);
+                 const char *process_file, int ready_fd, int winsize_fd,
+                 vc_error **err);
 int vc_parse_signal(const char *s, int *sig, vc_error **err);
 
 int cmd_create(struct vc_cli *cli, int argc, char **argv, vc_error **err);

@@ -15,6 +15,7 @@
 #include "oci/spec.h"
 #include "process.h"
 #include "sandbox.h"
+#include "terminal.h"
 #include "util.h"
 
 char *vc_self_exe(void) {
@@ -38,7 +39,8 @@ static char *now_rfc3339(void) {
 
 int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
                        const char *bundle_opt, struct vc_sandbox *sb,
-                       char **config_text, vc_error **err) {
+                       char **config_text, struct oci_spec **spec_out,
+                       vc_error **err) {
   struct oci_spec *spec = NULL;
   cleanup_free char *config_path = NULL, *joined = NULL;
   int ret = -1;
@@ -69,9 +71,59 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
   sb->self_exe = vc_self_exe();
   sb->created = now_rfc3339();
   ret = 0;
+  if (spec_out != NULL) {
+    *spec_out = spec;
+    spec = NULL;
+  }
 out:
   oci_spec_free(spec);
   return ret;
+}
+
+int vc_term_check(bool terminal, const char *console_socket, bool detach,
+                  vc_error **err) {
+  if (!terminal && console_socket != NULL)
+    return vc_error_set(err, 0,
+                        "cannot use console socket if vcrun will not allocate tty");
+  if (terminal && detach && console_socket == NULL)
+    return vc_error_set(err, 0, "cannot allocate tty if vcrun will detach "
+                                "without setting console socket");
+  return 0;
+}
+
+int vc_term_open(struct vc_term *t, bool terminal, const char *console_socket,
+                 bool detach, vc_error **err) {
+  *t = (struct vc_term)VC_TERM_INIT;
+  t->terminal = terminal;
+  if (vc_term_check(terminal, console_socket, detach, err) < 0)
+    return -1;
+  if (!terminal)
+    return 0;
+  if (console_socket != NULL)
+    return vc_console_socket_pty(console_socket, &t->slave, err);
+  int r = vc_tty_make_raw(0, &t->saved, err);
+  t->raw = r == 1;
+  return r < 0 ? -1 : 0;
+}
+
+int vc_term_use_slave_as_stdio(struct vc_term *t, vc_error **err) {
+  if (t->slave < 0)
+    return 0;
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(t->slave, fd) < 0)
+      return vc_error_set(err, errno, "dup2 the console pty");
+  close(t->slave);
+  t->slave = -1;
+  return 0;
+}
+
+void vc_term_close(struct vc_term *t) {
+  if (t->raw)
+    vc_tty_restore(0, &t->saved);
+  t->raw = false;
+  if (t->slave >= 0)
+    close(t->slave);
+  t->slave = -1;
 }
 
 char *vc_create_params(const char *id, const char *config_text,

@@ -15,12 +15,14 @@
 
 #include "agent_client.h"
 #include "cli.h"
+#include "oci/spec.h"
 #include "process.h"
 #include "sandbox.h"
 #include "util.h"
 
 int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
-                  const char *process_file, pid_t *pid, vc_error **err) {
+                  const char *process_file, int tty_slave, pid_t *pid,
+                  vc_error **err) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
     return vc_error_set(err, errno, "pipe");
@@ -32,8 +34,13 @@ int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
     return vc_error_set(err, e, "fork shim");
   }
   if (child == 0) {
-    /* Keep stdio (the container's) and the ready pipe; nothing else the
-     * caller passed us may leak into the shim. */
+    /* Keep stdio (the container's, or the console pty) and the ready pipe;
+     * nothing else the caller passed us may leak into the shim. */
+    for (int fd = 0; tty_slave >= 0 && fd < 3; fd++)
+      if (dup2(tty_slave, fd) < 0) {
+        dprintf(ready[1], "Edup2 the console pty: %s", strerror(errno));
+        _exit(127);
+      }
     int keep[] = {ready[1]};
     vc_close_fds_except(3, keep, 1);
     fcntl(ready[1], F_SETFD, 0);
@@ -49,6 +56,8 @@ int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
     argv[n++] = fd;
     argv[n++] = "--state-dir";
     argv[n++] = sb->dir;
+    if (tty_slave >= 0)
+      argv[n++] = "--tty";
     if (exec_id != NULL) {
       argv[n++] = "--exec-id";
       argv[n++] = exec_id;
@@ -80,13 +89,17 @@ int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
 }
 
 int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
-                        const char *pid_file, vc_error **err) {
+                        const char *pid_file, const char *console_socket,
+                        vc_error **err) {
   struct vc_sandbox sb = VC_SANDBOX_INIT;
+  struct oci_spec *spec = NULL;
+  struct vc_term term = VC_TERM_INIT;
   cleanup_free char *config_text = NULL, *params = NULL;
   struct vc_agent_client agent = {-1, 1};
   yajl_val tree = NULL;
   int ret = -1;
-  if (vc_prepare_sandbox(cli, id, bundle, &sb, &config_text, err) < 0)
+  if (vc_prepare_sandbox(cli, id, bundle, &sb, &config_text, &spec, err) < 0 ||
+      vc_term_check(spec->process->terminal, console_socket, true, err) < 0)
     goto out;
   if (vc_sandbox_start(&sb, err) < 0)
     goto out;
@@ -95,7 +108,9 @@ int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
   params = vc_create_params(id, config_text, 0);
   if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)
     goto destroy;
-  if (vc_spawn_shim(&sb, NULL, NULL, &sb.shim_pid, err) < 0)
+  /* The pty goes to the engine once the container exists, as with runc. */
+  if (vc_term_open(&term, spec->process->terminal, console_socket, true, err) < 0 ||
+      vc_spawn_shim(&sb, NULL, NULL, term.slave, &sb.shim_pid, err) < 0)
     goto destroy;
   if (vc_sandbox_save(&sb, err) < 0)
     goto destroy;
@@ -111,9 +126,11 @@ destroy:;
   vc_sandbox_destroy(&sb, &derr);
   vc_error_free(&derr);
 out:
+  vc_term_close(&term);
   if (agent.fd >= 0)
     close(agent.fd);
   yajl_tree_free(tree);
+  oci_spec_free(spec);
   vc_sandbox_free(&sb);
   return ret;
 }
@@ -139,9 +156,9 @@ int cmd_create(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *id = argv[first];
   if (vc_validate_id(id, err) < 0 || vc_cli_config(cli, err) < 0)
     return -1;
-  if (console_socket != NULL)
-    return vc_error_set(err, 0, "create: --console-socket is not supported yet");
   if (preserve_fds != NULL && strcmp(preserve_fds, "0") != 0)
     return vc_error_set(err, 0, "create: --preserve-fds cannot pass host fds into a VM");
-  return vc_create_container(cli, id, bundle, pid_file, err) < 0 ? -1 : 0;
+  return vc_create_container(cli, id, bundle, pid_file, console_socket, err) < 0
+             ? -1
+             : 0;
 }

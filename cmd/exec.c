@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "json_build.h"
 #include "oci/spec.h"
 #include "sandbox.h"
@@ -24,6 +25,21 @@ static char *random_exec_id(void) {
   }
   return xasprintf("exec-%02x%02x%02x%02x%02x%02x%02x%02x-%d", b[0], b[1], b[2],
                    b[3], b[4], b[5], b[6], b[7], (int)getpid());
+}
+
+/* process.terminal of a --process file (validated in full by the agent). */
+static int process_terminal(const char *process, const char *file,
+                            bool *terminal, vc_error **err) {
+  yajl_val tree = NULL;
+  if (vc_json_parse(process, &tree, err) < 0)
+    return vc_error_wrap(err, "%s", file);
+  yajl_val v = vc_json_get(tree, "terminal");
+  int ret = 0;
+  if (v != NULL && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+    ret = vc_error_set(err, 0, "%s: terminal: must be a boolean", file);
+  *terminal = YAJL_IS_TRUE(v);
+  yajl_tree_free(tree);
+  return ret;
 }
 
 /* The process for `exec ID ARGS...`: the container's own process settings
@@ -94,6 +110,7 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
       {NULL, 0, false, NULL, NULL, NULL},
   };
   struct vc_sandbox sb = VC_SANDBOX_INIT;
+  struct vc_term term = VC_TERM_INIT;
   cleanup_free char *process = NULL, *exec_id = NULL, *path = NULL;
   cleanup_free char *pid_path = NULL, *pid = NULL;
   int ret = -1;
@@ -106,10 +123,6 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   }
   if (process_file == NULL && argc - first < 2) {
     vc_error_set(err, 0, "exec: expects a command (or --process FILE)");
-    goto out;
-  }
-  if (tty || console_socket != NULL) {
-    vc_error_set(err, 0, "exec: --tty and --console-socket are not supported yet");
     goto out;
   }
   if (gids.n > 0 || caps.n > 0) {
@@ -129,6 +142,12 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
                                &env, cwd, user, tty, &process, err) < 0) {
     goto out;
   }
+  /* With --process, the file's process.terminal decides, as with runc. */
+  bool terminal = tty;
+  if (process_file != NULL && process_terminal(process, process_file, &terminal, err) < 0)
+    goto out;
+  if (vc_term_open(&term, terminal, console_socket, detach, err) < 0)
+    goto out;
   exec_id = random_exec_id();
   path = xasprintf("%s/%s.json", sb.dir, exec_id);
   if (vc_write_file_atomic(path, process, strlen(process), 0600, err) < 0)
@@ -138,11 +157,13 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     if (pid_file != NULL &&
         vc_write_file_atomic(pid_file, pid, strlen(pid), 0644, err) < 0)
       goto out_unlink;
-    ret = vc_shim_main(cli, sb.id, exec_id, path, -1, err);
+    if (vc_term_use_slave_as_stdio(&term, err) < 0)
+      goto out_unlink;
+    ret = vc_shim_main(cli, sb.id, exec_id, path, -1, terminal ? 0 : -1, err);
     goto out_unlink;
   }
   pid_t shim;
-  if (vc_spawn_shim(&sb, exec_id, path, &shim, err) < 0)
+  if (vc_spawn_shim(&sb, exec_id, path, term.slave, &shim, err) < 0)
     goto out_unlink;
   /* ps --format json lists the exec shims by these files. */
   pid_path = xasprintf("%s/%s.pid", sb.dir, exec_id);
@@ -155,6 +176,7 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
 out_unlink:
   unlink(path);
 out:
+  vc_term_close(&term);
   free(env.items);
   free(gids.items);
   free(caps.items);

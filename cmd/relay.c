@@ -11,19 +11,40 @@
 #include "agent_client.h"
 #include "cli.h"
 #include "json_build.h"
+#include "terminal.h"
 #include "util.h"
+
+/* Tells the agent the terminal's size, when winsize_fd has one. */
+static int send_resize(struct vc_agent_client *agent, const char *id,
+                       const char *exec_id, int winsize_fd, vc_error **err) {
+  unsigned rows, cols;
+  if (!vc_tty_size(winsize_fd, &rows, &cols))
+    return 0;
+  cleanup_free char *quoted = vc_json_quote(id);
+  cleanup_free char *quoted_exec = vc_json_quote(exec_id ? exec_id : "");
+  cleanup_free char *params =
+      xasprintf("{\"id\":%s,\"exec_id\":%s,\"rows\":%u,\"cols\":%u}", quoted,
+                quoted_exec, rows, cols);
+  return vc_agent_send(agent, "ResizeTerminal", params, NULL, err);
+}
 
 /* Relays stdio between this process and the container until the agent
  * answers the WaitProcess request; forwards the usual signals. */
 int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
                    const char *exec_id, uint32_t stdio_stream,
-                   uint32_t wait_stream, int *exit_status, vc_error **err) {
+                   uint32_t wait_stream, int winsize_fd, int *exit_status,
+                   vc_error **err) {
   sigset_t mask;
   sigemptyset(&mask);
   int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
     sigaddset(&mask, forwarded[i]);
+  if (winsize_fd >= 0)
+    sigaddset(&mask, SIGWINCH);
   sigprocmask(SIG_BLOCK, &mask, NULL);
+  if (winsize_fd >= 0 &&
+      send_resize(agent, id, exec_id, winsize_fd, err) < 0)
+    return -1;
   cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0)
     return vc_error_set(err, errno, "signalfd");
@@ -55,7 +76,12 @@ int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
     }
     if (p[1].revents) {
       struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+      if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
+        /* spurious wake-up */
+      } else if (si.ssi_signo == SIGWINCH) {
+        if (send_resize(agent, id, exec_id, winsize_fd, err) < 0)
+          break;
+      } else {
         cleanup_free char *quoted = vc_json_quote(id);
         cleanup_free char *quoted_exec = vc_json_quote(exec_id ? exec_id : "");
         cleanup_free char *params =

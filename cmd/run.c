@@ -19,34 +19,6 @@
 #include "util.h"
 
 
-static char *bundle_rootfs(const char *bundle, const struct oci_spec *spec,
-                           vc_error **err) {
-  cleanup_free char *joined = spec->root_path[0] == '/'
-                                  ? xstrdup(spec->root_path)
-                                  : xasprintf("%s/%s", bundle, spec->root_path);
-  char *real = realpath(joined, NULL);
-  if (real == NULL) {
-    vc_error_set(err, errno, "root.path `%s`", joined);
-    return NULL;
-  }
-  return real;
-}
-
-static char *create_params(const char *id, const char *config_text) {
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "id");
-  vc_jb_str(&b, id);
-  vc_jb_key(&b, "rootfs_tag");
-  vc_jb_str(&b, VC_ROOTFS_TAG);
-  vc_jb_key(&b, "spec");
-  vc_jb_str(&b, config_text);
-  vc_jb_key(&b, "stdio_stream");
-  vc_jb_int(&b, VC_STDIO_STREAM);
-  vc_jb_close(&b, '}');
-  return vc_jb_take(&b);
-}
-
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *bundle_opt = ".";
   const char *pid_file = NULL, *console_socket = NULL;
@@ -68,13 +40,11 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *id = argv[first];
   if (vc_validate_id(id, err) < 0)
     return -1;
-  if (console_socket != NULL)
-    return vc_error_set(err, 0, "run: --console-socket is not supported yet");
   if (vc_cli_config(cli, err) < 0)
     return -1;
   if (detach) {
     /* create + start; the shim keeps running with the container. */
-    if (vc_create_container(cli, id, bundle_opt, pid_file, err) < 0)
+    if (vc_create_container(cli, id, bundle_opt, pid_file, console_socket, err) < 0)
       return -1;
     char *start_argv[] = {(char *)id};
     if (cmd_start(cli, 1, start_argv, err) < 0) {
@@ -92,41 +62,14 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
 
   struct vc_sandbox sb = VC_SANDBOX_INIT;
   struct oci_spec *spec = NULL;
+  struct vc_term term = VC_TERM_INIT;
   struct vc_agent_client agent = {-1, 1};
   cleanup_free char *config_text = NULL;
-  cleanup_free char *config_path = NULL;
   cleanup_free char *params = NULL, *quoted_id = NULL, *id_params = NULL;
   int status = -1;
-  sb.bundle = realpath(bundle_opt, NULL);
-  if (sb.bundle == NULL) {
-    vc_error_set(err, errno, "bundle `%s`", bundle_opt);
+  if (vc_prepare_sandbox(cli, id, bundle_opt, &sb, &config_text, &spec, err) < 0 ||
+      vc_term_check(spec->process->terminal, console_socket, false, err) < 0)
     goto out;
-  }
-  config_path = xasprintf("%s/config.json", sb.bundle);
-  if (vc_read_file(config_path, &config_text, NULL, err) < 0)
-    goto out;
-  if (oci_spec_parse(config_text, config_path, &spec, err) < 0)
-    goto out;
-  if (spec->process == NULL) {
-    vc_error_set(err, 0, "%s: process: missing", config_path);
-    goto out;
-  }
-  if ((sb.rootfs = bundle_rootfs(sb.bundle, spec, err)) == NULL) {
-    vc_error_wrap(err, "%s", config_path);
-    goto out;
-  }
-  sb.id = xstrdup(id);
-  sb.cfg = &cli->cfg;
-  sb.debug = cli->debug;
-  sb.dir = xasprintf("%s/%s", cli->cfg.runtime.state_root, id);
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n < 0) {
-    vc_error_set(err, errno, "readlink /proc/self/exe");
-    goto out;
-  }
-  self[n] = '\0';
-  sb.self_exe = xstrdup(self);
   if (pid_file != NULL) {
     cleanup_free char *pid = xasprintf("%d", getpid());
     if (vc_write_file_atomic(pid_file, pid, strlen(pid), 0644, err) < 0)
@@ -134,11 +77,11 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   }
 
   if (vc_sandbox_start(&sb, err) < 0)
-    goto out_nodir;
+    goto out;
   agent.fd = vc_sandbox_agent_connect(&sb, 5000, err);
   if (agent.fd < 0)
     goto out_destroy;
-  params = create_params(id, config_text);
+  params = vc_create_params(id, config_text, VC_STDIO_STREAM);
   quoted_id = vc_json_quote(id);
   id_params = xasprintf("{\"id\":%s}", quoted_id);
   yajl_val tree = NULL;
@@ -147,15 +90,20 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)
     goto out_close;
   yajl_tree_free(tree);
+  if (vc_term_open(&term, spec->process->terminal, console_socket, false, err) < 0 ||
+      vc_term_use_slave_as_stdio(&term, err) < 0)
+    goto out_close;
   if (vc_agent_call(&agent, "StartContainer", id_params, &tree, NULL, err) < 0)
     goto out_close;
   yajl_tree_free(tree);
   if (vc_agent_send(&agent, "WaitProcess", id_params, &wait_stream, err) < 0)
     goto out_close;
-  if (vc_relay_stdio(&agent, id, NULL, VC_STDIO_STREAM, wait_stream, &exit_status, err) == 0)
+  if (vc_relay_stdio(&agent, id, NULL, VC_STDIO_STREAM, wait_stream,
+                     spec->process->terminal ? 0 : -1, &exit_status, err) == 0)
     status = exit_status;
 
 out_close:
+  vc_term_close(&term);
   close(agent.fd);
 out_destroy:;
   vc_error *derr = NULL;
@@ -165,7 +113,6 @@ out_destroy:;
     status = -1;
   }
   vc_error_free(&derr);
-out_nodir:
 out:
   oci_spec_free(spec);
   vc_sandbox_free(&sb);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "agent_client.h"
@@ -24,7 +25,8 @@ static void report(int fd, const char *msg) {
 }
 
 int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
-                 const char *process_file, int ready_fd, vc_error **err) {
+                 const char *process_file, int ready_fd, int winsize_fd,
+                 vc_error **err) {
   struct vc_sandbox sb = VC_SANDBOX_INIT;
   struct vc_agent_client agent = {-1, 1};
   cleanup_free char *params = NULL, *process = NULL, *quoted_id = NULL,
@@ -56,7 +58,7 @@ int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
   report(ready_fd, "R");
   ready_fd = -1;
   if (vc_relay_stdio(&agent, id, exec_id, VC_STDIO_STREAM, wait_stream,
-                     &exit_status, err) == 0) {
+                     winsize_fd, &exit_status, err) == 0) {
     status = exit_status;
   } else {
     /* The VM went away under the process: as good as killed. */
@@ -80,11 +82,13 @@ out:
 
 int cmd_shim(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *ready = NULL, *exec_id = NULL, *process_file = NULL, *dir = NULL;
+  bool tty = false;
   const struct vc_opt opts[] = {
       {"ready-fd", 0, true, &ready, NULL, NULL},
       {"exec-id", 0, true, &exec_id, NULL, NULL},
       {"process", 0, true, &process_file, NULL, NULL},
       {"state-dir", 0, true, &dir, NULL, NULL}, /* names the shim in ps */
+      {"tty", 0, false, NULL, &tty, NULL},
       {NULL, 0, false, NULL, NULL, NULL},
   };
   int first = vc_parse_opts("shim", argc, argv, opts, err);
@@ -92,6 +96,13 @@ int cmd_shim(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     return -1;
   if (argc - first != 1)
     return vc_error_set(err, 0, "shim: expects the container id");
+  if (tty) {
+    /* stdio is the console pty's slave: as its session leader we get
+     * SIGWINCH when the engine resizes the master, and SIGHUP when it
+     * closes it (forwarded to the process, as a hang-up would be). */
+    if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)
+      return vc_error_set(err, errno, "shim: take the console pty");
+  }
   return vc_shim_main(cli, argv[first], exec_id, process_file,
-                      ready ? atoi(ready) : -1, err);
+                      ready ? atoi(ready) : -1, tty ? 0 : -1, err);
 }

@@ -48,6 +48,13 @@ ssize_t vc_read_all(int fd, void *buf, size_t len);
 /* Monotonic milliseconds. */
 long long vc_now_ms(void);
 
+/* One message of len bytes with fd attached (SCM_RIGHTS) on a unix socket:
+ * the number of bytes sent, or -1 with errno. */
+ssize_t vc_send_fd(int sock, const void *msg, size_t len, int fd);
+/* Receives one message into buf; *fd gets an attached fd (close-on-exec)
+ * or -1.  Returns the bytes read, 0 at end of stream, -1 with errno. */
+ssize_t vc_recv_fd(int sock, void *buf, size_t len, int *fd);
+
 bool vc_file_exists(const char *path);
 
 #endif

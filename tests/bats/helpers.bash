@@ -13,6 +13,19 @@ setup_state_root() {
   export STATE_ROOT
 }
 
+# The usual set-up of a suite: one busybox bundle made per file, copied per
+# test into $BUNDLE, with a private state root.
+setup_bundle_template() {
+  export BUNDLE_TEMPLATE="$BATS_FILE_TMPDIR/template"
+  make_bundle "$BUNDLE_TEMPLATE"
+}
+
+setup_bundle() {
+  setup_state_root
+  BUNDLE="$BATS_TEST_TMPDIR/bundle"
+  cp -a "$BUNDLE_TEMPLATE" "$BUNDLE"
+}
+
 vcrun() {
   "$VCRUN" --root "$STATE_ROOT" "$@"
 }

@@ -5,14 +5,11 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-  export BUNDLE_TEMPLATE="$BATS_FILE_TMPDIR/template"
-  make_bundle "$BUNDLE_TEMPLATE"
+  setup_bundle_template
 }
 
 setup() {
-  setup_state_root
-  BUNDLE="$BATS_TEST_TMPDIR/bundle"
-  cp -a "$BUNDLE_TEMPLATE" "$BUNDLE"
+  setup_bundle
 }
 
 teardown() {
