@@ -195,3 +195,24 @@ wait_for_status() { # id status
   assert_success
   assert_no_leftovers
 }
+
+@test "fds inherited past stdio reach neither QEMU, virtiofsd, the vsock backend nor the shim" {
+  exec 7>"$BATS_TEST_TMPDIR/leak-canary"
+  vcrun_bg run -d --bundle "$BUNDLE" lc9 7>"$BATS_TEST_TMPDIR/leak-canary"
+  exec 7>&-
+  local pids pid
+  pids=$(pgrep -f "$STATE_ROOT/lc9")
+  [ -n "$pids" ]
+  for pid in $pids; do
+    if ls -l "/proc/$pid/fd" | grep -q leak-canary; then
+      fail "pid $pid ($(cat "/proc/$pid/comm")) inherited fd 7"
+    fi
+  done
+  # The container's process did not get it either.
+  run vcrun exec lc9 ls /proc/1/fd
+  assert_success
+  refute_line 7
+  run vcrun delete --force lc9
+  assert_success
+  assert_no_leftovers
+}
