@@ -44,3 +44,7 @@ while [ $i -lt "$N" ]; do
   VCRUN_BENCH_BOOT=1 "$VCRUN" --root "$root" --debug run --bundle "$dir" "boot-$i" 2>&1 >/dev/null | sed -n 's/.*boot-to-agent \([0-9]*\) ms.*/\1/p'
   i=$((i + 1))
 done | median | { read -r m; printf '%-34s %s\n' "VM boot to agent answer" "${m:-n/a}"; }
+
+# The vsock path against a virtio-serial port on the same (test) VM.
+echo
+"$(dirname "$0")/vsock-bench" | sed -n '/^vsock, /p; /^$/p; /^transport/,/^(/p'

@@ -13,6 +13,10 @@ out=$(cd "$out" && pwd)
 # Modules the agent needs; their dependencies come from modules.dep.  Ones
 # the kernel has built in (modules.builtin) are skipped.
 MODULES="virtio_pci virtio_mmio vmw_vsock_virtio_transport virtiofs overlay"
+# Modules only tests load (tests/vsock --bench compares virtio-serial), kept
+# in OUTDIR/test-modules, out of the agent's initramfs.  Their dependencies
+# must be among the agent's.
+TEST_MODULES="virtio_console"
 
 # Tries each compressor's magic at each place it occurs; keeps the first
 # stream that decompresses to an ELF image.
@@ -32,18 +36,24 @@ extract_vmlinux() {
   exit 1
 }
 
+# copy_module NAME DIR: DIR/NAME.ko, uncompressed; returns 1 when the
+# kernel has NAME built in.
+copy_module() {
+  f=$(find "$moddir/kernel" -name "$1.ko" -o -name "$1.ko.xz" | head -1)
+  if [ -z "$f" ]; then
+    grep -qE "/$1\.ko\$" "$moddir/modules.builtin" 2>/dev/null && return 1
+    echo "build-guest: module $1 not found" >&2
+    exit 1
+  fi
+  case "$f" in *.xz) xz -dc "$f" > "$2/$1.ko" ;; *) cp "$f" "$2/$1.ko" ;; esac
+}
+
 # add_module NAME: copies NAME.ko and, first, the modules it depends on (the
 # "depends=" field of its .modinfo), so that load.order lists every module
 # after its dependencies.  No depmod needed: the package ships no modules.dep.
 add_module() {
   case "$added" in *" $1 "*) return 0 ;; esac
-  f=$(find "$moddir/kernel" -name "$1.ko" -o -name "$1.ko.xz" | head -1)
-  if [ -z "$f" ]; then
-    grep -qE "/$1\.ko\$" "$moddir/modules.builtin" 2>/dev/null && return 0
-    echo "build-guest: module $1 not found" >&2
-    exit 1
-  fi
-  case "$f" in *.xz) xz -dc "$f" > "$out/modules/$1.ko" ;; *) cp "$f" "$out/modules/$1.ko" ;; esac
+  copy_module "$1" "$out/modules" || return 0
   deps=$(LC_ALL=C grep -a -o 'depends=[A-Za-z0-9_,-]*' "$out/modules/$1.ko" | head -1 | cut -d= -f2 | tr ',' ' ')
   for d in $deps; do
     add_module "$d"
@@ -83,6 +93,10 @@ kernel() {
   added=" "
   for m in $MODULES; do
     add_module "$m"
+  done
+  rm -rf "$out/test-modules" && mkdir -p "$out/test-modules"
+  for m in $TEST_MODULES; do
+    copy_module "$m" "$out/test-modules" || true
   done
   echo "$kver" > "$out/kernel.release"
   rm -rf root

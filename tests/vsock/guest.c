@@ -186,6 +186,38 @@ static uint32_t connect_back(uint32_t seed, uint32_t port) {
   return got == sum ? 0 : 1;
 }
 
+/* ECHO, SINK and SOURCE: the modes both channels serve.  Returns -1 when
+ * the channel broke. */
+static int move_bytes(int fd, const struct test_req *req) {
+  static uint8_t buf[CHUNK];
+  uint64_t left = req->arg;
+  switch (req->mode) {
+  case MODE_ECHO:
+    while (req->arg == 0 || left > 0) {
+      ssize_t r = read(fd, buf, req->arg == 0 || left > CHUNK ? CHUNK : left);
+      if (r <= 0 || write_full(fd, buf, (size_t)r) < 0)
+        return req->arg == 0 ? 0 : -1;
+      left -= (uint64_t)r;
+    }
+    return 0;
+  case MODE_SINK:
+    while (left > 0) {
+      ssize_t r = read(fd, buf, left > CHUNK ? CHUNK : left);
+      if (r <= 0)
+        return -1;
+      left -= (uint64_t)r;
+    }
+    return write_full(fd, &req->arg, sizeof(req->arg));
+  case MODE_SOURCE:
+    memset(buf, 0x5a, sizeof(buf));
+    for (; left > 0; left -= left > CHUNK ? CHUNK : left)
+      if (write_full(fd, buf, left > CHUNK ? CHUNK : left) < 0)
+        return -1;
+    return 0;
+  }
+  return -1;
+}
+
 static void serve(int fd) {
   struct test_req req;
   if (read_full(fd, &req, sizeof(req)) < 0)
@@ -212,20 +244,57 @@ static void serve(int fd) {
     status = connect_back(req.seed, (uint32_t)req.arg);
     write_full(fd, &status, sizeof(status));
     break;
-  case MODE_ECHO:
-    for (;;) {
-      ssize_t r = read(fd, buf, sizeof(buf));
-      if (r <= 0 || write_full(fd, buf, (size_t)r) < 0)
-        break;
-    }
-    break;
   case MODE_POWEROFF:
     say("guest: powering off\n");
     poweroff();
     break;
+  default:
+    move_bytes(fd, &req);
+    break;
   }
   close(fd);
   _exit(0);
+}
+
+/* The virtio-serial port named SERIAL_PORT_NAME, if the VM has one: finds
+ * its /dev/vportNpM through sysfs (there is no udev for the
+ * /dev/virtio-ports/ links) and serves requests on it, one at a time. */
+static void serve_serial(void) {
+  char dev[64] = "";
+  if (access("/sys/class/virtio-ports", F_OK) < 0)
+    _exit(0); /* no virtio_console: not the --bench VM */
+  for (int tries = 0; tries < 200 && dev[0] == '\0'; tries++) {
+    for (int n = 0; n < 4 && dev[0] == '\0'; n++)
+      for (int p = 0; p < 4 && dev[0] == '\0'; p++) {
+        char path[96], name[64] = "";
+        snprintf(path, sizeof(path), "/sys/class/virtio-ports/vport%dp%d/name",
+                 n, p);
+        int f = open(path, O_RDONLY | O_CLOEXEC);
+        if (f < 0)
+          continue;
+        ssize_t r = read(f, name, sizeof(name) - 1);
+        close(f);
+        if (r > 0 && strcmp(name, SERIAL_PORT_NAME "\n") == 0)
+          snprintf(dev, sizeof(dev), "/dev/vport%dp%d", n, p);
+      }
+    if (dev[0] == '\0')
+      usleep(50000);
+  }
+  if (dev[0] == '\0')
+    _exit(0); /* no such port */
+  int fd = open(dev, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    say("guest: open %s: %s\n", dev, strerror(errno));
+    _exit(1);
+  }
+  say("guest: serving virtio-serial port %s\n", dev);
+  for (;;) {
+    struct test_req req;
+    if (read_full(fd, &req, sizeof(req)) < 0 || move_bytes(fd, &req) < 0) {
+      /* The host end went away; wait for it to come back. */
+      usleep(100000);
+    }
+  }
 }
 
 int main(void) {
@@ -238,6 +307,10 @@ int main(void) {
   }
   load_modules();
   signal(SIGCHLD, SIG_IGN); /* children reap themselves */
+  mkdir("/sys", 0755);
+  mount("sysfs", "/sys", "sysfs", 0, NULL);
+  if (fork() == 0)
+    serve_serial();
   int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
                            .svm_port = GUEST_PORT};

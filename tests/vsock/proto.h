@@ -7,14 +7,21 @@
 #include <stdint.h>
 
 #define GUEST_PORT 1024
+/* The virtio-serial port of the --bench VM (virtserialport name=). */
+#define SERIAL_PORT_NAME "vcbench"
 
 enum {
   MODE_STREAM = 1,   /* both sides send `arg` bytes; guest answers status */
   MODE_DIE = 2,      /* guest reads `arg` bytes, then exits abruptly */
   MODE_CONNECT = 3,  /* guest connects to CID 2 port `arg` (see below) */
-  MODE_ECHO = 4,     /* guest echoes until EOF */
+  MODE_ECHO = 4,     /* guest echoes `arg` bytes, or until EOF if 0 */
   MODE_POWEROFF = 5, /* guest powers the VM off */
+  MODE_SINK = 6,     /* guest reads `arg` bytes, answers the u64 count */
+  MODE_SOURCE = 7,   /* guest writes `arg` bytes */
 };
+
+/* The virtio-serial port carries the same requests, one after another on
+ * the one channel, with modes ECHO (arg > 0), SINK and SOURCE only. */
 
 /* First 16 bytes of every stream, host to guest. */
 struct test_req {

@@ -5,7 +5,8 @@
 # failure; leaves no QEMU or socket behind (the driver kills its children on
 # every exit path, they also die with it, and the run dir is removed).
 #   tests/vsock/run.sh            the test
-#   tests/vsock/run.sh --bench    throughput and latency figures instead
+#   tests/vsock/run.sh --bench    throughput and latency figures instead,
+#                                 beside a virtio-serial port on the same VM
 set -eu
 cd "$(dirname "$0")/../.."
 OUT=build/vsock-test
@@ -33,6 +34,13 @@ for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev \
   cp "$GUEST/modules/$m.ko" "$OUT/root/modules/"
   echo "$m.ko" >> "$OUT/root/modules/load.order"
 done
+# --bench compares a virtio-serial port on the same VM.
+if [ "${1:-}" = "--bench" ]; then
+  [ -f "$GUEST/test-modules/virtio_console.ko" ] ||
+    { echo "missing $GUEST/test-modules/virtio_console.ko: make guest" >&2; exit 1; }
+  cp "$GUEST/test-modules/virtio_console.ko" "$OUT/root/modules/"
+  echo virtio_console.ko >> "$OUT/root/modules/load.order"
+fi
 (cd "$OUT/root" && find . | cpio -o -H newc --quiet) > "$OUT/test.cpio"
 
 RUN=$(mktemp -d /tmp/vsock-e2e.XXXXXX)

@@ -300,42 +300,49 @@ static void check_bad_line(void) {
   close(fd);
 }
 
-/* The guest side dies mid-stream: we must see EOF or a reset promptly. */
-static void check_guest_dies(void) {
+/* The guest side dies mid-stream: its kernel resets the connection, so the
+ * host must see both directions end promptly (reads EOF or ECONNRESET,
+ * writes EPIPE or ECONNRESET), not a half-open socket or a hang.  Returns
+ * the milliseconds that took, or -1. */
+#define DIE_DEADLINE_MS 5000
+static long long check_guest_dies(void) {
   int fd = connect_port(GUEST_PORT, 10000);
   if (fd < 0)
-    return;
+    return -1;
   send_req(fd, MODE_DIE, 0, 256 * 1024);
   long long t0 = vc_now_ms();
   static uint8_t buf[CHUNK];
   memset(buf, 0xab, sizeof(buf));
   fcntl(fd, F_SETFL, O_NONBLOCK);
   uint64_t sent = 0;
-  bool ended = false;
-  while (!ended && vc_now_ms() - t0 < 10000) {
-    struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
-    if (poll(&p, 1, 500) <= 0)
+  bool rd_end = false, wr_end = false;
+  while (!(rd_end && wr_end) && vc_now_ms() - t0 < DIE_DEADLINE_MS) {
+    struct pollfd p = {.fd = fd, .events = (rd_end ? 0 : POLLIN) | POLLOUT};
+    if (poll(&p, 1, 100) < 0)
       continue;
-    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+    if (!rd_end && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t r = read(fd, buf, sizeof(buf));
       if (r == 0 || (r < 0 && errno != EAGAIN))
-        ended = true;
+        rd_end = true;
     }
-    if (!ended && (p.revents & POLLOUT) && sent < (64u << 20)) {
-      ssize_t w = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
-      if (w < 0 && errno != EAGAIN)
-        ended = true;
-      if (w > 0)
-        sent += (uint64_t)w;
-    }
+    /* Keep writing (also after the read side ended) until a write fails:
+     * a mere half-close would keep accepting data. */
+    ssize_t w = send(fd, buf, rd_end ? 1 : sizeof(buf), MSG_NOSIGNAL);
+    if (w < 0 && errno != EAGAIN)
+      wr_end = true;
+    if (w > 0)
+      sent += (uint64_t)w;
   }
   long long dt = vc_now_ms() - t0;
   close(fd);
-  if (!ended)
-    fail("guest died: the host side still looks open after %lld ms", dt);
-  else
-    printf("  guest side died: host saw the end after %lld ms (%" PRIu64
-           " bytes sent)\n", dt, sent);
+  if (!rd_end || !wr_end) {
+    fail("guest died: after %lld ms the host side still %s", dt,
+         !rd_end ? "reads no end" : "accepts writes (half-open, no reset)");
+    return -1;
+  }
+  printf("  guest side died: host saw the reset after %lld ms (%" PRIu64
+         " bytes sent)\n", dt, sent);
+  return dt;
 }
 
 static int listen_at(const char *path) {
@@ -446,36 +453,140 @@ static int cmp_ll(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static void bench(void) {
-  int fd = connect_port(GUEST_PORT, 10000);
-  if (fd < 0)
-    return;
-  send_req(fd, MODE_ECHO, 0, 0);
-  enum { N = 2000 };
-  static long long us[N];
-  for (int i = 0; i < N; i++) {
+/* ---- --bench: vsock and virtio-serial side by side ---- */
+
+/* A bench channel: vsock opens a connection per measurement, the one
+ * virtio-serial port is reused. */
+static int serial_fd = -1;
+
+static int open_vsock(void) { return connect_port(GUEST_PORT, 10000); }
+static int open_serial(void) { return serial_fd; }
+static void close_channel(int fd) {
+  if (fd >= 0 && fd != serial_fd)
+    close(fd);
+}
+
+struct bench_row {
+  const char *name;
+  int (*open)(void);
+  double to_guest, from_guest; /* MiB/s */
+  long long rtt_median, rtt_p99;  /* us */
+};
+
+#define RTT_SAMPLES 2000
+#define BENCH_MIB 64
+
+static int measure_rtt(struct bench_row *row) {
+  int fd = row->open();
+  if (fd < 0 || send_req(fd, MODE_ECHO, 0, RTT_SAMPLES) < 0)
+    return -1;
+  static long long us[RTT_SAMPLES];
+  for (int i = 0; i < RTT_SAMPLES; i++) {
     struct timespec a, b;
     char c = (char)i, back;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    if (vc_write_all(fd, &c, 1) != 1 || vc_read_all(fd, &back, 1) != 1)
-      die("bench: echo failed");
+    if (vc_write_all(fd, &c, 1) != 1 || vc_read_all(fd, &back, 1) != 1 ||
+        back != c) {
+      close_channel(fd);
+      return -1;
+    }
     clock_gettime(CLOCK_MONOTONIC, &b);
     us[i] = (b.tv_sec - a.tv_sec) * 1000000LL + (b.tv_nsec - a.tv_nsec) / 1000;
   }
-  close(fd);
-  qsort(us, N, sizeof(us[0]), cmp_ll);
-  printf("vsock 1-byte round trip: median %lld us, p99 %lld us (%d samples)\n",
-         us[N / 2], us[N * 99 / 100], N);
-  uint64_t mib = 64;
-  double t = run_streams(1, mib << 20, 1000);
+  close_channel(fd);
+  qsort(us, RTT_SAMPLES, sizeof(us[0]), cmp_ll);
+  row->rtt_median = us[RTT_SAMPLES / 2];
+  row->rtt_p99 = us[RTT_SAMPLES * 99 / 100];
+  return 0;
+}
+
+/* One direction: MODE_SINK (host to guest) or MODE_SOURCE.  Returns MiB/s,
+ * or -1. */
+static double measure_one_way(struct bench_row *row, uint32_t mode) {
+  static uint8_t buf[CHUNK];
+  const uint64_t bytes = (uint64_t)BENCH_MIB << 20;
+  int fd = row->open();
+  if (fd < 0)
+    return -1;
+  long long t0 = vc_now_ms();
+  bool ok = send_req(fd, mode, 0, bytes) == 0;
+  for (uint64_t done = 0; ok && done < bytes; done += CHUNK) {
+    if (mode == MODE_SINK)
+      ok = vc_write_all(fd, buf, CHUNK) == CHUNK;
+    else
+      ok = vc_read_all(fd, buf, CHUNK) == CHUNK;
+  }
+  uint64_t count = 0;
+  if (ok && mode == MODE_SINK)
+    ok = vc_read_all(fd, &count, sizeof(count)) == sizeof(count) &&
+         count == bytes;
+  long long dt = vc_now_ms() - t0;
+  close_channel(fd);
+  return ok ? BENCH_MIB * 1000.0 / (double)(dt > 0 ? dt : 1) : -1;
+}
+
+static void measure_row(struct bench_row *row) {
+  if (measure_rtt(row) < 0)
+    fail("%s: 1-byte round trips failed", row->name);
+  row->to_guest = measure_one_way(row, MODE_SINK);
+  row->from_guest = measure_one_way(row, MODE_SOURCE);
+  if (row->to_guest < 0 || row->from_guest < 0)
+    fail("%s: throughput run failed", row->name);
+}
+
+/* Connects to QEMU's end of the virtio-serial port and waits until the
+ * guest serves it (QEMU holds our bytes until the guest opens the port). */
+static void connect_serial(const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  set_path(&sa, path);
+  long long t0 = vc_now_ms();
+  for (;;) {
+    serial_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(serial_fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+      break;
+    close(serial_fd);
+    serial_fd = -1;
+    if (vc_now_ms() - t0 > 10000)
+      die("virtio-serial: cannot connect to %s: %s", path, strerror(errno));
+    usleep(20000);
+  }
+  char c = 's', back = 0;
+  struct pollfd p = {.fd = serial_fd, .events = POLLIN};
+  if (send_req(serial_fd, MODE_ECHO, 0, 1) < 0 ||
+      vc_write_all(serial_fd, &c, 1) != 1 || poll(&p, 1, 20000) != 1 ||
+      vc_read_all(serial_fd, &back, 1) != 1 || back != c)
+    die("virtio-serial: the guest does not answer on port " SERIAL_PORT_NAME);
+}
+
+static void bench(const char *serial_path) {
+  /* Checksummed streams, both directions at once, as the stress test. */
+  double t = run_streams(1, 64ull << 20, 1000);
   if (t > 0)
-    printf("vsock throughput, 1 stream, %" PRIu64
-           " MiB each way at once: %.1f MiB/s per direction\n",
-           mib, mib / t);
+    printf("vsock, 1 stream, 64 MiB each way at once (checksummed): %.1f "
+           "MiB/s per direction\n", 64 / t);
   t = run_streams(8, 16ull << 20, 2000);
   if (t > 0)
-    printf("vsock throughput, 8 streams, 16 MiB each way: %.1f MiB/s per "
-           "direction (aggregate)\n", 8 * 16 / t);
+    printf("vsock, 8 streams, 16 MiB each way at once (checksummed): %.1f "
+           "MiB/s per direction (aggregate)\n", 8 * 16 / t);
+
+  connect_serial(serial_path);
+  struct bench_row rows[] = {
+      {"vsock (hybrid, vcrun backend)", open_vsock, 0, 0, 0, 0},
+      {"virtio-serial port", open_serial, 0, 0, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+    measure_row(&rows[i]);
+  printf("\n%-30s %14s %14s %22s\n", "transport (same VM, TCG)",
+         "host->guest", "guest->host", "1-byte RTT us");
+  printf("%-30s %14s %14s %22s\n", "", "MiB/s", "MiB/s", "median / p99");
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+    printf("%-30s %14.1f %14.1f %14lld / %5lld\n", rows[i].name,
+           rows[i].to_guest, rows[i].from_guest, rows[i].rtt_median,
+           rows[i].rtt_p99);
+  printf("(%d MiB one way per figure; %d round trips)\n", BENCH_MIB,
+         RTT_SAMPLES);
+  close(serial_fd);
+  serial_fd = -1;
 }
 
 int main(int argc, char **argv) {
@@ -548,7 +659,22 @@ int main(int argc, char **argv) {
       "cryptomgr.notests rcupdate.rcu_expedited=1 audit=0 nowatchdog "
       "initcall_blacklist=cmos_init",
       "-chardev", chardev, "-device", "vhost-user-vsock-pci,chardev=vsock",
-      NULL};
+      /* --bench: a virtio-serial port beside vsock, QEMU listening. */
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  char serial_sock[320], serial_chardev[400];
+  snprintf(serial_sock, sizeof(serial_sock), "%s/serial.sock", dir);
+  snprintf(serial_chardev, sizeof(serial_chardev),
+           "socket,id=ser,path=%s,server=on,wait=off", serial_sock);
+  if (do_bench) {
+    char **tail = qargv;
+    while (*tail != NULL)
+      tail++;
+    char *extra[] = {"-device", "virtio-serial-pci,id=vser", "-chardev",
+                     serial_chardev, "-device",
+                     "virtserialport,bus=vser.0,chardev=ser,name="
+                     SERIAL_PORT_NAME};
+    memcpy(tail, extra, sizeof(extra));
+  }
   qemu_pid = spawn(qargv, qlog, -1);
 
   check_echo();
@@ -556,23 +682,25 @@ int main(int argc, char **argv) {
   if (failures)
     die("giving up");
 
+  double streams_s = -1;
+  long long die_ms = -1, die2_ms = -1;
   if (do_bench) {
-    bench();
+    bench(serial_sock);
   } else {
     check_refused_port();
     check_bad_line();
     check_many_connects(100);
     check_guest_connects();
     check_guest_connect_refused();
-    check_guest_dies();
-    double t = run_streams(nstreams, (uint64_t)mib << 20, 1);
-    if (t > 0)
+    die_ms = check_guest_dies();
+    streams_s = run_streams(nstreams, (uint64_t)mib << 20, 1);
+    if (streams_s > 0)
       printf("  %u streams x %u MiB each way: %.1f s, %.1f MiB/s per "
              "direction (aggregate)\n",
-             nstreams, mib, t, nstreams * (double)mib / t);
+             nstreams, mib, streams_s, nstreams * (double)mib / streams_s);
     /* After all that, the guest must still answer. */
     check_echo();
-    check_guest_dies();
+    die2_ms = check_guest_dies();
   }
 
   /* Power off: QEMU exits, the back-end must return 0 and clean up. */
@@ -604,7 +732,16 @@ int main(int argc, char **argv) {
   struct stat sb;
   if (stat(vhost_sock, &sb) == 0 || stat(hybrid_sock, &sb) == 0)
     fail("a socket was left behind in %s", dir);
-  printf("%s: %s (%lld ms)\n", argv[0], failures ? "FAILED" : "ok",
-         vc_now_ms() - t_start);
+  if (do_bench)
+    printf("vsock bench: %s\n", failures ? "FAILED" : "done");
+  else if (failures)
+    printf("vsock stress: FAILED, %d failure(s) above (%.1f s)\n", failures,
+           (vc_now_ms() - t_start) / 1000.0);
+  else
+    printf("vsock stress: ok: %u streams x %u MiB each way checksummed in "
+           "%.1f s, dead guest socket reset in %lld/%lld ms, clean shutdown "
+           "(%.1f s)\n",
+           nstreams, mib, streams_s, die_ms, die2_ms,
+           (vc_now_ms() - t_start) / 1000.0);
   return failures ? 1 : 0;
 }
