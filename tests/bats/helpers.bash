@@ -81,3 +81,16 @@ vcrun_bg() {
   cat "$BATS_TEST_TMPDIR/bg.err"
   return $status
 }
+
+# For setup_file: one busybox bundle per file, copied by fresh_bundle.
+make_bundle_template() {
+  export BUNDLE_TEMPLATE="$BATS_FILE_TMPDIR/template"
+  make_bundle "$BUNDLE_TEMPLATE"
+}
+
+# For setup: a state root and BUNDLE, a fresh copy of the template.
+fresh_bundle() {
+  setup_state_root
+  BUNDLE="$BATS_TEST_TMPDIR/bundle"
+  cp -a "$BUNDLE_TEMPLATE" "$BUNDLE"
+}
