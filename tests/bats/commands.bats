@@ -172,3 +172,19 @@ wait_stopped() {
   done
   [ -f "$src/man/vcrun.8.md" ]
 }
+
+@test "kill: an unknown signal name or number is an error naming it" {
+  run -1 vcrun kill nosuch NOPE
+  assert_output --partial 'unknown signal "NOPE"'
+  run -1 vcrun kill nosuch 999
+  assert_output --partial 'unknown signal "999"'
+  run -1 vcrun kill nosuch KILL
+  assert_output --partial "does not exist"
+}
+
+@test "--help lists update, events and features" {
+  run -0 vcrun --help
+  assert_output --partial "update"
+  assert_output --partial "events"
+  assert_output --partial "features"
+}
