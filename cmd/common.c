@@ -152,3 +152,19 @@ pid_t vc_container_pid(const struct vc_sandbox *sb, const char *status) {
     return 0;
   return vc_pid_is(sb->shim_pid, sb->dir) ? sb->shim_pid : 0;
 }
+
+int vc_check_preserve_fds(const char *cmd, const char *value, vc_error **err) {
+  if (value == NULL)
+    return 0;
+  char *end = NULL;
+  errno = 0;
+  unsigned long n = strtoul(value, &end, 10);
+  if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0)
+    return vc_error_set(err, 0, "%s: invalid --preserve-fds `%s` (a number)",
+                        cmd, value);
+  if (n > 0)
+    return vc_error_set(err, 0, "%s: --preserve-fds %lu: host file descriptors "
+                        "cannot be passed into the container's VM (only 0)",
+                        cmd, n);
+  return 0;
+}

@@ -88,7 +88,7 @@ wait_stopped() {
   assert_output "39"
   # A file, then stdin; flags given with a file win.
   echo '{"memory":{"limit":100663296},"pids":{"limit":70}}' > "$BATS_TEST_TMPDIR/r.json"
-  run -0 vcrun update --resources "$BATS_TEST_TMPDIR/r.json" --pids-limit 60 up1
+  run -0 vcrun update --resources="$BATS_TEST_TMPDIR/r.json" --pids-limit 60 up1
   run -0 cgroup_file up1 memory.max
   assert_output "100663296"
   run -0 cgroup_file up1 pids.max
@@ -146,7 +146,13 @@ wait_stopped() {
 
 @test "runc's global and create flags are accepted; --preserve-fds N>0 is refused" {
   run -1 vcrun create --preserve-fds 2 --bundle "$BUNDLE" pf1
-  assert_output --partial "--preserve-fds"
+  assert_output --partial "--preserve-fds 2"
+  run -1 vcrun create --preserve-fds=x --bundle "$BUNDLE" pf1
+  assert_output --partial "invalid --preserve-fds \`x\`"
+  run -1 vcrun run --preserve-fds 1 --bundle "$BUNDLE" pf1
+  assert_output --partial "--preserve-fds 1"
+  run -1 vcrun exec --preserve-fds 3 pf1 true
+  assert_output --partial "--preserve-fds 3"
   assert_no_leftovers
   set_config "$BUNDLE" '.linux.cgroupsPath = "system.slice:vcrun:cf1"'
   run vcrun_bg --systemd-cgroup --rootless false create --no-pivot --no-new-keyring \
