@@ -54,6 +54,18 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     vc_error_set(err, 0, "%s: process: missing", config_path);
     goto out;
   }
+  /* runc's systemd driver needs "slice:prefix:name"; the cgroup itself is
+   * the guest's vcrun/<id> either way (see docs/deviations.md). */
+  const char *cg = spec->cgroups_path;
+  size_t colons = 0;
+  for (const char *p = cg; p != NULL && *p; p++)
+    colons += *p == ':';
+  if (cli->systemd_cgroup && cg != NULL && cg[0] != '\0' && colons != 2) {
+    vc_error_set(err, 0, "%s: linux.cgroupsPath: expected cgroupsPath to be of "
+                 "format \"slice:prefix:name\" for systemd cgroups, got \"%s\" "
+                 "instead", config_path, cg);
+    goto out;
+  }
   joined = spec->root_path[0] == '/'
                ? xstrdup(spec->root_path)
                : xasprintf("%s/%s", sb->bundle, spec->root_path);

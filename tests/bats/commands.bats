@@ -154,6 +154,10 @@ wait_stopped() {
   run -1 vcrun exec --preserve-fds 3 pf1 true
   assert_output --partial "--preserve-fds 3"
   assert_no_leftovers
+  set_config "$BUNDLE" '.linux.cgroupsPath = "/not/systemd"'
+  run -1 vcrun --systemd-cgroup create --bundle "$BUNDLE" cf1
+  assert_output --partial 'expected cgroupsPath to be of format "slice:prefix:name"'
+  assert_no_leftovers
   set_config "$BUNDLE" '.linux.cgroupsPath = "system.slice:vcrun:cf1"'
   run vcrun_bg --systemd-cgroup --rootless false create --no-pivot --no-new-keyring \
     --preserve-fds 0 --bundle "$BUNDLE" cf1
