@@ -392,8 +392,8 @@ static void stats_cpu(struct vc_jb *b, const char *dir) {
   vc_jb_key(b, "throttling");
   vc_jb_open(b, '{');
   static const char *const thr[][2] = {{"nr_periods", "periods"},
-                                       {"nr_throttled", "throttled_periods"},
-                                       {"throttled_usec", "throttled_time"}};
+                                       {"nr_throttled", "throttledPeriods"},
+                                       {"throttled_usec", "throttledTime"}};
   for (size_t i = 0; i < 3; i++) {
     vc_jb_key(b, thr[i][1]);
     bool have = stat && keyed_value(stat, thr[i][0], &v);

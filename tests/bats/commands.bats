@@ -124,7 +124,7 @@ wait_stopped() {
   echo "$output" | jq -e '.type == "stats" and .id == "ev1"'
   echo "$output" | jq -e '.data.memory.usage.usage > 0 and (.data.memory.raw | has("anon"))'
   echo "$output" | jq -e '.data.pids.current >= 1'
-  echo "$output" | jq -e '.data.cpu.usage.total > 0 and (.data.cpu.throttling | has("throttled_periods"))'
+  echo "$output" | jq -e '.data.cpu.usage.total > 0 and (.data.cpu.throttling | has("throttledPeriods"))'
   echo "$output" | jq -e '.data.blkio | has("ioServiceBytesRecursive")'
   run -1 vcrun events --interval 0s ev1
   assert_output --partial "--interval"
