@@ -67,8 +67,26 @@ GUEST_DIR := $(B)/guest
 GUEST_KERNEL := $(GUEST_DIR)/vmlinux
 GUEST_INITRD := $(GUEST_DIR)/initramfs.cpio
 
-.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress bench clean distclean
+# Man pages: man/*.8.md (go-md2man's markdown) into build/man/*.8.  `all`
+# builds them only where go-md2man is installed (`make deps` installs it),
+# so a checkout builds before its packages are in; `make man` insists.
+MAN_SRCS := $(wildcard man/*.8.md)
+MAN_PAGES := $(patsubst man/%.md,$(B)/man/%,$(MAN_SRCS))
+GO_MD2MAN ?= $(shell command -v go-md2man 2>/dev/null)
+
+.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress bench clean distclean man
 all: $(B)/vcrun $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
+ifneq ($(GO_MD2MAN),)
+all: man
+endif
+
+man: $(MAN_PAGES)
+
+$(B)/man/%.8: man/%.8.md
+	@command -v $(or $(GO_MD2MAN),go-md2man) >/dev/null || { echo "go-md2man is missing: run 'make deps' (or apt-get install go-md2man)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(call say,MAN,$@)
+	$(Q)$(or $(GO_MD2MAN),go-md2man) -in $< -out $@
 
 config.mk: configure.ac config.mk.in
 	@command -v autoconf >/dev/null || { echo "autoconf is missing: run 'make deps' (or apt-get install autoconf)" >&2; exit 1; }
@@ -189,10 +207,12 @@ install: all guest
 	install -D -m 0644 $(GUEST_KERNEL) $(DESTDIR)$(datadir)/vcrun/vmlinux
 	install -D -m 0644 $(GUEST_INITRD) $(DESTDIR)$(datadir)/vcrun/initramfs.cpio
 	install -D -m 0644 $(B)/configuration.toml $(DESTDIR)$(sysconfdir)/vcrun/configuration.toml
+	$(if $(GO_MD2MAN),install -d $(DESTDIR)$(mandir)/man8 && install -m 0644 $(MAN_PAGES) $(DESTDIR)$(mandir)/man8/)
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/vcrun $(DESTDIR)$(sysconfdir)/vcrun/configuration.toml
 	rm -rf $(DESTDIR)$(datadir)/vcrun
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(MAN_PAGES)))
 
 demo: deps
 	$(MAKE) install
@@ -206,7 +226,7 @@ bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml
 
 clean:
-	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/fuzzlib $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-agent
+	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/fuzzlib $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-agent $(B)/man
 
 distclean:
 	rm -rf $(B) config.mk config.log config.status configure autom4te.cache

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "json_build.h"
 #include "util.h"
 
 /* Writes value to dir/file; field names the spec entry it comes from. */
@@ -336,4 +337,176 @@ int agent_cgroup_enter(const char *id, const char *resources_json,
   if (own_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
     return vc_error_set(err, errno, "linux.namespaces: cgroup namespace");
   return 0;
+}
+
+int agent_cgroup_update(const char *id, const char *resources_json,
+                        vc_error **err) {
+  cleanup_free char *dir = xasprintf("%s/vcrun/%s", AGENT_CGROUP_ROOT, id);
+  if (access(dir, F_OK) < 0)
+    return vc_error_set(err, errno, "container `%s` has no cgroup", id);
+  return apply_resources(dir, resources_json, err);
+}
+
+/* One "key value" line's value from a flat-keyed cgroup file's text. */
+static bool keyed_value(const char *text, const char *key, uint64_t *out) {
+  size_t klen = strlen(key);
+  for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+    if (strncmp(l, key, klen) == 0 && l[klen] == ' ')
+      return sscanf(l + klen + 1, "%" SCNu64, out) == 1;
+  }
+  return false;
+}
+
+static char *cg_text(const char *dir, const char *file) {
+  cleanup_free char *path = xasprintf("%s/%s", dir, file);
+  char *text = NULL;
+  vc_error *e = NULL;
+  if (vc_read_file(path, &text, NULL, &e) < 0)
+    vc_error_free(&e);
+  return text;
+}
+
+/* A single-number file; "max" reads as 0 (runc reports no limit as 0). */
+static bool number_file(const char *dir, const char *file, uint64_t *out) {
+  cleanup_free char *text = cg_text(dir, file);
+  *out = 0;
+  return text != NULL &&
+         (strncmp(text, "max", 3) == 0 || sscanf(text, "%" SCNu64, out) == 1);
+}
+
+static void stats_cpu(struct vc_jb *b, const char *dir) {
+  cleanup_free char *stat = cg_text(dir, "cpu.stat");
+  uint64_t v;
+  vc_jb_key(b, "cpu");
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "usage");
+  vc_jb_open(b, '{');
+  /* cpu.stat counts microseconds; runc reports nanoseconds. */
+  static const char *const usage[][2] = {
+      {"usage_usec", "total"}, {"user_usec", "user"}, {"system_usec", "kernel"}};
+  for (size_t i = 0; i < 3; i++) {
+    vc_jb_key(b, usage[i][1]);
+    vc_jb_uint(b, stat && keyed_value(stat, usage[i][0], &v) ? v * 1000 : 0);
+  }
+  vc_jb_close(b, '}');
+  vc_jb_key(b, "throttling");
+  vc_jb_open(b, '{');
+  static const char *const thr[][2] = {{"nr_periods", "periods"},
+                                       {"nr_throttled", "throttledPeriods"},
+                                       {"throttled_usec", "throttledTime"}};
+  for (size_t i = 0; i < 3; i++) {
+    vc_jb_key(b, thr[i][1]);
+    bool have = stat && keyed_value(stat, thr[i][0], &v);
+    vc_jb_uint(b, have ? (i == 2 ? v * 1000 : v) : 0);
+  }
+  vc_jb_close(b, '}');
+  vc_jb_close(b, '}');
+}
+
+static void stats_memory(struct vc_jb *b, const char *dir) {
+  cleanup_free char *stat = cg_text(dir, "memory.stat");
+  uint64_t usage = 0, limit = 0, max = 0, swap = 0, swap_limit = 0, v;
+  number_file(dir, "memory.current", &usage);
+  number_file(dir, "memory.max", &limit);
+  number_file(dir, "memory.peak", &max);
+  number_file(dir, "memory.swap.current", &swap);
+  number_file(dir, "memory.swap.max", &swap_limit);
+  vc_jb_key(b, "memory");
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "cache");
+  vc_jb_uint(b, stat && keyed_value(stat, "file", &v) ? v : 0);
+  vc_jb_key(b, "usage");
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "usage");
+  vc_jb_uint(b, usage);
+  vc_jb_key(b, "max");
+  vc_jb_uint(b, max);
+  vc_jb_key(b, "limit");
+  vc_jb_uint(b, limit);
+  vc_jb_key(b, "failcnt");
+  vc_jb_uint(b, 0);
+  vc_jb_close(b, '}');
+  /* runc's v2 "swap" is memory+swap, like v1's memsw. */
+  vc_jb_key(b, "swap");
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "usage");
+  vc_jb_uint(b, usage + swap);
+  vc_jb_key(b, "limit");
+  vc_jb_uint(b, limit && swap_limit ? limit + swap_limit : 0);
+  vc_jb_close(b, '}');
+  vc_jb_key(b, "raw");
+  vc_jb_open(b, '{');
+  char *save = NULL;
+  for (char *l = stat ? strtok_r(stat, "\n", &save) : NULL; l;
+       l = strtok_r(NULL, "\n", &save)) {
+    char *sp = strchr(l, ' ');
+    if (sp == NULL || sscanf(sp + 1, "%" SCNu64, &v) != 1)
+      continue;
+    *sp = '\0';
+    vc_jb_key(b, l);
+    vc_jb_uint(b, v);
+  }
+  vc_jb_close(b, '}');
+  vc_jb_close(b, '}');
+}
+
+/* io.stat lines "MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.." as runc's
+ * ioServiceBytesRecursive / ioServicedRecursive entries. */
+static void stats_blkio(struct vc_jb *b, const char *dir) {
+  cleanup_free char *stat = cg_text(dir, "io.stat");
+  static const char *const lists[] = {"ioServiceBytesRecursive", "ioServicedRecursive"};
+  static const char *const keys[][2] = {{"rbytes", "wbytes"}, {"rios", "wios"}};
+  vc_jb_key(b, "blkio");
+  vc_jb_open(b, '{');
+  for (size_t k = 0; k < 2; k++) {
+    vc_jb_key(b, lists[k]);
+    vc_jb_open(b, '[');
+    for (const char *l = stat; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+      unsigned major, minor;
+      if (sscanf(l, "%u:%u", &major, &minor) != 2)
+        continue;
+      for (size_t op = 0; op < 2; op++) {
+        cleanup_free char *needle = xasprintf(" %s=", keys[k][op]);
+        const char *eol = strchr(l, '\n');
+        const char *at = strstr(l, needle);
+        uint64_t v;
+        if (at == NULL || (eol && at > eol) ||
+            sscanf(at + strlen(needle), "%" SCNu64, &v) != 1)
+          continue;
+        vc_jb_open(b, '{');
+        vc_jb_key(b, "major");
+        vc_jb_uint(b, major);
+        vc_jb_key(b, "minor");
+        vc_jb_uint(b, minor);
+        vc_jb_key(b, "op");
+        vc_jb_str(b, op == 0 ? "Read" : "Write");
+        vc_jb_key(b, "value");
+        vc_jb_uint(b, v);
+        vc_jb_close(b, '}');
+      }
+    }
+    vc_jb_close(b, ']');
+  }
+  vc_jb_close(b, '}');
+}
+
+char *agent_cgroup_stats(const char *id) {
+  cleanup_free char *dir = xasprintf("%s/vcrun/%s", AGENT_CGROUP_ROOT, id);
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  stats_cpu(&b, dir);
+  stats_memory(&b, dir);
+  uint64_t current = 0, limit = 0;
+  number_file(dir, "pids.current", &current);
+  number_file(dir, "pids.max", &limit);
+  vc_jb_key(&b, "pids");
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "current");
+  vc_jb_uint(&b, current);
+  vc_jb_key(&b, "limit");
+  vc_jb_uint(&b, limit);
+  vc_jb_close(&b, '}');
+  stats_blkio(&b, dir);
+  vc_jb_close(&b, '}');
+  return vc_jb_take(&b);
 }

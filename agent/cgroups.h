@@ -18,4 +18,13 @@
 int agent_cgroup_enter(const char *id, const char *resources_json,
                        bool own_cgroupns, vc_error **err);
 
+/* vcrun update: writes resources_json (a LinuxResources object) into the
+ * existing cgroup of container id. */
+int agent_cgroup_update(const char *id, const char *resources_json,
+                        vc_error **err);
+
+/* vcrun events: the cgroup's counters as runc's stats JSON (cpu, memory,
+ * pids, blkio); a file the guest kernel lacks leaves its fields out. */
+char *agent_cgroup_stats(const char *id);
+
 #endif

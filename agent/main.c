@@ -5,6 +5,7 @@
  * WaitProcess are deferred until the process has exited and its stdout and
  * stderr have been drained, so the host sees all output before the status. */
 #include "agent.h"
+#include "cgroups.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -854,6 +855,19 @@ static char *list_processes(struct agent_container *c) {
   return vc_jb_take(&b);
 }
 
+/* vcrun update: params.resources is LinuxResources as JSON text. */
+static int update_container(struct agent *a, yajl_val params, vc_error **err) {
+  struct agent_container *c = container_param(a, params, err);
+  if (c == NULL)
+    return -1;
+  const char *resources = get_str(params, "resources");
+  if (resources == NULL)
+    return vc_error_set(err, 0, "UpdateContainer: resources missing");
+  if (c->init.exited)
+    return vc_error_set(err, 0, "container not running");
+  return agent_cgroup_update(c->id, resources, err);
+}
+
 static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
   struct agent_container *c = container_param(a, params, err);
   if (c == NULL)
@@ -944,6 +958,13 @@ static void handle_request(struct agent *a, struct agent_conn *conn,
     r = set_paused(a, params, true, &err);
   } else if (strcmp(method, "ResumeContainer") == 0) {
     r = set_paused(a, params, false, &err);
+  } else if (strcmp(method, "UpdateContainer") == 0) {
+    r = update_container(a, params, &err);
+  } else if (strcmp(method, "StatsContainer") == 0) {
+    struct agent_container *c = container_param(a, params, &err);
+    r = c ? 0 : -1;
+    if (c)
+      result = agent_cgroup_stats(c->id);
   } else if (strcmp(method, "DeleteContainer") == 0) {
     r = delete_container(a, params, &err);
   } else if (strcmp(method, "DestroySandbox") == 0) {

@@ -128,6 +128,8 @@ int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
 int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
                  const char *process_file, int ready_fd, int winsize_fd,
                  vc_error **err);
+/* runc's --preserve-fds N: only 0 can be honoured across a VM boundary. */
+int vc_check_preserve_fds(const char *cmd, const char *value, vc_error **err);
 int vc_parse_signal(const char *s, int *sig, vc_error **err);
 
 int cmd_create(struct vc_cli *cli, int argc, char **argv, vc_error **err);
@@ -145,6 +147,9 @@ int cmd_shim(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_spec(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_features(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_update(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_events(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_version(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_vsock_backend(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 

@@ -56,6 +56,18 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     vc_error_set(err, 0, "%s: process: missing", config_path);
     goto out;
   }
+  /* runc's systemd driver needs "slice:prefix:name"; the cgroup itself is
+   * the guest's vcrun/<id> either way (see docs/deviations.md). */
+  const char *cg = spec->cgroups_path;
+  size_t colons = 0;
+  for (const char *p = cg; p != NULL && *p; p++)
+    colons += *p == ':';
+  if (cli->systemd_cgroup && cg != NULL && cg[0] != '\0' && colons != 2) {
+    vc_error_set(err, 0, "%s: linux.cgroupsPath: expected cgroupsPath to be of "
+                 "format \"slice:prefix:name\" for systemd cgroups, got \"%s\" "
+                 "instead", config_path, cg);
+    goto out;
+  }
   joined = spec->root_path[0] == '/'
                ? xstrdup(spec->root_path)
                : xasprintf("%s/%s", sb->bundle, spec->root_path);
@@ -203,4 +215,20 @@ pid_t vc_container_pid(const struct vc_sandbox *sb, const char *status) {
   if (strcmp(status, "stopped") == 0)
     return 0;
   return vc_pid_is(sb->shim_pid, sb->dir) ? sb->shim_pid : 0;
+}
+
+int vc_check_preserve_fds(const char *cmd, const char *value, vc_error **err) {
+  if (value == NULL)
+    return 0;
+  char *end = NULL;
+  errno = 0;
+  unsigned long n = strtoul(value, &end, 10);
+  if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0)
+    return vc_error_set(err, 0, "%s: invalid --preserve-fds `%s` (a number)",
+                        cmd, value);
+  if (n > 0)
+    return vc_error_set(err, 0, "%s: --preserve-fds %lu: host file descriptors "
+                        "cannot be passed into the container's VM (only 0)",
+                        cmd, n);
+  return 0;
 }

@@ -156,8 +156,8 @@ int cmd_create(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *id = argv[first];
   if (vc_validate_id(id, err) < 0 || vc_cli_config(cli, err) < 0)
     return -1;
-  if (preserve_fds != NULL && strcmp(preserve_fds, "0") != 0)
-    return vc_error_set(err, 0, "create: --preserve-fds cannot pass host fds into a VM");
+  if (vc_check_preserve_fds("create", preserve_fds, err) < 0)
+    return -1;
   return vc_create_container(cli, id, bundle, pid_file, console_socket, err) < 0
              ? -1
              : 0;

@@ -115,7 +115,7 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   cleanup_free char *pid_path = NULL, *pid = NULL;
   int ret = -1;
   int first = vc_parse_opts("exec", argc, argv, opts, err);
-  if (first < 0)
+  if (first < 0 || vc_check_preserve_fds("exec", preserve_fds, err) < 0)
     goto out;
   if (argc - first < 1) {
     vc_error_set(err, 0, "exec: expects the container id");

@@ -31,9 +31,12 @@ static const struct {
     {"ps", cmd_ps, "list a container's processes"},
     {"pause", cmd_pause, "freeze a container's processes"},
     {"resume", cmd_resume, "thaw a paused container"},
+    {"update", cmd_update, "update a container's resource limits"},
+    {"events", cmd_events, "print a container's resource statistics"},
     {"shim", cmd_shim, NULL},                   /* internal */
     {"spec", cmd_spec, "create a new specification file"},
     {"check", cmd_check, "check the host's requirements"},
+    {"features", cmd_features, "print the OCI features this runtime supports"},
     {"version", cmd_version, "print the version"},
     {"vsock-backend", cmd_vsock_backend, NULL}, /* internal */
 };
@@ -51,7 +54,7 @@ static void usage(FILE *out) {
                "  --log-format FMT    text or json (default text)\n"
                "  --config FILE       configuration.toml to use\n"
                "  --debug             log debug messages\n"
-               "  --systemd-cgroup    accepted for compatibility\n"
+               "  --systemd-cgroup    accepted (cgroupsPath applies inside the VM)\n"
                "  --rootless VALUE    accepted for compatibility\n"
                "  -v, --version       print the version\n"
                "  -h, --help          show this help\n");

@@ -21,7 +21,7 @@
 
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *bundle_opt = ".";
-  const char *pid_file = NULL, *console_socket = NULL;
+  const char *pid_file = NULL, *console_socket = NULL, *preserve_fds = NULL;
   bool detach = false, no_pivot = false, no_new_keyring = false;
   const struct vc_opt opts[] = {
       {"bundle", 'b', true, &bundle_opt, NULL, NULL},
@@ -30,6 +30,7 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
       {"detach", 'd', false, NULL, &detach, NULL},
       {"no-pivot", 0, false, NULL, &no_pivot, NULL},
       {"no-new-keyring", 0, false, NULL, &no_new_keyring, NULL},
+      {"preserve-fds", 0, true, &preserve_fds, NULL, NULL},
       {NULL, 0, false, NULL, NULL, NULL},
   };
   int first = vc_parse_opts("run", argc, argv, opts, err);
@@ -38,7 +39,7 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (argc - first != 1)
     return vc_error_set(err, 0, "run: expects exactly one argument, the container id");
   const char *id = argv[first];
-  if (vc_validate_id(id, err) < 0)
+  if (vc_validate_id(id, err) < 0 || vc_check_preserve_fds("run", preserve_fds, err) < 0)
     return -1;
   if (vc_cli_config(cli, err) < 0)
     return -1;
