@@ -67,7 +67,7 @@ GUEST_DIR := $(B)/guest
 GUEST_KERNEL := $(GUEST_DIR)/vmlinux
 GUEST_INITRD := $(GUEST_DIR)/initramfs.cpio
 
-.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats bench clean distclean
+.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats engines bench clean distclean
 all: $(B)/vcrun $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
 
 config.mk: configure.ac config.mk.in
@@ -172,6 +172,10 @@ bats: all guest
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
 	  ./tests/run-bats.sh tests/bats
 
+# containerd (ctr) and podman drive the freshly built vcrun.
+engines: all guest
+	./tests/engines/run.sh $(B)
+
 install: all guest
 	install -D -m 0755 $(B)/vcrun $(DESTDIR)$(bindir)/vcrun
 	install -D -m 0644 $(GUEST_KERNEL) $(DESTDIR)$(datadir)/vcrun/vmlinux
@@ -188,7 +192,7 @@ demo: deps
 
 check: deps
 	$(MAKE) install
-	$(MAKE) unit unit-asan fuzz bats
+	$(MAKE) unit unit-asan fuzz bats engines
 
 bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml

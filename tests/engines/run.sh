@@ -94,12 +94,14 @@ ctr_run_bg() { local id=$1; shift; ctr_run -d "$IMG" "$id" "$@" >/dev/null; }
 # exits with the task's status.  ctr_run_waited ID CMD... sets WAITER.
 ctr_run_waited() { local id=$1; shift; ctr_run_fg "$id" "$@" </dev/null >/dev/null 2>&1 & WAITER=$!
   for _ in $(seq 100); do ctr_ task ls 2>/dev/null | grep -q "^$id .*RUNNING" && return 0; sleep 0.2; done; return 1; }
-ctr_waiter_status() { local rc; timeout 60 tail --pid="$WAITER" -f /dev/null; wait "$WAITER"; rc=$?; echo "$rc"; }
+# Sets RC to the waiter's exit status (no subshell: it must be our child).
+ctr_waiter_status() { timeout 60 tail --pid="$WAITER" -f /dev/null; wait "$WAITER"; RC=$?; }
 ctr_gone() { ctr_ task kill -s KILL "$1" >/dev/null 2>&1; ctr_ task rm -f "$1" >/dev/null 2>&1; ctr_ c rm "$1" >/dev/null 2>&1; }
 ctr_rootfs() { echo "$T/ctd/state/io.containerd.runtime.v2.task/$NS/$1/rootfs"; }
 
 # Reads the counter file a paused/resumed container writes in its rootfs.
-counter() { cat "$1/c" 2>/dev/null || echo 0; }
+# A read can race with the writer's truncation: retry an empty one.
+counter() { local v; for _ in 1 2 3 4 5; do v=$(cat "$1/c" 2>/dev/null); [ -n "$v" ] && break; sleep 0.05; done; echo "${v:-0}"; }
 # pause_check NAME ROOTFS PAUSE_CMD RESUME_CMD: the counter stops, then goes on.
 pause_check() {
   local name=$1 rootfs=$2 pause=$3 resume=$4 a b c
@@ -147,13 +149,13 @@ ctr_suite() {
 
   if ctr_run_waited c-term sh -c 'trap "exit 42" TERM; while :; do sleep 0.1; done'; then
     sleep 0.5
-    ctr_ task kill -s TERM c-term; rc=$(ctr_waiter_status)
+    ctr_ task kill -s TERM c-term; ctr_waiter_status; rc=$RC
     check "ctr task kill TERM: handler's status 42 (got $rc)" test "$rc" = 42
   else fail "ctr run (term)"; fi
   ctr_gone c-term
 
   if ctr_run_waited c-kill sleep 300; then
-    ctr_ task kill -s KILL c-kill; rc=$(ctr_waiter_status)
+    ctr_ task kill -s KILL c-kill; ctr_waiter_status; rc=$RC
     check "ctr task kill KILL: status 137 (got $rc)" test "$rc" = 137
   else fail "ctr run (kill)"; fi
   ctr_gone c-kill
