@@ -33,6 +33,12 @@ our_pids() { pgrep -f -- "$T|/$NS/" | grep -vx "$$" || true; }
 cleanup() {
   trap - EXIT INT TERM
   set +e
+  # Keep the command lines and engine logs when something failed.
+  if [ "$FAIL" != 0 ] || [ -n "${ENGINES_KEEP_LOGS:-}" ]; then
+    local keep=${ENGINES_KEEP_LOGS:-/tmp/vce-logs.$$}
+    mkdir -p "$keep" && cp "$T/calls.log" "$T/ctd/log" "$T/pm/events.log" "$keep/" 2>/dev/null
+    echo "engines: logs kept in $keep"
+  fi
   if [ -n "$CTD_PID" ]; then
     for id in $(ctr -a "$T/ctd.sock" -n "$NS" task ls -q 2>/dev/null); do
       ctr -a "$T/ctd.sock" -n "$NS" task kill -s KILL "$id" >/dev/null 2>&1
