@@ -6,14 +6,12 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-  export BUNDLE_TEMPLATE="$BATS_FILE_TMPDIR/template"
-  make_bundle "$BUNDLE_TEMPLATE"
+  make_bundle_template
 }
 
 setup() {
   setup_state_root
-  BUNDLE="$BATS_TEST_TMPDIR/bundle"
-  cp -a "$BUNDLE_TEMPLATE" "$BUNDLE"
+  copy_bundle_template
   set_args "$BUNDLE" sleep 300
 }
 

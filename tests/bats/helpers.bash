@@ -81,3 +81,14 @@ vcrun_bg() {
   cat "$BATS_TEST_TMPDIR/bg.err"
   return $status
 }
+
+# A busybox bundle built once per file, copied for each test into $BUNDLE.
+make_bundle_template() {
+  export BUNDLE_TEMPLATE="$BATS_FILE_TMPDIR/template"
+  make_bundle "$BUNDLE_TEMPLATE"
+}
+
+copy_bundle_template() {
+  BUNDLE="$BATS_TEST_TMPDIR/bundle"
+  cp -a "$BUNDLE_TEMPLATE" "$BUNDLE"
+}
