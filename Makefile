@@ -74,7 +74,7 @@ MAN_SRCS := $(wildcard man/*.8.md)
 MAN_PAGES := $(patsubst man/%.md,$(B)/man/%,$(MAN_SRCS))
 GO_MD2MAN ?= $(shell command -v go-md2man 2>/dev/null)
 
-.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress bench clean distclean man
+.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress engines bench clean distclean man
 all: $(B)/vcrun $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
 ifneq ($(GO_MD2MAN),)
 all: man
@@ -202,6 +202,10 @@ bats: all guest $(B)/tools/recvtty
 vsock-stress: guest
 	@./tests/vsock/run.sh
 
+# containerd (ctr) and podman drive the freshly built vcrun.
+engines: all guest
+	./tests/engines/run.sh $(B)
+
 install: all guest
 	install -D -m 0755 $(B)/vcrun $(DESTDIR)$(bindir)/vcrun
 	install -D -m 0644 $(GUEST_KERNEL) $(DESTDIR)$(datadir)/vcrun/vmlinux
@@ -220,7 +224,7 @@ demo: deps
 
 check: deps
 	$(MAKE) install
-	$(MAKE) unit unit-asan fuzz bats vsock-stress
+	$(MAKE) unit unit-asan fuzz bats vsock-stress engines
 
 bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml

@@ -7,7 +7,8 @@ PKGS="build-essential autoconf pkg-config git cpio ca-certificates
   qemu-system-x86 busybox-static xz-utils lz4 zstd
   bats bats-assert bats-support
   clang libclang-rt-14-dev
-  runc crun go-md2man jq"
+  runc crun go-md2man jq
+  containerd podman conmon umoci"
 
 missing=""
 for p in $PKGS; do
