@@ -176,8 +176,9 @@ int vc_agent_open(const struct vc_sandbox *sb, struct vc_agent_client *c,
 int vc_agent_simple(const struct vc_sandbox *sb, const char *method,
                     const char *extra_json, yajl_val *tree, yajl_val *result,
                     vc_error **err) {
-  struct vc_agent_client c;
-  if (vc_agent_open(sb, &c, err) < 0)
+  unsigned timeout_ms = sb->cfg->agent.request_timeout_ms;
+  struct vc_agent_client c = {vc_sandbox_agent_request_fd(sb, timeout_ms, err), 1};
+  if (c.fd < 0)
     return -1;
   cleanup_free char *quoted = vc_json_quote(sb->id);
   cleanup_free char *params = xasprintf("{\"id\":%s%s%s}", quoted,
@@ -186,6 +187,11 @@ int vc_agent_simple(const struct vc_sandbox *sb, const char *method,
   yajl_val t = NULL;
   int r = vc_agent_call(&c, method, params, &t, result, err);
   close(c.fd);
+  if (r < 0 && err != NULL && *err != NULL && ((*err)->errnum == EAGAIN || (*err)->errnum == EWOULDBLOCK)) {
+    vc_error_free(err);
+    vc_error_set(err, 0, "the agent did not answer %s within [agent] request_timeout (%u s)",
+                 method, timeout_ms / 1000);
+  }
   if (tree != NULL)
     *tree = t;
   else

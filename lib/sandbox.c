@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +105,23 @@ int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
                             err);
   return vc_hybrid_vsock_connect(sb->hybrid_socket, VC_AGENT_VSOCK_PORT,
                                  timeout_ms, err);
+}
+
+int vc_sandbox_agent_request_fd(const struct vc_sandbox *sb,
+                                unsigned answer_timeout_ms, vc_error **err) {
+  int fd = vc_sandbox_agent_connect(sb, 3000, err);
+  if (fd < 0)
+    return -1;
+  /* A wedged guest must not hang the caller: reads and writes on this
+   * connection fail with EAGAIN once the timeout passes. */
+  struct timeval tv = {answer_timeout_ms / 1000, (answer_timeout_ms % 1000) * 1000};
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+    vc_error_set(err, errno, "agent connection: set a timeout");
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 /* Polls the agent until it answers Hello, while QEMU lives. */
@@ -244,7 +263,7 @@ int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err) {
    * its vhost-user peers follow. */
   if (sb->vm.ops != NULL && sb->vm.ops->alive(&sb->vm)) {
     vc_error *e = NULL;
-    int fd = vc_sandbox_agent_connect(sb, 500, &e);
+    int fd = vc_sandbox_agent_request_fd(sb, 2000, &e);
     if (fd >= 0) {
       struct vc_agent_client c = {fd, 1};
       yajl_val t = NULL;
@@ -361,7 +380,16 @@ int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err) {
 }
 
 bool vc_sandbox_alive(const struct vc_sandbox *sb) {
-  return sb->vm.ops != NULL && sb->vm.ops->alive(&sb->vm);
+  if (sb->vm.ops == NULL || !sb->vm.ops->alive(&sb->vm))
+    return false;
+  /* Without virtiofsd the guest's rootfs hangs on every access, and without
+   * the vsock backend the agent is out of reach: either way the sandbox is
+   * as good as dead, and saying so lets delete --force clean it up. */
+  if (sb->virtiofsd_pid > 0 && !vc_pid_is(sb->virtiofsd_pid, sb->dir))
+    return false;
+  if (sb->vsock_backend_pid > 0 && !vc_pid_is(sb->vsock_backend_pid, sb->dir))
+    return false;
+  return true;
 }
 
 void vc_sandbox_free(struct vc_sandbox *sb) {

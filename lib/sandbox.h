@@ -51,6 +51,11 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err);
 int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
                              vc_error **err);
 
+/* A connection for request/response calls: one that waits at most
+ * answer_timeout_ms for each read or write. */
+int vc_sandbox_agent_request_fd(const struct vc_sandbox *sb,
+                                unsigned answer_timeout_ms, vc_error **err);
+
 /* Stops the VM and its helpers and removes the state directory.  Best
  * effort: it goes on past failures, which it reports in *err. */
 int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err);
@@ -68,7 +73,7 @@ int vc_sandbox_load(const struct vc_config *cfg, const char *id,
  * directory, held until vc_sandbox_free. */
 int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err);
 
-/* True while the VM runs. */
+/* True while the VM and its virtiofsd and vsock backend run. */
 bool vc_sandbox_alive(const struct vc_sandbox *sb);
 
 void vc_sandbox_free(struct vc_sandbox *sb);

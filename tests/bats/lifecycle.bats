@@ -14,7 +14,8 @@ setup() {
   set_config "$BUNDLE" '.root.readonly = false'
   # A process that keeps count in a file the host can read (virtio-fs) and
   # exits 7 on SIGTERM (as PID 1 of its namespace it needs a handler).
-  set_args "$BUNDLE" sh -c 'trap "exit 7" TERM; i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done'
+  # The count is renamed into place so the host never reads a truncated file.
+  set_args "$BUNDLE" sh -c 'trap "exit 7" TERM; i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.1; done'
 }
 
 teardown() {
@@ -194,6 +195,23 @@ wait_for_status() { # id status
   run vcrun delete --force lc8
   assert_success
   assert_no_leftovers
+}
+
+# Without virtiofsd every rootfs access in the guest hangs; without the vsock
+# backend the agent cannot be reached.  Either death ends the container, and
+# nothing waits on the dead part.
+@test "a killed virtiofsd or vsock backend: stopped at once, exec refused, delete --force cleans up" {
+  local helper
+  for helper in virtiofsd vsock-backend; do
+    vcrun run -d --bundle "$BUNDLE" lc10
+    pkill -9 -f "$helper.*$STATE_ROOT/lc10/"
+    wait_for_status lc10 stopped
+    run -1 timeout 20 "$VCRUN" --root "$STATE_ROOT" exec lc10 true
+    assert_output --partial "cannot exec in a stopped container"
+    run vcrun delete --force lc10
+    assert_success
+    assert_no_leftovers
+  done
 }
 
 @test "fds inherited past stdio reach neither QEMU, virtiofsd, the vsock backend nor the shim" {
