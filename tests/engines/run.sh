@@ -22,7 +22,6 @@ GUEST_KERNEL=$(cat "$B/guest/kernel.release")
 
 ok() { PASS=$((PASS + 1)); echo "ok   $1"; }
 fail() { FAIL=$((FAIL + 1)); echo "FAIL $1${2:+: $2}"; }
-skip() { echo "SKIP $1${2:+: $2}"; }
 # check NAME CMD...: ok when CMD succeeds.
 check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
 
@@ -103,6 +102,12 @@ ctr_run_waited() { local id=$1; shift; ctr_run_fg "$id" "$@" </dev/null >/dev/nu
 # Sets RC to the waiter's exit status (no subshell: it must be our child).
 ctr_waiter_status() { timeout 60 tail --pid="$WAITER" -f /dev/null; wait "$WAITER"; RC=$?; }
 ctr_gone() { ctr_ task kill -s KILL "$1" >/dev/null 2>&1; ctr_ task rm -f "$1" >/dev/null 2>&1; ctr_ c rm "$1" >/dev/null 2>&1; }
+# ctr -t insists that its own stdin is a terminal: script(1) gives it one.
+ctr_in_pty() { script -qec "$(printf '%q ' ctr -a "$T/ctd.sock" -n "$NS" "$@")" /dev/null \
+  </dev/null 2>&1 | tr -d '\r'; }
+# The pty echoes what script(1) passes in (a "^@"); the process's own word
+# comes last.
+last_word() { printf '%s' "${1##*[!a-z]}"; }
 ctr_rootfs() { echo "$T/ctd/state/io.containerd.runtime.v2.task/$NS/$1/rootfs"; }
 
 # Reads the counter file a paused/resumed container writes in its rootfs.
@@ -139,6 +144,8 @@ ctr_suite() {
     check "ctr task exec: exit 4 (got $rc)" test "$rc" = 4
     out=$(ctr_ task exec --exec-id e2 c-det cat /etc/passwd 2>&1)
     check "ctr task exec: output" test "$out" = 'root:x:0:0:root:/root:/bin/sh'
+    out=$(ctr_in_pty task exec -t --exec-id e3 c-det sh -c 'test -t 0 && echo tty')
+    check "ctr task exec -t (printed: ${out:0:200})" test "$(last_word "$out")" = tty
     ctr_ task ps c-det > "$T/ps" 2>&1
     check "ctr task ps" eval 'grep -Eq "^[0-9]+ " "$T/ps"'
     ctr_ task kill -s KILL c-det >/dev/null
@@ -172,15 +179,9 @@ ctr_suite() {
     ctr_ c rm c-rmf >/dev/null 2>&1
   else fail "ctr run -d (rm -f)"; fi
 
-  if [ "$TTY" = yes ]; then
-    # ctr -t insists that its own stdin is a terminal: script(1) gives it one.
-    out=$(script -qec "$(printf '%q ' ctr -a "$T/ctd.sock" -n "$NS" run --runc-binary "$T/vcrun" \
-      --runc-root "$VCRUN_ROOT_CTD" --runtime io.containerd.runc.v2 --rm -t "$IMG" c-tty \
-      sh -c 'test -t 0 && echo tty')" /dev/null </dev/null 2>&1 | tr -d '\r')
-    # The pty echoes what script(1) passes in (a "^@"); the process's own
-    # word comes last.
-    check "ctr run -t (printed: ${out:0:200})" test "${out##*[!a-z]}" = tty
-  else skip "ctr run -t" "vcrun has no tty yet"; fi
+  out=$(ctr_in_pty run --runc-binary "$T/vcrun" --runc-root "$VCRUN_ROOT_CTD" \
+    --runtime io.containerd.runc.v2 --rm -t "$IMG" c-tty sh -c 'test -t 0 && echo tty')
+  check "ctr run -t (printed: ${out:0:200})" test "$(last_word "$out")" = tty
 }
 
 # --- podman ------------------------------------------------------------------
@@ -229,10 +230,8 @@ podman_suite() {
     pm top p-det -o pid,args > "$T/top" 2>&1
     check "podman top -o pid,args (ps in the guest)" eval 'grep -q "sleep 300" "$T/top" && ! grep -q kthreadd "$T/top"'
     grep -q "sleep 300" "$T/top" || head -n 5 "$T/top"
-    if [ "$TTY" = yes ]; then
-      out=$(pm exec -t p-det sh -c 'test -t 0 && echo tty' </dev/null 2>&1 | tr -d '\r')
-      check "podman exec -t" test "$out" = tty
-    else skip "podman exec -t" "vcrun has no tty yet"; fi
+    out=$(pm exec -t p-det sh -c 'test -t 0 && echo tty' </dev/null 2>&1 | tr -d '\r')
+    check "podman exec -t" test "$out" = tty
     pm stop -t 2 p-det >/dev/null 2>&1; rc=$(pm_status p-det)
     check "podman stop -t 2 escalates to KILL: 137 (got $rc)" test "$rc" = 137
     pm rm p-det >/dev/null 2>&1
@@ -256,15 +255,9 @@ podman_suite() {
     check "podman rm -f of a running container" eval '! pm container exists p-rmf'
   else fail "podman run -d (rm -f)"; fi
 
-  if [ "$TTY" = yes ]; then
-    out=$(pm run --rm -t "$IMG" sh -c 'test -t 0 && echo tty' </dev/null 2>&1 | tr -d '\r')
-    check "podman run -t" test "$out" = tty
-  else skip "podman run -t" "vcrun has no tty yet"; fi
+  out=$(pm run --rm -t "$IMG" sh -c 'test -t 0 && echo tty' </dev/null 2>&1 | tr -d '\r')
+  check "podman run -t" test "$out" = tty
 }
-
-# vcrun supports a tty unless exec says "not supported yet".
-if "$T/vcrun" --root "$T/probe" exec --tty vce-none true 2>&1 | grep -q "not supported yet"; then
-  TTY=no; else TTY=yes; fi
 
 ctr_suite
 check "podman load" eval 'pm load -i "$T/busybox.tar" > "$T/load.log" 2>&1'
