@@ -46,6 +46,7 @@ struct agent_proc {
 struct agent_container {
   char *id;
   char *rootfs; /* where the shared rootfs is mounted in the guest */
+  char *cgroup_dir; /* its cgroup v2 directory, e.g. /sys/fs/cgroup/<id> */
   struct oci_spec *spec;
   struct agent_proc init;
   struct agent_proc *execs;
@@ -83,7 +84,8 @@ void agent_child_terminal(const struct oci_process *p, int sync_fd);
 
 /* The child of an exec: joins the namespaces of init_pid, prepares the
  * process like agent_container_child and execs at once.  Never returns. */
-_Noreturn void agent_exec_child(pid_t init_pid, const struct oci_process *p,
-                                int sync_fd, int stdio[3]);
+_Noreturn void agent_exec_child(pid_t init_pid, const char *cgroup_dir,
+                                const struct oci_process *p, int sync_fd,
+                                int stdio[3]);
 
 #endif

@@ -319,16 +319,20 @@ static void enable_controllers(const char *dir) {
   }
 }
 
-int agent_cgroup_enter(const char *id, const char *resources_json,
+int agent_cgroup_enter(const char *dir, const char *resources_json,
                        bool own_cgroupns, vc_error **err) {
-  const char *parent = AGENT_CGROUP_ROOT "/vcrun";
-  cleanup_free char *dir = xasprintf("%s/%s", parent, id);
-  if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-    return vc_error_set(err, errno, "create cgroup %s", parent);
-  enable_controllers(AGENT_CGROUP_ROOT);
-  enable_controllers(parent);
+  /* Each ancestor below the root hands its controllers down. */
+  size_t root_len = strlen(AGENT_CGROUP_ROOT);
+  cleanup_free char *walk = xstrdup(dir);
+  for (char *slash = walk + root_len; slash != NULL; slash = strchr(slash + 1, '/')) {
+    *slash = '\0';
+    if (slash != walk + root_len && mkdir(walk, 0755) < 0 && errno != EEXIST)
+      return vc_error_set(err, errno, "linux.cgroupsPath: create cgroup %s", walk);
+    enable_controllers(walk);
+    *slash = '/';
+  }
   if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-    return vc_error_set(err, errno, "create cgroup %s", dir);
+    return vc_error_set(err, errno, "linux.cgroupsPath: create cgroup %s", dir);
   if (resources_json != NULL && apply_resources(dir, resources_json, err) < 0)
     return -1;
   /* "0" is the writer itself, whatever pid namespace it is in. */
@@ -339,11 +343,10 @@ int agent_cgroup_enter(const char *id, const char *resources_json,
   return 0;
 }
 
-int agent_cgroup_update(const char *id, const char *resources_json,
+int agent_cgroup_update(const char *dir, const char *resources_json,
                         vc_error **err) {
-  cleanup_free char *dir = xasprintf("%s/vcrun/%s", AGENT_CGROUP_ROOT, id);
   if (access(dir, F_OK) < 0)
-    return vc_error_set(err, errno, "container `%s` has no cgroup", id);
+    return vc_error_set(err, errno, "cgroup %s", dir);
   return apply_resources(dir, resources_json, err);
 }
 
@@ -490,8 +493,7 @@ static void stats_blkio(struct vc_jb *b, const char *dir) {
   vc_jb_close(b, '}');
 }
 
-char *agent_cgroup_stats(const char *id) {
-  cleanup_free char *dir = xasprintf("%s/vcrun/%s", AGENT_CGROUP_ROOT, id);
+char *agent_cgroup_stats(const char *dir) {
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   stats_cpu(&b, dir);

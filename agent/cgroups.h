@@ -1,5 +1,6 @@
 /* linux.resources in the guest's cgroup v2 hierarchy (mounted by the agent
- * at /sys/fs/cgroup).  Each container gets /sys/fs/cgroup/vcrun/<id>. */
+ * at /sys/fs/cgroup).  A container's cgroup is its linux.cgroupsPath below
+ * that root (/<id> by default, as with runc); functions take its directory. */
 #ifndef VC_AGENT_CGROUPS_H
 #define VC_AGENT_CGROUPS_H
 
@@ -9,22 +10,22 @@
 
 #define AGENT_CGROUP_ROOT "/sys/fs/cgroup"
 
-/* Creates the container's cgroup, writes linux.resources (resources_json,
+/* Creates the container's cgroup dir (and its parents), writes linux.resources (resources_json,
  * NULL if absent) into it and moves the calling process in; with
  * own_cgroupns, also gives the caller a cgroup namespace rooted there (the
  * clone-time one was rooted at the agent's cgroup).  Runs in the container
  * child before its mounts, so a cgroup mount shows the container's own
  * cgroup.  A value the guest cannot apply is an error naming its field. */
-int agent_cgroup_enter(const char *id, const char *resources_json,
+int agent_cgroup_enter(const char *dir, const char *resources_json,
                        bool own_cgroupns, vc_error **err);
 
 /* vcrun update: writes resources_json (a LinuxResources object) into the
- * existing cgroup of container id. */
-int agent_cgroup_update(const char *id, const char *resources_json,
+ * existing cgroup dir. */
+int agent_cgroup_update(const char *dir, const char *resources_json,
                         vc_error **err);
 
 /* vcrun events: the cgroup's counters as runc's stats JSON (cpu, memory,
  * pids, blkio); a file the guest kernel lacks leaves its fields out. */
-char *agent_cgroup_stats(const char *id);
+char *agent_cgroup_stats(const char *dir);
 
 #endif

@@ -333,10 +333,12 @@ static bool spec_has_namespace(const struct oci_spec *spec, const char *type) {
   return false;
 }
 
-/* Fails the child with err's message. */
-static void check(int rc, vc_error *err) {
+/* Fails the child with *err's message.  It takes err's address: the order
+ * in which call arguments are evaluated is unspecified, so a copy of err
+ * could be taken before the call beside it sets it. */
+static void check(int rc, vc_error **err) {
   if (rc < 0)
-    child_fail("%s", err && err->msg ? err->msg : "container setup failed");
+    child_fail("%s", *err && (*err)->msg ? (*err)->msg : "container setup failed");
 }
 
 _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
@@ -357,7 +359,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
    * bad spec fails at create; while stderr is still the guest console,
    * which is where the warnings belong. */
   struct agent_security *sec = NULL;
-  check(agent_security_prepare(p, spec->seccomp_json, &sec, &err), err);
+  check(agent_security_prepare(p, spec->seccomp_json, &sec, &err), &err);
 
   for (int i = 0; i < 3; i++)
     if (dup2(stdio[i], i) < 0)
@@ -366,14 +368,14 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
 
   /* In the container's cgroup (and cgroup namespace) before any mount, so
    * a cgroup mount in the spec shows the container's own cgroup. */
-  check(agent_cgroup_enter(c->id, spec->resources_json,
-                           spec_has_namespace(spec, "cgroup"), &err), err);
+  check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
+                           spec_has_namespace(spec, "cgroup"), &err), &err);
   /* Through the guest's /proc, before the spec can make /proc/sys
    * read-only; this process is in the new namespaces already. */
-  check(agent_sysctl_apply(spec, &err), err);
+  check(agent_sysctl_apply(spec, &err), &err);
   setup_rootfs(c);
   check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),
-        err);
+        &err);
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     child_fail("hostname: %s", strerror(errno));
   if (spec->domainname &&
@@ -384,7 +386,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
   agent_child_terminal(p, sync_fd);
   cleanup_free char *exe = agent_resolve_executable(p);
-  check(agent_process_limits(p, &err), err);
+  check(agent_process_limits(p, &err), &err);
 
   /* Ready: wait until the agent says start. */
   if (write(sync_fd, "R", 1) != 1)
@@ -406,7 +408,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     envp[i] = p->env[i];
   /* User, capabilities, no_new_privs and seccomp, the filter last: only
    * execve runs under it. */
-  check(agent_security_apply(sec, &p->user, &err), err);
+  check(agent_security_apply(sec, &p->user, &err), &err);
   execve(exe, argv, envp);
   child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
 }

@@ -27,8 +27,9 @@ static void join(pid_t init_pid, const char *name, int type) {
   close(fd);
 }
 
-_Noreturn void agent_exec_child(pid_t init_pid, const struct oci_process *p,
-                                int sync_fd, int stdio[3]) {
+_Noreturn void agent_exec_child(pid_t init_pid, const char *cgroup_dir,
+                                const struct oci_process *p, int sync_fd,
+                                int stdio[3]) {
   agent_child_set_sync_fd(sync_fd);
   sigset_t none;
   sigemptyset(&none);
@@ -41,6 +42,12 @@ _Noreturn void agent_exec_child(pid_t init_pid, const struct oci_process *p,
   join(init_pid, "ipc", CLONE_NEWIPC);
   join(init_pid, "uts", CLONE_NEWUTS);
   join(init_pid, "net", CLONE_NEWNET);
+  /* Into the container's cgroup (limits, freezer) before its cgroup
+   * namespace, whose root that cgroup is. */
+  cleanup_free char *procs = xasprintf("%s/cgroup.procs", cgroup_dir);
+  cleanup_close int procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (procs_fd < 0 || write(procs_fd, "0", 1) != 1)
+    child_fail("join cgroup %s: %s", cgroup_dir, strerror(errno));
   join(init_pid, "cgroup", CLONE_NEWCGROUP);
   /* Last: entering the mount namespace moves our root into the container. */
   join(init_pid, "mnt", CLONE_NEWNS);

@@ -370,6 +370,7 @@ static void container_free(struct agent *a, struct agent_container *c) {
   proc_release(a, &c->init);
   free(c->id);
   free(c->rootfs);
+  free(c->cgroup_dir);
   oci_spec_free(c->spec);
   free(c);
 }
@@ -474,15 +475,21 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   const char *id = get_str(params, "id");
   const char *tag = get_str(params, "rootfs_tag");
   const char *spec_text = get_str(params, "spec");
+  const char *cgroup = get_str(params, "cgroup");
   long long stdio_stream = 0;
   get_int(params, "stdio_stream", &stdio_stream);
   if (id == NULL || tag == NULL || spec_text == NULL)
     return vc_error_set(err, 0, "CreateContainer: id, rootfs_tag and spec are required");
   if (find_container(a, id) != NULL)
     return vc_error_set(err, EEXIST, "container `%s`", id);
+  /* The host computed it from linux.cgroupsPath (oci/cgroups_path.h). */
+  if (cgroup != NULL && (cgroup[0] != '/' || strstr(cgroup, "..") != NULL))
+    return vc_error_set(err, 0, "CreateContainer: invalid cgroup `%s`", cgroup);
 
   struct agent_container *c = xcalloc(1, sizeof(*c));
   c->id = xstrdup(id);
+  c->cgroup_dir = cgroup ? xasprintf("%s%s", AGENT_CGROUP_ROOT, cgroup)
+                         : xasprintf("%s/%s", AGENT_CGROUP_ROOT, id);
   c->init.container = c;
   proc_init_fds(&c->init);
   int child[4] = {-1, -1, -1, -1};
@@ -628,7 +635,7 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
   }
   pid_t pid = fork();
   if (pid == 0)
-    agent_exec_child(c->init.pid, spec->process, child[3],
+    agent_exec_child(c->init.pid, c->cgroup_dir, spec->process, child[3],
                      (int[3]){child[0], child[1], child[2]});
   int fork_errno = errno;
   if (setns(own, CLONE_NEWPID) < 0)
@@ -791,7 +798,7 @@ static int set_paused(struct agent *a, yajl_val params, bool pause,
   if (c->paused == pause)
     return vc_error_set(err, 0, "container `%s` is %s", c->id,
                         pause ? "already paused" : "not paused");
-  cleanup_free char *freeze = xasprintf("/sys/fs/cgroup/vcrun/%s/cgroup.freeze", c->id);
+  cleanup_free char *freeze = xasprintf("%s/cgroup.freeze", c->cgroup_dir);
   int fd = open(freeze, O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
     ssize_t w = write(fd, pause ? "1" : "0", 1);
@@ -865,7 +872,7 @@ static int update_container(struct agent *a, yajl_val params, vc_error **err) {
     return vc_error_set(err, 0, "UpdateContainer: resources missing");
   if (c->init.exited)
     return vc_error_set(err, 0, "container not running");
-  return agent_cgroup_update(c->id, resources, err);
+  return agent_cgroup_update(c->cgroup_dir, resources, err);
 }
 
 static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
@@ -964,7 +971,7 @@ static void handle_request(struct agent *a, struct agent_conn *conn,
     struct agent_container *c = container_param(a, params, &err);
     r = c ? 0 : -1;
     if (c)
-      result = agent_cgroup_stats(c->id);
+      result = agent_cgroup_stats(c->cgroup_dir);
   } else if (strcmp(method, "DeleteContainer") == 0) {
     r = delete_container(a, params, &err);
   } else if (strcmp(method, "DestroySandbox") == 0) {

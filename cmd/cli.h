@@ -91,7 +91,7 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
                        const char *bundle_opt, struct vc_sandbox *sb,
                        char **config_text, struct oci_spec **spec_out,
                        vc_error **err);
-char *vc_create_params(const char *id, const char *config_text,
+char *vc_create_params(const struct vc_sandbox *sb, const char *config_text,
                        uint32_t stdio_stream);
 char *vc_self_exe(void);
 /* Loads an existing container's state (and locks it if asked). */
@@ -130,6 +130,9 @@ int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
                  vc_error **err);
 /* runc's --preserve-fds N: only 0 can be honoured across a VM boundary. */
 int vc_check_preserve_fds(const char *cmd, const char *value, vc_error **err);
+/* One message to stderr and, with --log, to the log file: level is
+ * "error" or "warning" (as runc's logrus levels). */
+void vc_cli_log(const struct vc_cli *cli, const char *level, const char *msg);
 int vc_parse_signal(const char *s, int *sig, vc_error **err);
 
 int cmd_create(struct vc_cli *cli, int argc, char **argv, vc_error **err);

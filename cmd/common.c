@@ -11,6 +11,7 @@
 #include "agent_client.h"
 #include "cli.h"
 #include "json.h"
+#include "oci/cgroups_path.h"
 #include "json_build.h"
 #include "oci/spec.h"
 #include "process.h"
@@ -37,6 +38,29 @@ static char *now_rfc3339(void) {
   return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
+/* The guest kernel has neither AppArmor nor SELinux: a label in the spec
+ * is a warning or an error, as [runtime] lsm_labels says. */
+static int check_lsm_labels(const struct vc_cli *cli, const struct oci_process *p,
+                            const char *config_path, vc_error **err) {
+  const struct {
+    const char *field, *value, *lsm;
+  } labels[] = {{"process.apparmorProfile", p->apparmor_profile, "AppArmor"},
+                {"process.selinuxLabel", p->selinux_label, "SELinux"}};
+  bool fatal = strcmp(cli->cfg.runtime.lsm_labels, "error") == 0;
+  for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+    if (labels[i].value == NULL || labels[i].value[0] == '\0')
+      continue;
+    cleanup_free char *msg = xasprintf(
+        "%s: %s \"%s\" is not applied: the guest kernel has no %s%s", config_path,
+        labels[i].field, labels[i].value, labels[i].lsm,
+        fatal ? " ([runtime] lsm_labels = \"error\")" : "");
+    if (fatal)
+      return vc_error_set(err, 0, "%s", msg);
+    vc_cli_log(cli, "warning", msg);
+  }
+  return 0;
+}
+
 int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
                        const char *bundle_opt, struct vc_sandbox *sb,
                        char **config_text, struct oci_spec **spec_out,
@@ -56,18 +80,13 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     vc_error_set(err, 0, "%s: process: missing", config_path);
     goto out;
   }
-  /* runc's systemd driver needs "slice:prefix:name"; the cgroup itself is
-   * the guest's vcrun/<id> either way (see docs/deviations.md). */
-  const char *cg = spec->cgroups_path;
-  size_t colons = 0;
-  for (const char *p = cg; p != NULL && *p; p++)
-    colons += *p == ':';
-  if (cli->systemd_cgroup && cg != NULL && cg[0] != '\0' && colons != 2) {
-    vc_error_set(err, 0, "%s: linux.cgroupsPath: expected cgroupsPath to be of "
-                 "format \"slice:prefix:name\" for systemd cgroups, got \"%s\" "
-                 "instead", config_path, cg);
+  if (oci_cgroups_path(id, spec->cgroups_path, cli->systemd_cgroup,
+                       &sb->cgroup_path, err) < 0) {
+    vc_error_wrap(err, "%s", config_path);
     goto out;
   }
+  if (check_lsm_labels(cli, spec->process, config_path, err) < 0)
+    goto out;
   joined = spec->root_path[0] == '/'
                ? xstrdup(spec->root_path)
                : xasprintf("%s/%s", sb->bundle, spec->root_path);
@@ -138,12 +157,14 @@ void vc_term_close(struct vc_term *t) {
   t->slave = -1;
 }
 
-char *vc_create_params(const char *id, const char *config_text,
+char *vc_create_params(const struct vc_sandbox *sb, const char *config_text,
                        uint32_t stdio_stream) {
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "id");
-  vc_jb_str(&b, id);
+  vc_jb_str(&b, sb->id);
+  vc_jb_key(&b, "cgroup");
+  vc_jb_str(&b, sb->cgroup_path);
   vc_jb_key(&b, "rootfs_tag");
   vc_jb_str(&b, VC_ROOTFS_TAG);
   vc_jb_key(&b, "spec");

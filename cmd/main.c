@@ -1,6 +1,7 @@
 /* vcrun: parses the global options, dispatches to a subcommand, and prints
  * the one error that comes back, once. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,8 +151,9 @@ int vc_parse_opts(const char *cmd, int argc, char **argv,
   return i;
 }
 
-static void log_error(const struct vc_cli *cli, const char *msg) {
-  fprintf(stderr, "vcrun: %s\n", msg);
+void vc_cli_log(const struct vc_cli *cli, const char *level, const char *msg) {
+  fprintf(stderr, "vcrun: %s%s%s\n", strcmp(level, "error") == 0 ? "" : level,
+          strcmp(level, "error") == 0 ? "" : ": ", msg);
   if (cli->log_path == NULL)
     return;
   FILE *f = fopen(cli->log_path, "ae");
@@ -164,9 +166,9 @@ static void log_error(const struct vc_cli *cli, const char *msg) {
   strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (cli->log_format != NULL && strcmp(cli->log_format, "json") == 0) {
     cleanup_free char *m = vc_json_quote(msg);
-    fprintf(f, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", m, ts);
+    fprintf(f, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level, m, ts);
   } else {
-    fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", ts, msg);
+    fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
   }
   fclose(f);
 }
@@ -176,6 +178,9 @@ int main(int argc, char **argv) {
   vc_error *err = NULL;
   const char *rootless = NULL;
   bool show_version = false, show_help = false;
+  /* A reader that goes away (`vcrun run ... | head`) must not kill vcrun
+   * half-way: writes fail with EPIPE instead, and clean-up still runs. */
+  signal(SIGPIPE, SIG_IGN);
   const struct vc_opt global_opts[] = {
       {"root", 0, true, &cli.root, NULL, NULL},
       {"log", 0, true, &cli.log_path, NULL, NULL},
@@ -221,7 +226,7 @@ int main(int argc, char **argv) {
 
 out:
   if (err != NULL) {
-    log_error(&cli, err->msg);
+    vc_cli_log(&cli, "error", err->msg);
     status = err->status ? err->status : 1;
     vc_error_free(&err);
   }

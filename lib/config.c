@@ -42,6 +42,7 @@ static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
 static const char *const cache_modes[] = {"auto", "always", "none", NULL};
 static const char *const transports[] = {"auto", "vhost-vsock", "hybrid-vsock",
                                          NULL};
+static const char *const lsm_label_modes[] = {"warn", "error", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error",
                                          NULL};
 
@@ -75,6 +76,7 @@ static const struct key_spec agent_keys[] = {
 static const struct key_spec runtime_keys[] = {
     {"log_level", KEY_CHOICE, FIELD(runtime.log_level), log_levels, 0, 0, 0},
     {"state_root", KEY_PATH, FIELD(runtime.state_root), NULL, 0, 0, 0},
+    {"lsm_labels", KEY_CHOICE, FIELD(runtime.lsm_labels), lsm_label_modes, 0, 0, 0},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -206,6 +208,7 @@ void vc_config_init_defaults(struct vc_config *cfg) {
   cfg->agent.transport = xstrdup("auto");
   cfg->runtime.log_level = xstrdup("warn");
   cfg->runtime.state_root = xstrdup("/run/vcrun");
+  cfg->runtime.lsm_labels = xstrdup("warn");
 }
 
 void vc_config_free(struct vc_config *cfg) {
@@ -221,7 +224,8 @@ void vc_config_free(struct vc_config *cfg) {
                      h->virtiofs_cache,
                      cfg->agent.transport,
                      cfg->runtime.log_level,
-                     cfg->runtime.state_root};
+                     cfg->runtime.state_root,
+                     cfg->runtime.lsm_labels};
   for (size_t i = 0; i < N(strings); i++)
     free(strings[i]);
   memset(cfg, 0, sizeof(*cfg));

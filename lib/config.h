@@ -30,6 +30,7 @@ struct vc_agent_config {       /* [agent] */
 struct vc_runtime_settings { /* [runtime] */
   char *log_level;           /* "debug" | "info" | "warn" | "error" */
   char *state_root;          /* default "/run/vcrun" */
+  char *lsm_labels;          /* "warn" | "error": apparmorProfile, selinuxLabel */
 };
 
 struct vc_config {

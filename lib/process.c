@@ -79,6 +79,7 @@ int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL); /* vcrun ignores it; its helpers need not */
     execv(argv[0], argv);
     int e = errno;
     if (write(report[1], &e, sizeof(e)) < 0)

@@ -158,28 +158,24 @@ static int wait_for_agent(struct vc_sandbox *sb, vc_error **err) {
   }
 }
 
+/* state.json follows the shape of Kata's persist API (seed 002): the
+ * sandbox, its hypervisor, the devices plugged into it and its containers,
+ * under one version number. */
 int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "version");
   vc_jb_int(&b, VC_STATE_VERSION);
+  vc_jb_key(&b, "sandbox");
+  vc_jb_open(&b, '{');
   vc_jb_key(&b, "id");
   vc_jb_str(&b, sb->id);
-  vc_jb_key(&b, "bundle");
-  vc_jb_str(&b, sb->bundle);
-  vc_jb_key(&b, "rootfs");
-  vc_jb_str(&b, sb->rootfs);
   vc_jb_key(&b, "created");
   vc_jb_str(&b, sb->created);
-  vc_jb_key(&b, "shim_pid");
-  vc_jb_int(&b, sb->shim_pid);
+  vc_jb_close(&b, '}');
   vc_jb_key(&b, "hypervisor");
   sb->vm.ops->save_state(&sb->vm, &b);
-  vc_jb_key(&b, "virtiofsd_pid");
-  vc_jb_int(&b, sb->virtiofsd_pid);
-  vc_jb_key(&b, "vsock_backend_pid");
-  vc_jb_int(&b, sb->vsock_backend_pid);
-  vc_jb_key(&b, "vsock");
+  vc_jb_key(&b, "agent");
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "transport");
   vc_jb_str(&b, sb->hybrid_vsock ? "hybrid-vsock" : "vhost-vsock");
@@ -187,6 +183,42 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   vc_jb_uint(&b, sb->vm.guest_cid);
   vc_jb_key(&b, "hybrid_socket");
   vc_jb_str(&b, sb->hybrid_vsock ? sb->hybrid_socket : NULL);
+  vc_jb_close(&b, '}');
+  vc_jb_key(&b, "devices");
+  vc_jb_open(&b, '[');
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "type");
+  vc_jb_str(&b, "vhost-user-fs");
+  vc_jb_key(&b, "daemon_pid");
+  vc_jb_int(&b, sb->virtiofsd_pid);
+  vc_jb_key(&b, "socket");
+  vc_jb_str(&b, sb->fs_socket);
+  vc_jb_close(&b, '}');
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "type");
+  vc_jb_str(&b, "vhost-user-vsock");
+  vc_jb_key(&b, "daemon_pid");
+  vc_jb_int(&b, sb->vsock_backend_pid);
+  vc_jb_key(&b, "socket");
+  vc_jb_str(&b, sb->vsock_socket);
+  vc_jb_close(&b, '}');
+  vc_jb_close(&b, ']');
+  vc_jb_key(&b, "containers");
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, sb->id);
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "bundle");
+  vc_jb_str(&b, sb->bundle);
+  vc_jb_key(&b, "rootfs");
+  vc_jb_str(&b, sb->rootfs);
+  vc_jb_key(&b, "cgroup_path");
+  vc_jb_str(&b, sb->cgroup_path);
+  vc_jb_key(&b, "process");
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "pid"); /* the host process engines see: the shim */
+  vc_jb_int(&b, sb->shim_pid);
+  vc_jb_close(&b, '}');
+  vc_jb_close(&b, '}');
   vc_jb_close(&b, '}');
   vc_jb_close(&b, '}');
   cleanup_free char *json = vc_jb_take(&b);
@@ -331,12 +363,28 @@ int vc_sandbox_load(const struct vc_config *cfg, const char *id,
                  "writes version %d)", path, version, VC_STATE_VERSION);
     goto out;
   }
-  sb->bundle = json_strdup(v, "bundle");
-  sb->rootfs = json_strdup(v, "rootfs");
-  sb->created = json_strdup(v, "created");
-  sb->shim_pid = (pid_t)json_int(v, "shim_pid");
-  sb->virtiofsd_pid = (pid_t)json_int(v, "virtiofsd_pid");
-  sb->vsock_backend_pid = (pid_t)json_int(v, "vsock_backend_pid");
+  yajl_val sandbox = vc_json_get_object(v, "sandbox");
+  yajl_val containers = vc_json_get_object(v, "containers");
+  yajl_val ctr = containers ? vc_json_get_object(containers, id) : NULL;
+  yajl_val process = ctr ? vc_json_get_object(ctr, "process") : NULL;
+  yajl_val devices = vc_json_get(v, "devices");
+  if (sandbox == NULL || ctr == NULL || devices == NULL || !YAJL_IS_ARRAY(devices)) {
+    vc_error_set(err, 0, "%s: sandbox, devices or container `%s` missing", path, id);
+    goto out;
+  }
+  sb->created = json_strdup(sandbox, "created");
+  sb->bundle = json_strdup(ctr, "bundle");
+  sb->rootfs = json_strdup(ctr, "rootfs");
+  sb->cgroup_path = json_strdup(ctr, "cgroup_path");
+  sb->shim_pid = process ? (pid_t)json_int(process, "pid") : 0;
+  for (size_t i = 0; i < devices->u.array.len; i++) {
+    yajl_val dev = devices->u.array.values[i];
+    const char *type = vc_json_get_str(dev, "type");
+    if (type != NULL && strcmp(type, "vhost-user-fs") == 0)
+      sb->virtiofsd_pid = (pid_t)json_int(dev, "daemon_pid");
+    else if (type != NULL && strcmp(type, "vhost-user-vsock") == 0)
+      sb->vsock_backend_pid = (pid_t)json_int(dev, "daemon_pid");
+  }
   yajl_val hv = vc_json_get_object(v, "hypervisor");
   const char *type = hv ? vc_json_get_str(hv, "type") : NULL;
   sb->vm.ops = type ? vc_hypervisor_lookup(type) : NULL;
@@ -351,7 +399,7 @@ int vc_sandbox_load(const struct vc_config *cfg, const char *id,
   sb->vm.qmp_socket = json_strdup(hv, "qmp_socket");
   sb->vm.log_path = xasprintf("%s/qemu.log", sb->dir);
   sb->vm.console_path = xasprintf("%s/console.log", sb->dir);
-  yajl_val vs = vc_json_get_object(v, "vsock");
+  yajl_val vs = vc_json_get_object(v, "agent");
   const char *transport = vs ? vc_json_get_str(vs, "transport") : NULL;
   sb->hybrid_vsock = transport == NULL || strcmp(transport, "hybrid-vsock") == 0;
   sb->vm.guest_cid = vs ? (uint64_t)json_int(vs, "guest_cid") : VC_GUEST_CID;
@@ -399,6 +447,7 @@ void vc_sandbox_free(struct vc_sandbox *sb) {
   free(sb->id);
   free(sb->dir);
   free(sb->rootfs);
+  free(sb->cgroup_path);
   free(sb->bundle);
   free(sb->vsock_socket);
   free(sb->hybrid_socket);

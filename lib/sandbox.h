@@ -14,7 +14,7 @@
 /* Which vsock path this host gets for [agent] transport. */
 int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **err);
 
-#define VC_STATE_VERSION 1
+#define VC_STATE_VERSION 2
 #define VC_GUEST_CID 3
 #define VC_ROOTFS_TAG "vcfs0"
 
@@ -25,6 +25,7 @@ struct vc_sandbox {
   char *dir; /* <state root>/<id>: sockets, logs, state.json */
   const struct vc_config *cfg;
   char *rootfs; /* host directory shared as the container's root */
+  char *cgroup_path; /* the container's cgroup below the guest's root */
   char *bundle;
   struct vc_vm vm;
   char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */

@@ -17,12 +17,10 @@ teardown() {
   teardown_state_root
 }
 
-# The container's own cgroup file NAME, read from inside it: where
-# /proc/self/cgroup says, or, when the cgroup mount shows the guest's whole
-# hierarchy while the namespace is rooted at the container's cgroup, under
-# the agent's vcrun/ID.
+# The container's own cgroup file NAME, read from inside it where
+# /proc/self/cgroup says (relative to the container's cgroup mount).
 cgroup_file() {
-  vcrun exec "$1" sh -c "d=/sys/fs/cgroup/vcrun/$1; [ -d \$d ] || d=/sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup); cat \$d/$2"
+  vcrun exec "$1" sh -c "cat /sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup)/$2"
 }
 
 wait_stopped() {

@@ -26,6 +26,26 @@ setup_bundle() {
   cp -a "$BUNDLE_TEMPLATE" "$BUNDLE"
 }
 
+# Defaults for a suite; a file that needs more defines its own.
+setup_file() {
+  setup_bundle_template
+}
+
+setup() {
+  setup_bundle
+}
+
+teardown() {
+  teardown_state_root
+}
+
+# in_container CMD: runs `sh -c CMD` in a fresh container of $BUNDLE;
+# $status and $output are its.
+in_container() {
+  set_args "$BUNDLE" sh -c "$1"
+  run vcrun run --bundle "$BUNDLE" "c$BATS_TEST_NUMBER" </dev/null
+}
+
 vcrun() {
   "$VCRUN" --root "$STATE_ROOT" "$@"
 }

@@ -4,17 +4,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-  setup_bundle_template
-}
-
-setup() {
-  setup_bundle
-}
-
-teardown() {
-  teardown_state_root
-}
+# set-up and teardown: helpers.bash's defaults
 
 @test "--version names version, commit, OCI spec and features" {
   run "$VCRUN" --version
@@ -184,5 +174,13 @@ teardown() {
   assert_failure 1
   assert_output --partial 'before the guest agent answered'
   assert_output --partial 'guest console:'
+  assert_no_leftovers
+}
+
+@test "a reader that goes away (run | head -1) neither kills vcrun nor leaves the VM" {
+  set_args "$BUNDLE" sh -c 'for i in 1 2 3 4 5; do echo line$i; done; sleep 1; echo more; exit 5'
+  run bash -c '"$1" --root "$2" run --bundle "$3" pipe </dev/null | head -1; echo "status ${PIPESTATUS[0]}"' \
+    _ "$VCRUN" "$STATE_ROOT" "$BUNDLE"
+  assert_output $'line1\nstatus 5'
   assert_no_leftovers
 }

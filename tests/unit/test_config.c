@@ -28,6 +28,7 @@ static void check_defaults(const struct vc_config *c) {
   CHECK(c->agent.request_timeout_ms == 30000);
   CHECK_STR(c->agent.transport, "auto");
   CHECK_STR(c->runtime.log_level, "warn");
+  CHECK_STR(c->runtime.lsm_labels, "warn");
   CHECK_STR(c->runtime.state_root, "/run/vcrun");
 }
 
@@ -153,6 +154,8 @@ TEST(every_allowed_word_is_accepted) {
       {"runtime", "log_level = \"info\""},
       {"runtime", "log_level = \"warn\""},
       {"runtime", "log_level = \"error\""},
+      {"runtime", "lsm_labels = \"warn\""},
+      {"runtime", "lsm_labels = \"error\""},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     char *text = xasprintf("[%s]\n%s\n", cases[i][0], cases[i][1]);
@@ -261,6 +264,8 @@ TEST(words_not_allowed) {
       "c.toml:2: \"transport\" must be one of auto, vhost-vsock, hybrid-vsock");
   ERR("[runtime]\nlog_level = \"trace\"\n",
       "c.toml:2: \"log_level\" must be one of debug, info, warn, error");
+  ERR("[runtime]\nlsm_labels = \"ignore\"\n",
+      "c.toml:2: \"lsm_labels\" must be one of warn, error");
 }
 
 TEST(paths_and_strings) {
@@ -429,7 +434,7 @@ TEST(shipped_configuration_file) {
   CHECK(vc_toml_get_table(root, "agent") != NULL &&
         vc_toml_get_table(root, "agent")->len == 3);
   CHECK(vc_toml_get_table(root, "runtime") != NULL &&
-        vc_toml_get_table(root, "runtime")->len == 2);
+        vc_toml_get_table(root, "runtime")->len == 3);
   vc_toml_free(root);
   free(text);
   free(path);
