@@ -145,25 +145,53 @@ static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
   }
 }
 
-static void do_mount(const char *rootfs, const struct oci_mount *m) {
-  char dest[4096], data[4096];
-  unsigned long flags, propagation;
-  if (m->destination == NULL || m->destination[0] != '/')
-    child_fail("mounts: destination `%s` must be an absolute path",
-               m->destination ? m->destination : "");
-  if (strstr(m->destination, "..") != NULL)
-    child_fail("mounts: destination `%s` must not contain `..`",
-               m->destination);
-  snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
-  parse_mount_options(m, &flags, &propagation, data, sizeof(data));
-  const char *type = m->type ? m->type : "";
-  if ((flags & MS_BIND) || strcmp(type, "bind") == 0) {
-    /* Host paths are not shared into the guest yet. */
-    agent_log("mount of `%s` on `%s` skipped: bind mounts of host paths are "
-              "not supported yet", m->source ? m->source : "",
-              m->destination);
+/* Creates what a bind of src needs at dest: a directory, or an empty file
+ * for a single file (as runc does). */
+static void make_bind_target(const char *src, const char *dest,
+                             const char *destination) {
+  struct stat st;
+  if (stat(src, &st) < 0)
+    child_fail("mounts: source of `%s` missing in the share: %s", destination,
+               strerror(errno));
+  if (S_ISDIR(st.st_mode)) {
+    if (vc_mkdir_p(dest, 0755, NULL) < 0)
+      child_fail("mounts: create `%s`: %s", destination, strerror(errno));
     return;
   }
+  cleanup_free char *parent = xstrdup(dest);
+  *strrchr(parent, '/') = '\0';
+  if (vc_mkdir_p(parent, 0755, NULL) < 0)
+    child_fail("mounts: create the parent of `%s`: %s", destination,
+               strerror(errno));
+  int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno != EISDIR)
+    child_fail("mounts: create `%s`: %s", destination, strerror(errno));
+  if (fd >= 0)
+    close(fd);
+}
+
+/* A host path, which the host bound into the share as mounts/<index>:
+ * bound here, then remounted for the flags a bind mount ignores. */
+static void bind_host_mount(const struct agent_container *c, size_t index,
+                            const char *dest, unsigned long flags,
+                            const char *destination) {
+  cleanup_free char *src =
+      xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);
+  make_bind_target(src, dest, destination);
+  if (mount(src, dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+    child_fail("mounts[%zu]: bind on `%s`: %s", index, destination,
+               strerror(errno));
+  unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (extra != 0 &&
+      mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) < 0)
+    child_fail("mounts[%zu]: remount `%s` with its options: %s", index,
+               destination, strerror(errno));
+}
+
+/* A mount of a file system the guest kernel makes (proc, tmpfs, ...). */
+static void mount_filesystem(const struct oci_mount *m, const char *dest,
+                             unsigned long flags, const char *data) {
+  const char *type = m->type ? m->type : "";
   if (strcmp(type, "cgroup") == 0)
     type = "cgroup2"; /* the guest has only the unified hierarchy */
   if (vc_mkdir_p(dest, 0755, NULL) < 0)
@@ -178,6 +206,25 @@ static void do_mount(const char *rootfs, const struct oci_mount *m) {
       child_fail("mount %s on `%s`: %s", type, m->destination, strerror(errno));
     }
   }
+}
+
+static void do_mount(const struct agent_container *c, size_t index) {
+  const char *rootfs = c->rootfs;
+  const struct oci_mount *m = &c->spec->mounts[index];
+  char dest[4096], data[4096];
+  unsigned long flags, propagation;
+  if (m->destination == NULL || m->destination[0] != '/')
+    child_fail("mounts: destination `%s` must be an absolute path",
+               m->destination ? m->destination : "");
+  if (strstr(m->destination, "..") != NULL)
+    child_fail("mounts: destination `%s` must not contain `..`",
+               m->destination);
+  snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
+  parse_mount_options(m, &flags, &propagation, data, sizeof(data));
+  if (oci_mount_is_bind(m))
+    bind_host_mount(c, index, dest, flags, m->destination);
+  else
+    mount_filesystem(m, dest, flags, data);
   if (propagation != 0 && mount(NULL, dest, NULL, propagation, NULL) < 0)
     child_fail("mount propagation of `%s`: %s", m->destination, strerror(errno));
 }
@@ -260,7 +307,7 @@ static void setup_rootfs(const struct agent_container *c) {
     child_fail("bind rootfs: %s", strerror(errno));
 
   for (size_t i = 0; i < spec->n_mounts; i++)
-    do_mount(c->rootfs, &spec->mounts[i]);
+    do_mount(c, i);
   if (spec_mounts_dev(spec))
     populate_dev(c->rootfs);
 

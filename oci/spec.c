@@ -1009,3 +1009,12 @@ int oci_spec_default_json(bool rootless, char **out, vc_error **err) {
   vc_json_gen_map_close(&j);
   return vc_json_gen_finish(&j, out, err);
 }
+
+bool oci_mount_is_bind(const struct oci_mount *m) {
+  if (m->type != NULL && strcmp(m->type, "bind") == 0)
+    return true;
+  for (size_t i = 0; i < m->n_options; i++)
+    if (strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0)
+      return true;
+  return false;
+}
