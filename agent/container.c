@@ -301,6 +301,11 @@ static void setup_rootfs(const struct agent_container *c) {
                  spec->rootfs_propagation);
     prop = propagation_flags[j].flag;
   }
+  /* pivot_root refuses a shared parent: a shared root is made so after the
+   * pivot (as runc does), from a slave, so nothing flows to the agent. */
+  unsigned long root_prop = prop;
+  if (prop & MS_SHARED)
+    prop = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0)
     child_fail("set / propagation: %s", strerror(errno));
   if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -319,6 +324,8 @@ static void setup_rootfs(const struct agent_container *c) {
     child_fail("detach old root: %s", strerror(errno));
   if (chdir("/") < 0)
     child_fail("chdir /: %s", strerror(errno));
+  if ((root_prop & MS_SHARED) && mount(NULL, "/", NULL, root_prop, NULL) < 0)
+    child_fail("linux.rootfsPropagation: %s", strerror(errno));
 
   mask_paths(spec);
   if (spec->root_readonly &&
