@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroups.h"
+#include "copyup.h"
 #include "security.h"
 #include "util.h"
 
@@ -99,7 +100,14 @@ static const struct mount_flag mount_flags[] = {
     {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
     {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
     {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"lazytime", false, MS_LAZYTIME}, {"nolazytime", true, MS_LAZYTIME},
+    {"iversion", false, MS_I_VERSION}, {"noiversion", true, MS_I_VERSION},
+    {"silent", false, MS_SILENT},    {"loud", true, MS_SILENT},
+    {"defaults", false, 0},
     {"bind", false, MS_BIND},        {"rbind", false, MS_BIND | MS_REC},
+    /* Not a mount flag: the tmpfs gets a copy of what it covers. */
+    {"tmpcopyup", false, 0},
 };
 
 static const struct mount_flag propagation_flags[] = {
@@ -196,6 +204,13 @@ static void mount_filesystem(const struct oci_mount *m, const char *dest,
     type = "cgroup2"; /* the guest has only the unified hierarchy */
   if (vc_mkdir_p(dest, 0755, NULL) < 0)
     child_fail("mounts: create `%s`: %s", m->destination, strerror(errno));
+  /* What the tmpfs will cover, for tmpcopyup. */
+  int covered_fd = -1;
+  if (strcmp(type, "tmpfs") == 0 && oci_mount_has_option(m, "tmpcopyup")) {
+    covered_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (covered_fd < 0)
+      child_fail("mounts: open `%s`: %s", m->destination, strerror(errno));
+  }
   if (mount(m->source ? m->source : type, dest, type, flags,
             data[0] ? data : NULL) < 0) {
     /* sysfs needs a network namespace of our own; without one, runc binds
@@ -205,6 +220,15 @@ static void mount_filesystem(const struct oci_mount *m, const char *dest,
     } else {
       child_fail("mount %s on `%s`: %s", type, m->destination, strerror(errno));
     }
+  }
+  if (covered_fd >= 0) {
+    vc_error *err = NULL;
+    int tmpfs_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tmpfs_fd < 0 || agent_copy_tree(covered_fd, tmpfs_fd, &err) < 0)
+      child_fail("mounts: `%s`: %s", m->destination,
+                 err ? err->msg : strerror(errno));
+    close(tmpfs_fd);
+    close(covered_fd);
   }
 }
 

@@ -38,13 +38,6 @@ int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
   return 0;
 }
 
-static bool has_option(const struct oci_mount *m, const char *name) {
-  for (size_t i = 0; i < m->n_options; i++)
-    if (strcmp(m->options[i], name) == 0)
-      return true;
-  return false;
-}
-
 /* Binds source onto target (created as an empty file or a directory, like
  * the source), then makes it a slave so nothing mounted under it here
  * flows back to where it came from. */
@@ -103,8 +96,8 @@ int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
     cleanup_free char *src = mount_source_path(m, bundle);
     cleanup_free char *target = xasprintf("%s/%zu", mounts_dir, i);
     cleanup_free char *what = xasprintf("mounts[%zu].source", i);
-    if (bind_into_share(src, target, has_option(m, "rbind") ? MS_REC : 0, what,
-                        err) < 0)
+    unsigned long rec = oci_mount_has_option(m, "rbind") ? MS_REC : 0;
+    if (bind_into_share(src, target, rec, what, err) < 0)
       goto fail;
   }
   return 0;

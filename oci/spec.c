@@ -1010,11 +1010,14 @@ int oci_spec_default_json(bool rootless, char **out, vc_error **err) {
   return vc_json_gen_finish(&j, out, err);
 }
 
-bool oci_mount_is_bind(const struct oci_mount *m) {
-  if (m->type != NULL && strcmp(m->type, "bind") == 0)
-    return true;
+bool oci_mount_has_option(const struct oci_mount *m, const char *name) {
   for (size_t i = 0; i < m->n_options; i++)
-    if (strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0)
+    if (strcmp(m->options[i], name) == 0)
       return true;
   return false;
+}
+
+bool oci_mount_is_bind(const struct oci_mount *m) {
+  return (m->type != NULL && strcmp(m->type, "bind") == 0) ||
+         oci_mount_has_option(m, "bind") || oci_mount_has_option(m, "rbind");
 }

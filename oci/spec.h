@@ -151,4 +151,7 @@ int oci_spec_default_json(bool rootless, char **out, vc_error **err);
  * shared directory as mounts/<index>. */
 bool oci_mount_is_bind(const struct oci_mount *m);
 
+/* True if options[] holds name. */
+bool oci_mount_has_option(const struct oci_mount *m, const char *name);
+
 #endif

@@ -207,3 +207,31 @@ run_in() {
   assert_output --regexp '^/ shared:[0-9]+$'
 
 }
+
+@test "noexec refuses to run a program; defaults, nosuid and nodev show as flags" {
+  add_mount /nx tmpfs tmpfs defaults noexec nosuid nodev
+  run_in "cp /bin/busybox /nx/bb && /nx/bb true; echo status=\$?; $(mountinfo_of /nx)"
+  assert_line status=126
+  assert_line --regexp ' /nx rw,nosuid,nodev,noexec,relatime - tmpfs '
+}
+
+@test "tmpcopyup gives a tmpfs a copy of the directory it covers" {
+  mkdir -p "$BUNDLE/rootfs/seed/sub"
+  echo seeded > "$BUNDLE/rootfs/seed/sub/file"
+  ln -s sub/file "$BUNDLE/rootfs/seed/link"
+  add_mount /seed tmpfs tmpfs tmpcopyup mode=755
+  run_in "cat /seed/sub/file; readlink /seed/link; echo new > /seed/sub/file; $(mountinfo_of /seed)"
+  assert_success
+  assert_line seeded
+  assert_line sub/file
+  assert_line --regexp ' /seed rw,relatime - tmpfs '
+  run cat "$BUNDLE/rootfs/seed/sub/file"
+  assert_output seeded
+}
+
+@test "a bind mount with nosuid,nodev,noexec is remounted with them in the guest" {
+  add_mount /flags bind "$HOSTDIR" bind nosuid nodev noexec
+  run_in "$(mountinfo_of /flags)"
+  assert_success
+  assert_line --regexp ' /flags rw,nosuid,nodev,noexec,relatime - virtiofs '
+}
