@@ -197,8 +197,9 @@ static void bind_host_mount(const struct agent_container *c, size_t index,
 }
 
 /* A mount of a file system the guest kernel makes (proc, tmpfs, ...). */
-static void mount_filesystem(const struct oci_mount *m, const char *dest,
-                             unsigned long flags, const char *data) {
+static void mount_filesystem(const struct oci_mount *m, size_t index,
+                             const char *dest, unsigned long flags,
+                             const char *data) {
   const char *type = m->type ? m->type : "";
   if (strcmp(type, "cgroup") == 0)
     type = "cgroup2"; /* the guest has only the unified hierarchy */
@@ -218,7 +219,8 @@ static void mount_filesystem(const struct oci_mount *m, const char *dest,
     if (strcmp(type, "sysfs") == 0 && errno == EPERM &&
         mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0) {
     } else {
-      child_fail("mount %s on `%s`: %s", type, m->destination, strerror(errno));
+      child_fail("mounts[%zu]: mount %s on `%s`%s%s: %s", index, type,
+                 m->destination, data[0] ? " with " : "", data, strerror(errno));
     }
   }
   if (covered_fd >= 0) {
@@ -248,7 +250,7 @@ static void do_mount(const struct agent_container *c, size_t index) {
   if (oci_mount_is_bind(m))
     bind_host_mount(c, index, dest, flags, m->destination);
   else
-    mount_filesystem(m, dest, flags, data);
+    mount_filesystem(m, index, dest, flags, data);
   if (propagation != 0 && mount(NULL, dest, NULL, propagation, NULL) < 0)
     child_fail("mount propagation of `%s`: %s", m->destination, strerror(errno));
 }

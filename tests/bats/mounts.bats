@@ -235,3 +235,14 @@ run_in() {
   assert_success
   assert_line --regexp ' /flags rw,nosuid,nodev,noexec,relatime - virtiofs '
 }
+
+@test "a mount the guest kernel refuses fails at create naming mounts[N], nothing left" {
+  add_mount /data bind "$HOSTDIR" rbind
+  add_mount /bad tmpfs tmpfs size=nonsense
+  local n
+  n=$(jq '.mounts | length - 1' "$BUNDLE/config.json")
+  run vcrun create -b "$BUNDLE" m6
+  assert_failure 1
+  assert_output --partial "mounts[$n]: mount tmpfs on \`/bad\` with size=nonsense"
+  assert_no_leftovers
+}
