@@ -284,13 +284,27 @@ static void populate_dev(const char *rootfs) {
                {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
                {"pts/ptmx", "ptmx"},         {"/proc/kcore", "core"}};
   for (size_t i = 0; i < N_ELEMS(links); i++) {
+    /* As runc: /dev/core only where the kernel has a /proc/kcore. */
+    if (strcmp(links[i].name, "core") == 0 && access("/proc/kcore", F_OK) < 0)
+      continue;
     snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i].name);
     if (symlink(links[i].target, path) < 0 && errno != EEXIST)
       child_fail("create /dev/%s: %s", links[i].name, strerror(errno));
   }
 }
 
+/* Read-only paths first, then masks, in runc's order. */
 static void mask_paths(const struct oci_spec *spec) {
+  for (size_t i = 0; i < spec->n_readonly_paths; i++) {
+    const char *p = spec->readonly_paths[i];
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (errno == ENOENT)
+        continue;
+      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
+    }
+    if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
+  }
   for (size_t i = 0; i < spec->n_masked_paths; i++) {
     const char *p = spec->masked_paths[i];
     struct stat st;
@@ -301,16 +315,6 @@ static void mask_paths(const struct oci_spec *spec) {
                 : mount("/dev/null", p, NULL, MS_BIND, NULL);
     if (r < 0 && errno != ENOENT)
       child_fail("linux.maskedPaths: `%s`: %s", p, strerror(errno));
-  }
-  for (size_t i = 0; i < spec->n_readonly_paths; i++) {
-    const char *p = spec->readonly_paths[i];
-    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
-      if (errno == ENOENT)
-        continue;
-      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
-    }
-    if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
-      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
   }
 }
 
