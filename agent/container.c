@@ -234,6 +234,58 @@ static void mount_filesystem(const struct oci_mount *m, size_t index,
   }
 }
 
+/* Resolves destination inside rootfs as if rootfs were "/": symlinks met
+ * on the way are followed but can never lead out of it (as runc's
+ * securejoin), so a hostile rootfs cannot point a mount at the agent's
+ * files or another container's share. */
+static void resolve_in_rootfs(const char *rootfs, const char *destination,
+                              char *out, size_t out_size) {
+  char resolved[4096] = "", pending[8192];
+  int hops = 0;
+  snprintf(pending, sizeof(pending), "%s", destination);
+  char *rest = pending;
+  while (*rest != '\0') {
+    while (*rest == '/')
+      rest++;
+    if (*rest == '\0')
+      break;
+    char *slash = strchr(rest, '/');
+    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+    char comp[256];
+    if (len >= sizeof(comp))
+      child_fail("mounts: destination `%s`: name too long", destination);
+    memcpy(comp, rest, len);
+    comp[len] = '\0';
+    rest += len;
+    if (strcmp(comp, ".") == 0)
+      continue;
+    if (strcmp(comp, "..") == 0) {
+      char *last = strrchr(resolved, '/');
+      if (last != NULL)
+        *last = '\0';
+      continue;
+    }
+    size_t used = strlen(resolved);
+    snprintf(resolved + used, sizeof(resolved) - used, "/%s", comp);
+    char full[8192], target[4096];
+    snprintf(full, sizeof(full), "%s%s", rootfs, resolved);
+    ssize_t n = readlink(full, target, sizeof(target) - 1);
+    if (n < 0)
+      continue; /* not a symlink, or not there yet: created as named */
+    if (++hops > 40)
+      child_fail("mounts: destination `%s`: too many symlinks", destination);
+    target[n] = '\0';
+    resolved[used] = '\0';
+    if (target[0] == '/')
+      resolved[0] = '\0';
+    char joined[8192];
+    snprintf(joined, sizeof(joined), "%s/%s", target, rest);
+    snprintf(pending, sizeof(pending), "%s", joined);
+    rest = pending;
+  }
+  snprintf(out, out_size, "%s%s", rootfs, resolved);
+}
+
 static void do_mount(const struct agent_container *c, size_t index) {
   const char *rootfs = c->rootfs;
   const struct oci_mount *m = &c->spec->mounts[index];
@@ -242,10 +294,7 @@ static void do_mount(const struct agent_container *c, size_t index) {
   if (m->destination == NULL || m->destination[0] != '/')
     child_fail("mounts: destination `%s` must be an absolute path",
                m->destination ? m->destination : "");
-  if (strstr(m->destination, "..") != NULL)
-    child_fail("mounts: destination `%s` must not contain `..`",
-               m->destination);
-  snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
+  resolve_in_rootfs(rootfs, m->destination, dest, sizeof(dest));
   parse_mount_options(m, &flags, &propagation, data, sizeof(data));
   if (oci_mount_is_bind(m))
     bind_host_mount(c, index, dest, flags, m->destination);

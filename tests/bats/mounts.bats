@@ -246,3 +246,12 @@ run_in() {
   assert_output --partial "mounts[$n]: mount tmpfs on \`/bad\` with size=nonsense"
   assert_no_leftovers
 }
+
+@test "a destination through a symlink stays inside the rootfs" {
+  ln -s ../../../../../run "$BUNDLE/rootfs/escape"
+  add_mount /escape/x tmpfs tmpfs
+  run_in "$(mountinfo_of /run/x)"
+  assert_success
+  assert_line --regexp ' /run/x rw,relatime - tmpfs '
+  [ -d "$BUNDLE/rootfs/run/x" ]
+}
