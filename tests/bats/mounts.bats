@@ -255,3 +255,13 @@ run_in() {
   assert_line --regexp ' /run/x rw,relatime - tmpfs '
   [ -d "$BUNDLE/rootfs/run/x" ]
 }
+
+@test "a relative bind source is relative to the bundle" {
+  mkdir -p "$BUNDLE/shared-data"
+  echo beside-config > "$BUNDLE/shared-data/f"
+  add_mount /rel bind shared-data rbind
+  run_in 'cat /rel/f'
+  assert_success
+  assert_output beside-config
+  assert_no_leftovers
+}
