@@ -43,9 +43,13 @@ struct agent_proc {
   struct ev_tag stdout_tag, stderr_tag, stdin_tag;
 };
 
+/* Where the sandbox's virtio-fs share is mounted, once: <cid>/rootfs is a
+ * container's root, <cid>/mounts/<N> the host source of its mounts[N]. */
+#define AGENT_SHARE_DIR "/run/vcrun/shared"
+
 struct agent_container {
   char *id;
-  char *rootfs; /* where the shared rootfs is mounted in the guest */
+  char *rootfs; /* AGENT_SHARE_DIR/<id>/rootfs */
   char *cgroup_dir; /* its cgroup v2 directory, e.g. /sys/fs/cgroup/<id> */
   struct oci_spec *spec;
   struct agent_proc init;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroups.h"
+#include "copyup.h"
 #include "security.h"
 #include "util.h"
 
@@ -99,7 +100,14 @@ static const struct mount_flag mount_flags[] = {
     {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
     {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
     {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"lazytime", false, MS_LAZYTIME}, {"nolazytime", true, MS_LAZYTIME},
+    {"iversion", false, MS_I_VERSION}, {"noiversion", true, MS_I_VERSION},
+    {"silent", false, MS_SILENT},    {"loud", true, MS_SILENT},
+    {"defaults", false, 0},
     {"bind", false, MS_BIND},        {"rbind", false, MS_BIND | MS_REC},
+    /* Not a mount flag: the tmpfs gets a copy of what it covers. */
+    {"tmpcopyup", false, 0},
 };
 
 static const struct mount_flag propagation_flags[] = {
@@ -145,29 +153,65 @@ static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
   }
 }
 
-static void do_mount(const char *rootfs, const struct oci_mount *m) {
-  char dest[4096], data[4096];
-  unsigned long flags, propagation;
-  if (m->destination == NULL || m->destination[0] != '/')
-    child_fail("mounts: destination `%s` must be an absolute path",
-               m->destination ? m->destination : "");
-  if (strstr(m->destination, "..") != NULL)
-    child_fail("mounts: destination `%s` must not contain `..`",
-               m->destination);
-  snprintf(dest, sizeof(dest), "%s%s", rootfs, m->destination);
-  parse_mount_options(m, &flags, &propagation, data, sizeof(data));
-  const char *type = m->type ? m->type : "";
-  if ((flags & MS_BIND) || strcmp(type, "bind") == 0) {
-    /* Host paths are not shared into the guest yet. */
-    agent_log("mount of `%s` on `%s` skipped: bind mounts of host paths are "
-              "not supported yet", m->source ? m->source : "",
-              m->destination);
+/* Creates what a bind of src needs at dest: a directory, or an empty file
+ * for a single file (as runc does). */
+static void make_bind_target(const char *src, const char *dest,
+                             const char *destination) {
+  struct stat st;
+  if (stat(src, &st) < 0)
+    child_fail("mounts: source of `%s` missing in the share: %s", destination,
+               strerror(errno));
+  if (S_ISDIR(st.st_mode)) {
+    if (vc_mkdir_p(dest, 0755, NULL) < 0)
+      child_fail("mounts: create `%s`: %s", destination, strerror(errno));
     return;
   }
+  cleanup_free char *parent = xstrdup(dest);
+  *strrchr(parent, '/') = '\0';
+  if (vc_mkdir_p(parent, 0755, NULL) < 0)
+    child_fail("mounts: create the parent of `%s`: %s", destination,
+               strerror(errno));
+  int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno != EISDIR)
+    child_fail("mounts: create `%s`: %s", destination, strerror(errno));
+  if (fd >= 0)
+    close(fd);
+}
+
+/* A host path, which the host bound into the share as mounts/<index>:
+ * bound here, then remounted for the flags a bind mount ignores. */
+static void bind_host_mount(const struct agent_container *c, size_t index,
+                            const char *dest, unsigned long flags,
+                            const char *destination) {
+  cleanup_free char *src =
+      xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);
+  make_bind_target(src, dest, destination);
+  if (mount(src, dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+    child_fail("mounts[%zu]: bind on `%s`: %s", index, destination,
+               strerror(errno));
+  unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (extra != 0 &&
+      mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) < 0)
+    child_fail("mounts[%zu]: remount `%s` with its options: %s", index,
+               destination, strerror(errno));
+}
+
+/* A mount of a file system the guest kernel makes (proc, tmpfs, ...). */
+static void mount_filesystem(const struct oci_mount *m, size_t index,
+                             const char *dest, unsigned long flags,
+                             const char *data) {
+  const char *type = m->type ? m->type : "";
   if (strcmp(type, "cgroup") == 0)
     type = "cgroup2"; /* the guest has only the unified hierarchy */
   if (vc_mkdir_p(dest, 0755, NULL) < 0)
     child_fail("mounts: create `%s`: %s", m->destination, strerror(errno));
+  /* What the tmpfs will cover, for tmpcopyup. */
+  int covered_fd = -1;
+  if (strcmp(type, "tmpfs") == 0 && oci_mount_has_option(m, "tmpcopyup")) {
+    covered_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (covered_fd < 0)
+      child_fail("mounts: open `%s`: %s", m->destination, strerror(errno));
+  }
   if (mount(m->source ? m->source : type, dest, type, flags,
             data[0] ? data : NULL) < 0) {
     /* sysfs needs a network namespace of our own; without one, runc binds
@@ -175,9 +219,87 @@ static void do_mount(const char *rootfs, const struct oci_mount *m) {
     if (strcmp(type, "sysfs") == 0 && errno == EPERM &&
         mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0) {
     } else {
-      child_fail("mount %s on `%s`: %s", type, m->destination, strerror(errno));
+      child_fail("mounts[%zu]: mount %s on `%s`%s%s: %s", index, type,
+                 m->destination, data[0] ? " with " : "", data, strerror(errno));
     }
   }
+  if (covered_fd >= 0) {
+    vc_error *err = NULL;
+    int tmpfs_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tmpfs_fd < 0 || agent_copy_tree(covered_fd, tmpfs_fd, &err) < 0)
+      child_fail("mounts: `%s`: %s", m->destination,
+                 err ? err->msg : strerror(errno));
+    close(tmpfs_fd);
+    close(covered_fd);
+  }
+}
+
+/* Resolves destination inside rootfs as if rootfs were "/": symlinks met
+ * on the way are followed but can never lead out of it (as runc's
+ * securejoin), so a hostile rootfs cannot point a mount at the agent's
+ * files or another container's share. */
+static void resolve_in_rootfs(const char *rootfs, const char *destination,
+                              char *out, size_t out_size) {
+  char resolved[4096] = "", pending[8192];
+  int hops = 0;
+  snprintf(pending, sizeof(pending), "%s", destination);
+  char *rest = pending;
+  while (*rest != '\0') {
+    while (*rest == '/')
+      rest++;
+    if (*rest == '\0')
+      break;
+    char *slash = strchr(rest, '/');
+    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+    char comp[256];
+    if (len >= sizeof(comp))
+      child_fail("mounts: destination `%s`: name too long", destination);
+    memcpy(comp, rest, len);
+    comp[len] = '\0';
+    rest += len;
+    if (strcmp(comp, ".") == 0)
+      continue;
+    if (strcmp(comp, "..") == 0) {
+      char *last = strrchr(resolved, '/');
+      if (last != NULL)
+        *last = '\0';
+      continue;
+    }
+    size_t used = strlen(resolved);
+    snprintf(resolved + used, sizeof(resolved) - used, "/%s", comp);
+    char full[8192], target[4096];
+    snprintf(full, sizeof(full), "%s%s", rootfs, resolved);
+    ssize_t n = readlink(full, target, sizeof(target) - 1);
+    if (n < 0)
+      continue; /* not a symlink, or not there yet: created as named */
+    if (++hops > 40)
+      child_fail("mounts: destination `%s`: too many symlinks", destination);
+    target[n] = '\0';
+    resolved[used] = '\0';
+    if (target[0] == '/')
+      resolved[0] = '\0';
+    char joined[8192];
+    snprintf(joined, sizeof(joined), "%s/%s", target, rest);
+    snprintf(pending, sizeof(pending), "%s", joined);
+    rest = pending;
+  }
+  snprintf(out, out_size, "%s%s", rootfs, resolved);
+}
+
+static void do_mount(const struct agent_container *c, size_t index) {
+  const char *rootfs = c->rootfs;
+  const struct oci_mount *m = &c->spec->mounts[index];
+  char dest[4096], data[4096];
+  unsigned long flags, propagation;
+  if (m->destination == NULL || m->destination[0] != '/')
+    child_fail("mounts: destination `%s` must be an absolute path",
+               m->destination ? m->destination : "");
+  resolve_in_rootfs(rootfs, m->destination, dest, sizeof(dest));
+  parse_mount_options(m, &flags, &propagation, data, sizeof(data));
+  if (oci_mount_is_bind(m))
+    bind_host_mount(c, index, dest, flags, m->destination);
+  else
+    mount_filesystem(m, index, dest, flags, data);
   if (propagation != 0 && mount(NULL, dest, NULL, propagation, NULL) < 0)
     child_fail("mount propagation of `%s`: %s", m->destination, strerror(errno));
 }
@@ -211,13 +333,27 @@ static void populate_dev(const char *rootfs) {
                {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
                {"pts/ptmx", "ptmx"},         {"/proc/kcore", "core"}};
   for (size_t i = 0; i < N_ELEMS(links); i++) {
+    /* As runc: /dev/core only where the kernel has a /proc/kcore. */
+    if (strcmp(links[i].name, "core") == 0 && access("/proc/kcore", F_OK) < 0)
+      continue;
     snprintf(path, sizeof(path), "%s/dev/%s", rootfs, links[i].name);
     if (symlink(links[i].target, path) < 0 && errno != EEXIST)
       child_fail("create /dev/%s: %s", links[i].name, strerror(errno));
   }
 }
 
+/* Read-only paths first, then masks, in runc's order. */
 static void mask_paths(const struct oci_spec *spec) {
+  for (size_t i = 0; i < spec->n_readonly_paths; i++) {
+    const char *p = spec->readonly_paths[i];
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (errno == ENOENT)
+        continue;
+      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
+    }
+    if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
+      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
+  }
   for (size_t i = 0; i < spec->n_masked_paths; i++) {
     const char *p = spec->masked_paths[i];
     struct stat st;
@@ -228,16 +364,6 @@ static void mask_paths(const struct oci_spec *spec) {
                 : mount("/dev/null", p, NULL, MS_BIND, NULL);
     if (r < 0 && errno != ENOENT)
       child_fail("linux.maskedPaths: `%s`: %s", p, strerror(errno));
-  }
-  for (size_t i = 0; i < spec->n_readonly_paths; i++) {
-    const char *p = spec->readonly_paths[i];
-    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
-      if (errno == ENOENT)
-        continue;
-      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
-    }
-    if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
-      child_fail("linux.readonlyPaths: `%s`: %s", p, strerror(errno));
   }
 }
 
@@ -254,13 +380,18 @@ static void setup_rootfs(const struct agent_container *c) {
                  spec->rootfs_propagation);
     prop = propagation_flags[j].flag;
   }
+  /* pivot_root refuses a shared parent: a shared root is made so after the
+   * pivot (as runc does), from a slave, so nothing flows to the agent. */
+  unsigned long root_prop = prop;
+  if (prop & MS_SHARED)
+    prop = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0)
     child_fail("set / propagation: %s", strerror(errno));
   if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     child_fail("bind rootfs: %s", strerror(errno));
 
   for (size_t i = 0; i < spec->n_mounts; i++)
-    do_mount(c->rootfs, &spec->mounts[i]);
+    do_mount(c, i);
   if (spec_mounts_dev(spec))
     populate_dev(c->rootfs);
 
@@ -272,6 +403,8 @@ static void setup_rootfs(const struct agent_container *c) {
     child_fail("detach old root: %s", strerror(errno));
   if (chdir("/") < 0)
     child_fail("chdir /: %s", strerror(errno));
+  if ((root_prop & MS_SHARED) && mount(NULL, "/", NULL, root_prop, NULL) < 0)
+    child_fail("linux.rootfsPropagation: %s", strerror(errno));
 
   mask_paths(spec);
   if (spec->root_readonly &&

@@ -470,6 +470,21 @@ static int child_main(void *arg) {
   agent_container_child(ca->c, ca->sync_fd, ca->stdio);
 }
 
+/* Mounts the sandbox's share on AGENT_SHARE_DIR unless it is there. */
+static int mount_share(const char *tag, vc_error **err) {
+  struct stat share_st, parent_st;
+  if (vc_mkdir_p(AGENT_SHARE_DIR, 0755, err) < 0)
+    return -1;
+  if (stat(AGENT_SHARE_DIR, &share_st) == 0 &&
+      stat(AGENT_SHARE_DIR "/..", &parent_st) == 0 &&
+      share_st.st_dev != parent_st.st_dev)
+    return 0;
+  if (mount(tag, AGENT_SHARE_DIR, "virtiofs", 0, NULL) < 0)
+    return vc_error_set(err, errno, "mount virtio-fs `%s` on %s", tag,
+                        AGENT_SHARE_DIR);
+  return 0;
+}
+
 static int create_container(struct agent *a, struct agent_conn *conn,
                             yajl_val params, vc_error **err) {
   const char *id = get_str(params, "id");
@@ -503,16 +518,19 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   if (agent_namespace_flags(c->spec, &ns_flags, err) < 0)
     goto fail;
 
-  /* The bundle's rootfs arrives over virtio-fs under its own tag. */
-  c->rootfs = xasprintf("/run/vcrun/%s/rootfs", id);
-  if (vc_mkdir_p(c->rootfs, 0755, err) < 0)
+  /* The bundle's rootfs and its bind sources arrive over the sandbox's
+   * virtio-fs share. */
+  if (mount_share(tag, err) < 0)
     goto fail;
-  if (mount(tag, c->rootfs, "virtiofs", 0, NULL) < 0) {
-    vc_error_set(err, errno, "mount virtio-fs `%s` on %s", tag, c->rootfs);
+  c->rootfs = xasprintf("%s/%s/rootfs", AGENT_SHARE_DIR, id);
+  struct stat root_st;
+  if (stat(c->rootfs, &root_st) < 0 || !S_ISDIR(root_st.st_mode)) {
+    vc_error_set(err, errno, "the container's rootfs `%s` is not in the share",
+                 c->rootfs);
     goto fail;
   }
   if (make_stdio(&c->init, child, err) < 0)
-    goto fail_umount;
+    goto fail;
   struct child_args ca = {c, child[3], {child[0], child[1], child[2]}};
   size_t stack_size = 256 * 1024;
   char *stack = xcalloc(1, stack_size);
@@ -522,7 +540,7 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   close_child_ends(child);
   if (pid < 0) {
     vc_error_set(err, clone_errno, "clone container process");
-    goto fail_umount;
+    goto fail;
   }
   c->init.pid = pid;
   attach(&c->init, conn, stdio_stream);
@@ -533,13 +551,11 @@ static int create_container(struct agent *a, struct agent_conn *conn,
      * reaps it); forget the container. */
     kill(pid, SIGKILL);
     a->containers = c->next;
-    goto fail_umount;
+    goto fail;
   }
   watch_output(a, &c->init);
   return 0;
 
-fail_umount:
-  umount2(c->rootfs, MNT_DETACH);
 fail:
   container_free(a, c);
   return -1;
@@ -890,8 +906,6 @@ static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
       break;
     }
   }
-  umount2(c->rootfs, MNT_DETACH);
-  rmdir(c->rootfs);
   /* Close its fds now, free it after this epoll batch: an event already
    * fetched may still point at one of its processes. */
   for (struct agent_proc *p = c->execs; p; p = p->next)

@@ -16,6 +16,7 @@
 #include "oci/spec.h"
 #include "process.h"
 #include "sandbox.h"
+#include "share.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -95,6 +96,8 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     vc_error_set(err, errno, "%s: root.path `%s`", config_path, joined);
     goto out;
   }
+  if (vc_share_check_sources(spec, sb->bundle, config_path, err) < 0)
+    goto out;
   sb->id = xstrdup(id);
   sb->cfg = &cli->cfg;
   sb->debug = cli->debug;
@@ -104,6 +107,7 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
   ret = 0;
   if (spec_out != NULL) {
     *spec_out = spec;
+    sb->spec = spec;
     spec = NULL;
   }
 out:

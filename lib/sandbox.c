@@ -17,6 +17,7 @@
 #include "json.h"
 #include "json_build.h"
 #include "process.h"
+#include "share.h"
 #include "util.h"
 #include "vmm/hybrid_vsock.h"
 #include "vmm/vhost_vsock.h"
@@ -48,7 +49,8 @@ static int start_virtiofsd(struct vc_sandbox *sb, vc_error **err) {
                         h->virtiofsd);
   cleanup_free char *log = xasprintf("%s/virtiofsd.log", sb->dir);
   cleanup_free char *sock_opt = xasprintf("--socket-path=%s", sb->fs_socket);
-  cleanup_free char *source = xasprintf("source=%s", sb->rootfs);
+  cleanup_free char *share = vc_share_dir(sb->dir);
+  cleanup_free char *source = xasprintf("source=%s", share);
   cleanup_free char *cache = xasprintf("cache=%s", h->virtiofs_cache);
   char *argv[] = {h->virtiofsd, "-f", sock_opt, "-o", source, "-o", cache,
                   "-o", "sandbox=namespace", NULL};
@@ -239,6 +241,11 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   sb->vsock_socket = xasprintf("%s/vhost-vsock.sock", sb->dir);
   sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
   sb->fs_socket = xasprintf("%s/virtiofs.sock", sb->dir);
+  if (sb->spec != NULL) {
+    cleanup_free char *share = vc_share_dir(sb->dir);
+    if (vc_share_setup(share, sb->id, sb->rootfs, sb->bundle, sb->spec, err) < 0)
+      goto fail;
+  }
 
   sb->vm.ops = &vc_qemu_ops;
   sb->vm.cfg = &cfg->hypervisor;
@@ -317,7 +324,13 @@ int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err) {
   for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
     if (sb->dir != NULL && vc_pid_is(helpers[i], sb->dir))
       vc_pid_terminate(helpers[i], 1000);
-  if (sb->dir != NULL && vc_rmdir_r(sb->dir, ret < 0 ? NULL : err) < 0)
+  if (sb->dir == NULL)
+    return ret;
+  /* The rootfs is bound under the share: unmount before removing. */
+  cleanup_free char *share = vc_share_dir(sb->dir);
+  if (vc_share_teardown(share, ret < 0 ? NULL : err) < 0)
+    return -1;
+  if (vc_rmdir_r(sb->dir, ret < 0 ? NULL : err) < 0)
     ret = -1;
   return ret;
 }

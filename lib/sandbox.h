@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "oci/spec.h"
 #include "vmm/hypervisor.h"
 
 /* Which vsock path this host gets for [agent] transport. */
@@ -27,6 +28,8 @@ struct vc_sandbox {
   char *rootfs; /* host directory shared as the container's root */
   char *cgroup_path; /* the container's cgroup below the guest's root */
   char *bundle;
+  /* create and run only, not saved: its bind mounts are shared too */
+  const struct oci_spec *spec;
   struct vc_vm vm;
   char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */
   char *hybrid_socket; /* host side of guest vsock (CONNECT <port>) */

@@ -1009,3 +1009,15 @@ int oci_spec_default_json(bool rootless, char **out, vc_error **err) {
   vc_json_gen_map_close(&j);
   return vc_json_gen_finish(&j, out, err);
 }
+
+bool oci_mount_has_option(const struct oci_mount *m, const char *name) {
+  for (size_t i = 0; i < m->n_options; i++)
+    if (strcmp(m->options[i], name) == 0)
+      return true;
+  return false;
+}
+
+bool oci_mount_is_bind(const struct oci_mount *m) {
+  return (m->type != NULL && strcmp(m->type, "bind") == 0) ||
+         oci_mount_has_option(m, "bind") || oci_mount_has_option(m, "rbind");
+}

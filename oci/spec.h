@@ -146,4 +146,12 @@ const char *oci_spec_annotation(const struct oci_spec *spec, const char *key);
  * /dev/pts and no device rules. */
 int oci_spec_default_json(bool rootless, char **out, vc_error **err);
 
+/* A bind mount (type "bind", or a "bind"/"rbind" option, as runc decides):
+ * its source is a host path, shared into the guest under the sandbox's
+ * shared directory as mounts/<index>. */
+bool oci_mount_is_bind(const struct oci_mount *m);
+
+/* True if options[] holds name. */
+bool oci_mount_has_option(const struct oci_mount *m, const char *name);
+
 #endif

@@ -1,0 +1,162 @@
+#include "share.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+char *vc_share_dir(const char *sandbox_dir) {
+  return xasprintf("%s/shared", sandbox_dir);
+}
+
+static char *mount_source_path(const struct oci_mount *m, const char *bundle) {
+  const char *src = m->source ? m->source : "";
+  return src[0] == '/' ? xstrdup(src) : xasprintf("%s/%s", bundle, src);
+}
+
+int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
+                           const char *config_path, vc_error **err) {
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    const struct oci_mount *m = &spec->mounts[i];
+    if (!oci_mount_is_bind(m))
+      continue;
+    if (m->source == NULL || m->source[0] == '\0')
+      return vc_error_set(err, 0, "%s: mounts[%zu].source: a bind mount needs a source",
+                          config_path, i);
+    cleanup_free char *src = mount_source_path(m, bundle);
+    struct stat st;
+    if (stat(src, &st) < 0)
+      return vc_error_set(err, errno, "%s: mounts[%zu].source `%s`", config_path,
+                          i, m->source);
+  }
+  return 0;
+}
+
+/* Binds source onto target (created as an empty file or a directory, like
+ * the source), then makes it a slave so nothing mounted under it here
+ * flows back to where it came from. */
+static int bind_into_share(const char *source, const char *target,
+                           unsigned long rec, const char *what, vc_error **err) {
+  struct stat st;
+  if (stat(source, &st) < 0)
+    return vc_error_set(err, errno, "%s `%s`", what, source);
+  if (S_ISDIR(st.st_mode)) {
+    if (mkdir(target, 0755) < 0 && errno != EEXIST)
+      return vc_error_set(err, errno, "create `%s`", target);
+  } else {
+    int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return vc_error_set(err, errno, "create `%s`", target);
+    close(fd);
+  }
+  if (mount(source, target, NULL, MS_BIND | rec, NULL) < 0)
+    return vc_error_set(err, errno, "bind %s `%s` into the sandbox share", what,
+                        source);
+  if (mount(NULL, target, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return vc_error_set(err, errno, "make `%s` a slave mount", target);
+  return 0;
+}
+
+int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
+                   const char *bundle, const struct oci_spec *spec,
+                   vc_error **err) {
+  if (mkdir(share_dir, 0700) < 0)
+    return vc_error_set(err, errno, "create `%s`", share_dir);
+  /* A mount of its own, in a peer group of its own: what is bound below
+   * reaches virtiofsd's namespace (a slave of it) and nothing else. */
+  if (mount(share_dir, share_dir, NULL, MS_BIND, NULL) < 0) {
+    vc_error_set(err, errno, "bind `%s` onto itself", share_dir);
+    rmdir(share_dir);
+    return -1;
+  }
+  cleanup_free char *cdir = xasprintf("%s/%s", share_dir, cid);
+  cleanup_free char *root_target = xasprintf("%s/rootfs", cdir);
+  cleanup_free char *mounts_dir = xasprintf("%s/mounts", cdir);
+  if (mount(NULL, share_dir, NULL, MS_PRIVATE, NULL) < 0 ||
+      mount(NULL, share_dir, NULL, MS_SHARED, NULL) < 0) {
+    vc_error_set(err, errno, "make `%s` a shared mount of its own", share_dir);
+    goto fail;
+  }
+  if (mkdir(cdir, 0700) < 0 || mkdir(mounts_dir, 0700) < 0) {
+    vc_error_set(err, errno, "create `%s`", mounts_dir);
+    goto fail;
+  }
+  if (bind_into_share(rootfs, root_target, MS_REC, "root.path", err) < 0)
+    goto fail;
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    const struct oci_mount *m = &spec->mounts[i];
+    if (!oci_mount_is_bind(m))
+      continue;
+    cleanup_free char *src = mount_source_path(m, bundle);
+    cleanup_free char *target = xasprintf("%s/%zu", mounts_dir, i);
+    cleanup_free char *what = xasprintf("mounts[%zu].source", i);
+    unsigned long rec = oci_mount_has_option(m, "rbind") ? MS_REC : 0;
+    if (bind_into_share(src, target, rec, what, err) < 0)
+      goto fail;
+  }
+  return 0;
+
+fail:
+  vc_share_teardown(share_dir, NULL);
+  return -1;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_mountinfo(char *s) {
+  char *out = s;
+  for (char *in = s; *in; in++) {
+    if (in[0] == '\\' && in[1] >= '0' && in[1] <= '7' && in[2] >= '0' &&
+        in[2] <= '7' && in[3] >= '0' && in[3] <= '7') {
+      *out++ = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+      in += 3;
+    } else {
+      *out++ = *in;
+    }
+  }
+  *out = '\0';
+}
+
+/* True if anything is mounted on dir or below it (or if that cannot be
+ * told: then nothing may be removed). */
+static bool mounted_at_or_below(const char *dir) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return true;
+  size_t len = strlen(dir);
+  bool found = false;
+  char *line = NULL;
+  size_t cap = 0;
+  while (!found && getline(&line, &cap, f) > 0) {
+    /* id parent major:minor root mount-point ... */
+    char *save = NULL, *field = strtok_r(line, " ", &save);
+    for (int i = 0; field != NULL && i < 4; i++)
+      field = strtok_r(NULL, " ", &save);
+    if (field == NULL)
+      continue;
+    unescape_mountinfo(field);
+    found = strncmp(field, dir, len) == 0 && (field[len] == '\0' || field[len] == '/');
+  }
+  free(line);
+  fclose(f);
+  return found;
+}
+
+int vc_share_teardown(const char *share_dir, vc_error **err) {
+  struct stat st;
+  if (lstat(share_dir, &st) < 0)
+    return errno == ENOENT ? 0 : vc_error_set(err, errno, "stat `%s`", share_dir);
+  /* A detached unmount takes every mount below with it. */
+  while (umount2(share_dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+    ;
+  if (errno != EINVAL)
+    return vc_error_set(err, errno, "unmount `%s`", share_dir);
+  if (mounted_at_or_below(share_dir))
+    return vc_error_set(err, EBUSY, "`%s` still has mounts; not removed", share_dir);
+  return vc_rmdir_r(share_dir, err);
+}

@@ -1,0 +1,35 @@
+/* The per-sandbox directory that virtiofsd exports into the guest:
+ *   <sandbox dir>/shared/<cid>/rootfs      the bundle's rootfs, bound
+ *   <sandbox dir>/shared/<cid>/mounts/<N>  the host source of mounts[N]
+ * After Kata's shared directory.  Everything under it is a bind mount in
+ * the host's mount namespace, made inside a mount of its own (private, then
+ * shared with nothing but virtiofsd's copy) so none of it propagates into
+ * the host's other mounts. */
+#ifndef VC_SHARE_H
+#define VC_SHARE_H
+
+#include "error.h"
+#include "oci/spec.h"
+
+/* <sandbox dir>/shared; the caller frees it. */
+char *vc_share_dir(const char *sandbox_dir);
+
+/* Checks that every bind mount's source exists (relative sources are
+ * relative to the bundle, as runc resolves them), naming mounts[N].source
+ * in the error.  Nothing is touched. */
+int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
+                           const char *config_path, vc_error **err);
+
+/* Makes share_dir a mount of its own and binds the rootfs and each bind
+ * mount's source under share_dir/<cid>.  On failure what was mounted is
+ * unmounted again. */
+int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
+                   const char *bundle, const struct oci_spec *spec,
+                   vc_error **err);
+
+/* Unmounts share_dir and everything under it, then removes it.  Refuses to
+ * remove anything while a mount is still left below it (the rootfs must
+ * never be deleted through its bind mount). */
+int vc_share_teardown(const char *share_dir, vc_error **err);
+
+#endif

@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# Mounts and /dev as the OCI spec describes them, checked from inside the
+# container: host paths bound in over the sandbox's virtio-fs share, the
+# file systems and options of mounts[], maskedPaths, readonlyPaths, /dev.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+  setup_bundle_template
+}
+
+setup() {
+  setup_bundle
+  HOSTDIR="$BATS_TEST_TMPDIR/hostdir"
+  mkdir -p "$HOSTDIR"
+}
+
+teardown() {
+  teardown_state_root
+}
+
+# add_mount DEST TYPE SOURCE OPTION...: appends to mounts[].
+add_mount() {
+  local dest=$1 type=$2 source=$3
+  shift 3
+  local opts
+  opts=$(printf '%s\n' "$@" | jq -R . | jq -sc 'map(select(. != ""))')
+  set_config "$BUNDLE" ".mounts += [{\"destination\": \"$dest\", \"type\": \"$type\", \"source\": \"$source\", \"options\": $opts}]"
+}
+
+# The mountinfo line of a mount point inside the container.
+mountinfo_of() { # dest
+  echo "grep ' $1 ' /proc/self/mountinfo"
+}
+
+@test "a bind-mounted host directory is read and written both ways" {
+  echo from-host > "$HOSTDIR/in"
+  add_mount /data bind "$HOSTDIR" rbind rw
+  set_args "$BUNDLE" sh -c 'cat /data/in; echo from-guest > /data/out'
+  run vcrun run -b "$BUNDLE" m1
+  assert_success
+  assert_output from-host
+  run cat "$HOSTDIR/out"
+  assert_output from-guest
+  assert_no_leftovers
+}
+
+@test "a single host file is bind-mounted onto a file" {
+  echo one-file > "$BATS_TEST_TMPDIR/single"
+  add_mount /etc/single.conf bind "$BATS_TEST_TMPDIR/single" bind ro
+  set_args "$BUNDLE" sh -c 'cat /etc/single.conf; [ -f /etc/single.conf ] && echo is-a-file'
+  run vcrun run -b "$BUNDLE" m2
+  assert_success
+  assert_line -n 0 one-file
+  assert_line -n 1 is-a-file
+  assert_no_leftovers
+}
+
+@test "a read-only bind mount refuses writes" {
+  add_mount /ro none "$HOSTDIR" bind ro
+  set_args "$BUNDLE" sh -c "touch /ro/x 2>&1; $(mountinfo_of /ro)"
+  run vcrun run -b "$BUNDLE" m3
+  assert_output --partial 'Read-only file system'
+  assert_output --regexp ' /ro ro,'
+  [ ! -e "$HOSTDIR/x" ]
+  assert_no_leftovers
+}
+
+@test "a bind mount whose host source is missing fails at create naming mounts[N].source" {
+  add_mount /gone bind /nonexistent/vcrun-source rbind
+  local n
+  n=$(jq '.mounts | length - 1' "$BUNDLE/config.json")
+  run vcrun run -b "$BUNDLE" m4
+  assert_failure 1
+  assert_output --partial "mounts[$n].source"
+  assert_output --partial /nonexistent/vcrun-source
+  assert_no_leftovers
+}
+
+@test "after delete no mount of the sandbox is left on the host" {
+  add_mount /data bind "$HOSTDIR" rbind
+  set_args "$BUNDLE" sleep 60
+  vcrun_bg create -b "$BUNDLE" m5
+  grep -qF "$STATE_ROOT/m5/shared" /proc/self/mountinfo || fail "the share is not mounted"
+  run vcrun delete --force m5
+  assert_success
+  assert_no_leftovers
+  [ -d "$HOSTDIR" ]
+  [ -x "$BUNDLE/rootfs/bin/busybox" ]
+}
+
+# run_in CMD: runs sh -c CMD in a fresh container of $BUNDLE.
+run_in() {
+  set_args "$BUNDLE" sh -c "$1"
+  run vcrun run -b "$BUNDLE" "c$BATS_TEST_NUMBER"
+}
+
+@test "proc is mounted on /proc" {
+  run_in "$(mountinfo_of /proc); cat /proc/self/comm"
+  assert_success
+  assert_line --regexp ' /proc rw,.* - proc proc '
+  assert_line cat
+}
+
+@test "sysfs is mounted read-only with nosuid,nodev,noexec" {
+  run_in "$(mountinfo_of /sys); touch /sys/x 2>&1"
+  assert_line --regexp ' /sys ro,nosuid,nodev,noexec,.* - sysfs '
+  assert_output --partial 'Read-only file system'
+}
+
+@test "tmpfs takes size= and mode= as data and nosuid/strictatime as flags" {
+  add_mount /scratch tmpfs tmpfs nosuid nodev strictatime mode=1750 size=2m
+  run_in "$(mountinfo_of /scratch); stat -c %a /scratch; df -k /scratch | tail -1"
+  assert_success
+  assert_line --regexp ' /scratch rw,nosuid,nodev - tmpfs tmpfs rw,size=2048k,mode=1750'
+  assert_line 1750
+  assert_line --regexp '^tmpfs +2048 '
+}
+
+@test "devpts is a new instance with ptmxmode, mode and gid; /dev/ptmx points into it" {
+  run_in "$(mountinfo_of /dev/pts); readlink /dev/ptmx; stat -c %a /dev/pts/ptmx"
+  assert_success
+  assert_line --regexp ' /dev/pts rw,nosuid,noexec,.* - devpts devpts rw,gid=5,mode=620,ptmxmode=666'
+  assert_line pts/ptmx
+  assert_line 666
+}
+
+@test "mqueue is mounted on /dev/mqueue and /dev/shm is a tmpfs" {
+  run_in "$(mountinfo_of /dev/mqueue); $(mountinfo_of /dev/shm); echo x > /dev/shm/f && cat /dev/shm/f"
+  assert_success
+  assert_line --regexp ' /dev/mqueue rw,nosuid,nodev,noexec,.* - mqueue '
+  assert_line --regexp ' /dev/shm rw,nosuid,nodev,noexec,.* - tmpfs shm rw,size=65536k'
+  assert_line x
+  run_in 'stat -c %a /dev/shm'
+  assert_output 1777
+}
+
+@test "a cgroup mount is the guest's cgroup2, read-only, showing the container's own cgroup" {
+  set_config "$BUNDLE" '.linux.namespaces += [{"type": "cgroup"}]'
+  run_in "$(mountinfo_of /sys/fs/cgroup); ls /sys/fs/cgroup/cgroup.procs; cat /proc/self/cgroup"
+  assert_success
+  assert_line --regexp ' /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 '
+  assert_line /sys/fs/cgroup/cgroup.procs
+  assert_line '0::/'
+}
+
+@test "/dev has the default devices and links" {
+  # One line: set_args splits its arguments on newlines.
+  run_in 'for d in null zero full random urandom tty; do stat -c "%n %F %t:%T %a" /dev/$d; done; for l in fd stdin stdout stderr ptmx; do echo "$l -> $(readlink /dev/$l)"; done; echo x > /dev/null && head -c 4 /dev/zero | wc -c; echo y 2>&1 >/dev/full'
+  assert_line '/dev/null character special file 1:3 666'
+  assert_line '/dev/zero character special file 1:5 666'
+  assert_line '/dev/full character special file 1:7 666'
+  assert_line '/dev/random character special file 1:8 666'
+  assert_line '/dev/urandom character special file 1:9 666'
+  assert_line '/dev/tty character special file 5:0 666'
+  assert_line 'fd -> /proc/self/fd'
+  assert_line 'stdin -> /proc/self/fd/0'
+  assert_line 'stdout -> /proc/self/fd/1'
+  assert_line 'stderr -> /proc/self/fd/2'
+  assert_line 'ptmx -> pts/ptmx'
+  assert_line 4
+  assert_output --partial 'No space left on device'
+}
+
+@test "maskedPaths read empty: a file is /dev/null, a directory an empty read-only tmpfs" {
+  run_in 'wc -c < /proc/kcore; ls -A /sys/firmware | wc -l; touch /sys/firmware/x 2>&1; grep " /proc/kcore " /proc/self/mountinfo'
+  assert_line -n 0 0
+  assert_line -n 1 0
+  assert_output --partial 'Read-only file system'
+  assert_output --regexp ' /null /proc/kcore rw,'
+
+}
+
+@test "readonlyPaths refuse writes" {
+  run_in 'echo 1 > /proc/sys/kernel/domainname 2>&1; echo 1 > /proc/sysrq-trigger 2>&1; grep " /proc/sys " /proc/self/mountinfo'
+  assert_output --partial 'Read-only file system'
+  assert_output --regexp ' /proc/sys ro,'
+}
+
+@test "root.readonly makes / read-only; without it / is writable" {
+  run_in 'touch /rootfile 2>&1; cut -d" " -f5,6 /proc/self/mountinfo | grep "^/ "'
+  assert_output --partial 'Read-only file system'
+  assert_line --regexp '^/ ro(,|$)'
+
+  set_config "$BUNDLE" '.root.readonly = false'
+  run_in 'touch /rootfile && echo written'
+  assert_output written
+  [ -e "$BUNDLE/rootfs/rootfile" ]
+}
+
+@test "propagation options: shared, slave and private show in mountinfo" {
+  add_mount /p-shared tmpfs tmpfs shared
+  add_mount /p-private tmpfs tmpfs private
+  add_mount /p-bind bind "$HOSTDIR" rbind rshared
+  run_in "$(mountinfo_of /p-shared); $(mountinfo_of /p-private); $(mountinfo_of /p-bind)"
+  assert_success
+  assert_line --regexp ' /p-shared rw[^ ]* shared:[0-9]+ - tmpfs '
+  assert_line --regexp ' /p-private rw[^ ]* - tmpfs '
+  assert_line --regexp ' /p-bind rw[^ ]* shared:[0-9]+ - virtiofs '
+}
+
+@test "rootfsPropagation sets the propagation of the container's root" {
+  set_config "$BUNDLE" '.linux.rootfsPropagation = "shared"'
+  run_in 'cut -d" " -f5,7 /proc/self/mountinfo | grep "^/ "'
+  assert_success
+  assert_output --regexp '^/ shared:[0-9]+$'
+
+}
+
+@test "noexec refuses to run a program; defaults, nosuid and nodev show as flags" {
+  add_mount /nx tmpfs tmpfs defaults noexec nosuid nodev
+  run_in "cp /bin/busybox /nx/bb && /nx/bb true; echo status=\$?; $(mountinfo_of /nx)"
+  assert_line status=126
+  assert_line --regexp ' /nx rw,nosuid,nodev,noexec,relatime - tmpfs '
+}
+
+@test "tmpcopyup gives a tmpfs a copy of the directory it covers" {
+  mkdir -p "$BUNDLE/rootfs/seed/sub"
+  echo seeded > "$BUNDLE/rootfs/seed/sub/file"
+  ln -s sub/file "$BUNDLE/rootfs/seed/link"
+  add_mount /seed tmpfs tmpfs tmpcopyup mode=755
+  run_in "cat /seed/sub/file; readlink /seed/link; echo new > /seed/sub/file; $(mountinfo_of /seed)"
+  assert_success
+  assert_line seeded
+  assert_line sub/file
+  assert_line --regexp ' /seed rw,relatime - tmpfs '
+  run cat "$BUNDLE/rootfs/seed/sub/file"
+  assert_output seeded
+}
+
+@test "a bind mount with nosuid,nodev,noexec is remounted with them in the guest" {
+  add_mount /flags bind "$HOSTDIR" bind nosuid nodev noexec
+  run_in "$(mountinfo_of /flags)"
+  assert_success
+  assert_line --regexp ' /flags rw,nosuid,nodev,noexec,relatime - virtiofs '
+}
+
+@test "a mount the guest kernel refuses fails at create naming mounts[N], nothing left" {
+  add_mount /data bind "$HOSTDIR" rbind
+  add_mount /bad tmpfs tmpfs size=nonsense
+  local n
+  n=$(jq '.mounts | length - 1' "$BUNDLE/config.json")
+  run vcrun create -b "$BUNDLE" m6
+  assert_failure 1
+  assert_output --partial "mounts[$n]: mount tmpfs on \`/bad\` with size=nonsense"
+  assert_no_leftovers
+}
+
+@test "a destination through a symlink stays inside the rootfs" {
+  ln -s ../../../../../run "$BUNDLE/rootfs/escape"
+  add_mount /escape/x tmpfs tmpfs
+  run_in "$(mountinfo_of /run/x)"
+  assert_success
+  assert_line --regexp ' /run/x rw,relatime - tmpfs '
+  [ -d "$BUNDLE/rootfs/run/x" ]
+}
+
+@test "a relative bind source is relative to the bundle" {
+  mkdir -p "$BUNDLE/shared-data"
+  echo beside-config > "$BUNDLE/shared-data/f"
+  add_mount /rel bind shared-data rbind
+  run_in 'cat /rel/f'
+  assert_success
+  assert_output beside-config
+  assert_no_leftovers
+}
