@@ -150,8 +150,11 @@ int vc_parse_opts(const char *cmd, int argc, char **argv,
   return i;
 }
 
-static void log_error(const struct vc_cli *cli, const char *msg) {
-  fprintf(stderr, "vcrun: %s\n", msg);
+void vc_log(const struct vc_cli *cli, const char *level, const char *msg) {
+  if (strcmp(level, "error") == 0)
+    fprintf(stderr, "vcrun: %s\n", msg);
+  else
+    fprintf(stderr, "vcrun: %s: %s\n", level, msg);
   if (cli->log_path == NULL)
     return;
   FILE *f = fopen(cli->log_path, "ae");
@@ -164,9 +167,9 @@ static void log_error(const struct vc_cli *cli, const char *msg) {
   strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (cli->log_format != NULL && strcmp(cli->log_format, "json") == 0) {
     cleanup_free char *m = vc_json_quote(msg);
-    fprintf(f, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", m, ts);
+    fprintf(f, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level, m, ts);
   } else {
-    fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", ts, msg);
+    fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
   }
   fclose(f);
 }
@@ -221,7 +224,7 @@ int main(int argc, char **argv) {
 
 out:
   if (err != NULL) {
-    log_error(&cli, err->msg);
+    vc_log(&cli, "error", err->msg);
     status = err->status ? err->status : 1;
     vc_error_free(&err);
   }

@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# OCI hooks run on the host (prestart, createRuntime, poststart, poststop)
+# with the container's state on stdin, and annotations reported by state.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+  setup_bundle_template
+}
+
+setup() {
+  setup_bundle
+  set_args "$BUNDLE" sh -c 'trap "exit 0" TERM; while true; do sleep 0.1; done'
+  LOG="$BATS_TEST_TMPDIR/hooks.log"
+  HOOK="$BATS_TEST_TMPDIR/hook.sh"
+  # hook.sh KIND: one line "KIND status id pid" from the state on stdin;
+  # the whole state of the last run of KIND in KIND.json.
+  cat > "$HOOK" <<HOOK
+#!/bin/sh
+state=\$(cat)
+echo "\$state" > "$BATS_TEST_TMPDIR/\$1.json"
+echo "\$1 \$(echo "\$state" | jq -r '.status + " " + .id + " " + (.pid|tostring)')" >> "$LOG"
+HOOK
+  chmod +x "$HOOK"
+}
+
+teardown() {
+  teardown_state_root
+}
+
+# add_hook KIND NAME [JQ-OBJECT-EXTRA]: appends a hook.sh NAME to hooks.KIND.
+add_hook() {
+  local extra=${3:-'{}'}
+  set_config "$BUNDLE" ".hooks.$1 += [{\"path\": \"$HOOK\", \"args\": [\"hook.sh\", \"$2\"]} + $extra]"
+}
+
+# add_sh_hook KIND SCRIPT [TIMEOUT]: a hook running sh -c SCRIPT.
+add_sh_hook() {
+  local t=""
+  [ -z "${3:-}" ] || t=", \"timeout\": $3"
+  set_config "$BUNDLE" ".hooks.$1 += [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", $(jq -R . <<<"$2")]$t}]"
+}
+
+@test "prestart and createRuntime run at create, in that order, with status creating" {
+  add_hook createRuntime createRuntime
+  add_hook prestart prestart
+  run vcrun_bg create --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/pid" hk1
+  assert_success
+  local pid
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  run cat "$LOG"
+  assert_output "prestart creating hk1 $pid
+createRuntime creating hk1 $pid"
+  [ "$(jq -r .bundle "$BATS_TEST_TMPDIR/createRuntime.json")" = "$BUNDLE" ]
+  [ "$(jq -r .ociVersion "$BATS_TEST_TMPDIR/createRuntime.json")" = 1.0.2 ]
+  [ "$(vcrun state hk1 | jq -r .status)" = created ]
+  vcrun delete --force hk1
+  assert_no_leftovers
+}
+
+@test "poststart runs after start with status running" {
+  add_hook poststart poststart
+  vcrun_bg create --bundle "$BUNDLE" hk2
+  [ ! -e "$LOG" ]
+  run vcrun start hk2
+  assert_success
+  run cat "$LOG"
+  assert_output --regexp '^poststart running hk2 [1-9][0-9]*$'
+  vcrun delete --force hk2
+  assert_no_leftovers
+}
+
+@test "poststop runs on delete with status stopped, after the VM is gone" {
+  add_hook poststop poststop
+  add_sh_hook poststop "ps -eo args= | grep -c '[q]emu.*$STATE_ROOT' > $BATS_TEST_TMPDIR/vms || true"
+  vcrun_bg create --bundle "$BUNDLE" hk3
+  vcrun start hk3
+  [ ! -e "$LOG" ]
+  vcrun kill hk3 KILL
+  run vcrun delete --force hk3
+  assert_success
+  run cat "$LOG"
+  assert_output "poststop stopped hk3 0"
+  [ "$(cat "$BATS_TEST_TMPDIR/vms")" = 0 ]
+  assert_no_leftovers
+}
+
+@test "hook env and args are honoured; without env the hook gets vcrun's" {
+  set_config "$BUNDLE" ".hooks.createRuntime = [
+    {\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo \\\"\$0 \$HOOKVAR \${VCRUN_HOOK_TEST:-unset}\\\" > $BATS_TEST_TMPDIR/env1\", \"zero\"], \"env\": [\"HOOKVAR=set\"]},
+    {\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo \$VCRUN_HOOK_TEST > $BATS_TEST_TMPDIR/env2\"]}]"
+  VCRUN_HOOK_TEST=inherited vcrun_bg create --bundle "$BUNDLE" hk4
+  run cat "$BATS_TEST_TMPDIR/env1"
+  assert_output "zero set unset"
+  [ "$(cat "$BATS_TEST_TMPDIR/env2")" = inherited ]
+  vcrun delete --force hk4
+  assert_no_leftovers
+}
+
+@test "a failing createRuntime hook fails create with its number, leaving nothing" {
+  add_hook createRuntime ok
+  add_sh_hook createRuntime 'echo broken >&2; exit 3'
+  add_hook createRuntime never
+  run vcrun_bg create --bundle "$BUNDLE" hk5
+  assert_failure 1
+  assert_output --partial "error running hook #1: error running hook: exit status 3, stdout: , stderr: broken"
+  run cat "$LOG"
+  assert_output --regexp '^ok creating hk5 [0-9]+$'
+  refute_output --partial never
+  run vcrun state hk5
+  assert_failure
+  assert_no_leftovers
+}
+
+@test "a hook past its timeout is killed and fails create" {
+  add_sh_hook createRuntime 'sleep 60' 1
+  local t0=$SECONDS
+  run vcrun_bg create --bundle "$BUNDLE" hk6
+  assert_failure 1
+  assert_output --partial "error running hook #0: hook ran past specified timeout of 1.0s"
+  [ $((SECONDS - t0)) -lt 30 ]
+  ! pgrep -f 'sleep 60' -P $$ >/dev/null
+  assert_no_leftovers
+}
+
+@test "a failing poststart hook fails start and kills the container (runc 1.1)" {
+  add_sh_hook poststart 'exit 2'
+  vcrun_bg create --bundle "$BUNDLE" hk7
+  run vcrun start hk7
+  assert_failure 1
+  assert_output --partial "error running hook #0: error running hook: exit status 2"
+  wait_for_stopped hk7
+  vcrun delete hk7
+  assert_no_leftovers
+}
+
+@test "a failing poststop hook is a warning: delete succeeds and runs the rest" {
+  add_sh_hook poststop 'exit 4'
+  add_hook poststop after
+  vcrun_bg create --bundle "$BUNDLE" hk8
+  run vcrun delete --force hk8
+  assert_success
+  assert_output --partial "warning: error running hook #0: error running hook: exit status 4"
+  run cat "$LOG"
+  assert_output "after stopped hk8 0"
+  assert_no_leftovers
+}
+
+@test "run in the foreground runs createRuntime, poststart and poststop in order" {
+  set_args "$BUNDLE" true
+  add_hook createRuntime createRuntime
+  add_hook poststart poststart
+  add_hook poststop poststop
+  run vcrun run --bundle "$BUNDLE" hk9
+  assert_success
+  run cut -d' ' -f1,2 "$LOG"
+  assert_output "createRuntime creating
+poststart running
+poststop stopped"
+  assert_no_leftovers
+}
+
+@test "annotations are kept and reported by state and given to hooks" {
+  set_config "$BUNDLE" '.annotations = {"org.example.one": "1", "org.example.two": "zwei"}'
+  add_hook createRuntime createRuntime
+  vcrun_bg create --bundle "$BUNDLE" hk10
+  run vcrun state hk10
+  assert_success
+  [ "$(jq -c .annotations <<<"$output")" = '{"org.example.one":"1","org.example.two":"zwei"}' ]
+  [ "$(jq -c .annotations "$BATS_TEST_TMPDIR/createRuntime.json")" = '{"org.example.one":"1","org.example.two":"zwei"}' ]
+  vcrun delete --force hk10
+  assert_no_leftovers
+}
+
+@test "createContainer and startContainer hooks are refused at create, naming the field" {
+  add_hook createContainer cc
+  run vcrun_bg create --bundle "$BUNDLE" hk11
+  assert_failure 1
+  assert_output --partial "hooks.createContainer: not supported yet"
+  assert_no_leftovers
+}
+
+@test "features lists the host hooks" {
+  run vcrun features
+  assert_success
+  [ "$(jq -c .hooks <<<"$output")" = '["prestart","createRuntime","poststart","poststop"]' ]
+}
