@@ -63,6 +63,8 @@ _Noreturn void agent_container_child(struct agent_container *c,
 /* clone() flags for the spec's namespaces (a mount namespace always). */
 int agent_namespace_flags(const struct oci_spec *spec, int *flags,
                           vc_error **err);
+/* Writes /proc/PID/uid_map and gid_map from linux.uid/gidMappings. */
+int agent_write_id_maps(pid_t pid, const struct oci_spec *spec, vc_error **err);
 
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -518,6 +518,14 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     goto fail_umount;
   }
   c->init.pid = pid;
+  if ((ns_flags & CLONE_NEWUSER) &&
+      (agent_cgroup_place(c->id, c->spec->resources_json, pid, err) < 0 ||
+       agent_write_id_maps(pid, c->spec, err) < 0 ||
+       write(c->init.sync_fd, "M", 1) != 1)) {
+    vc_error_set(err, errno, "user namespace of container `%s`", id);
+    kill(pid, SIGKILL);
+    goto fail_umount;
+  }
   attach(&c->init, conn, stdio_stream);
   c->next = a->containers;
   a->containers = c;
