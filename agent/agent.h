@@ -46,6 +46,7 @@ struct agent_proc {
 struct agent_container {
   char *id;
   char *rootfs; /* where the shared rootfs is mounted in the guest */
+  char *bundle; /* the host's bundle path, for the state hooks get */
   struct oci_spec *spec;
   struct agent_proc init;
   struct agent_proc *execs;

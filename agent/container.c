@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "cgroups.h"
+#include "hooks.h"
+#include "json_build.h"
 #include "security.h"
 #include "util.h"
 
@@ -294,6 +296,53 @@ static void mask_paths(const struct oci_spec *spec) {
   }
 }
 
+/* Fails the child with err's message. */
+static void check(int rc, vc_error *err);
+
+/* createContainer and startContainer, run by the container's init in its
+ * namespaces with the state runc gives them: pid is the init's own (in its
+ * pid namespace), bundle the host's path.  Paths are inside the container:
+ * root_prefix is its rootfs before pivot_root (see docs/deviations.md). */
+static void run_guest_hooks(const struct agent_container *c,
+                            const struct oci_hook *hooks, size_t n,
+                            const char *root_prefix, const char *status) {
+  if (n == 0)
+    return;
+  const struct oci_spec *spec = c->spec;
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "ociVersion");
+  vc_jb_str(&b, spec->oci_version);
+  vc_jb_key(&b, "id");
+  vc_jb_str(&b, c->id);
+  vc_jb_key(&b, "status");
+  vc_jb_str(&b, status);
+  vc_jb_key(&b, "pid");
+  vc_jb_int(&b, getpid());
+  vc_jb_key(&b, "bundle");
+  vc_jb_str(&b, c->bundle);
+  vc_jb_key(&b, "annotations");
+  vc_jb_open(&b, '{');
+  for (size_t i = 0; i < spec->n_annotations; i++) {
+    vc_jb_key(&b, spec->annotations[i].key);
+    vc_jb_str(&b, spec->annotations[i].value);
+  }
+  vc_jb_close(&b, '}');
+  vc_jb_close(&b, '}');
+  cleanup_free char *state = vc_jb_take(&b);
+  struct oci_hook *resolved = xcalloc(n, sizeof(*resolved));
+  for (size_t i = 0; i < n; i++) {
+    resolved[i] = hooks[i];
+    resolved[i].path = xasprintf("%s%s", root_prefix, hooks[i].path);
+  }
+  vc_error *err = NULL;
+  int rc = vc_hooks_run(resolved, n, state, &err);
+  for (size_t i = 0; i < n; i++)
+    free(resolved[i].path);
+  free(resolved);
+  check(rc, err);
+}
+
 static void setup_rootfs(const struct agent_container *c) {
   const struct oci_spec *spec = c->spec;
   unsigned long prop = MS_SLAVE | MS_REC;
@@ -316,6 +365,9 @@ static void setup_rootfs(const struct agent_container *c) {
     do_mount(c->rootfs, &spec->mounts[i]);
   if (spec_mounts_dev(spec))
     populate_dev(c->rootfs);
+  /* After the mounts, before pivot_root, as runc runs it. */
+  run_guest_hooks(c, spec->hooks.create_container,
+                  spec->hooks.n_create_container, c->rootfs, "creating");
 
   if (chdir(c->rootfs) < 0)
     child_fail("chdir rootfs: %s", strerror(errno));
@@ -479,6 +531,8 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   while (n < 0 && errno == EINTR);
   if (n != 1 || go != 'S')
     _exit(127);
+  run_guest_hooks(c, spec->hooks.start_container,
+                  spec->hooks.n_start_container, "", "created");
 
   umask(p->user.has_umask ? p->user.umask : 0022);
   char **argv = xcalloc(p->n_args + 1, sizeof(char *));

@@ -370,6 +370,7 @@ static void container_free(struct agent *a, struct agent_container *c) {
   proc_release(a, &c->init);
   free(c->id);
   free(c->rootfs);
+  free(c->bundle);
   oci_spec_free(c->spec);
   free(c);
 }
@@ -483,6 +484,8 @@ static int create_container(struct agent *a, struct agent_conn *conn,
 
   struct agent_container *c = xcalloc(1, sizeof(*c));
   c->id = xstrdup(id);
+  const char *bundle = get_str(params, "bundle");
+  c->bundle = xstrdup(bundle != NULL ? bundle : "");
   c->init.container = c;
   proc_init_fds(&c->init);
   int child[4] = {-1, -1, -1, -1};

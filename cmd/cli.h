@@ -91,8 +91,8 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
                        const char *bundle_opt, struct vc_sandbox *sb,
                        char **config_text, struct oci_spec **spec_out,
                        vc_error **err);
-char *vc_create_params(const char *id, const char *config_text,
-                       uint32_t stdio_stream);
+char *vc_create_params(const char *id, const char *bundle,
+                       const char *config_text, uint32_t stdio_stream);
 char *vc_self_exe(void);
 /* Loads an existing container's state (and locks it if asked). */
 int vc_open_container(struct vc_cli *cli, const char *id, bool lock,

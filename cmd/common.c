@@ -69,14 +69,6 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
                  "instead", config_path, cg);
     goto out;
   }
-  /* Guest-side hooks are not run yet: say so rather than skip them. */
-  if (spec->hooks.n_create_container > 0 || spec->hooks.n_start_container > 0) {
-    vc_error_set(err, 0, "%s: hooks.%s: not supported yet (hooks inside the "
-                 "container's VM)", config_path,
-                 spec->hooks.n_create_container > 0 ? "createContainer"
-                                                    : "startContainer");
-    goto out;
-  }
   joined = spec->root_path[0] == '/'
                ? xstrdup(spec->root_path)
                : xasprintf("%s/%s", sb->bundle, spec->root_path);
@@ -147,14 +139,16 @@ void vc_term_close(struct vc_term *t) {
   t->slave = -1;
 }
 
-char *vc_create_params(const char *id, const char *config_text,
-                       uint32_t stdio_stream) {
+char *vc_create_params(const char *id, const char *bundle,
+                       const char *config_text, uint32_t stdio_stream) {
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "id");
   vc_jb_str(&b, id);
   vc_jb_key(&b, "rootfs_tag");
   vc_jb_str(&b, VC_ROOTFS_TAG);
+  vc_jb_key(&b, "bundle"); /* for the state given to guest hooks */
+  vc_jb_str(&b, bundle);
   vc_jb_key(&b, "spec");
   vc_jb_str(&b, config_text);
   if (stdio_stream != 0) {

@@ -105,7 +105,7 @@ int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
     goto out;
   if (vc_agent_open(&sb, &agent, err) < 0)
     goto destroy;
-  params = vc_create_params(id, config_text, 0);
+  params = vc_create_params(id, sb.bundle, config_text, 0);
   if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)
     goto destroy;
   /* The pty goes to the engine once the container exists, as with runc. */

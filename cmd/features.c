@@ -83,10 +83,11 @@ static char *features_json(void) {
   vc_jb_str(&b, VC_OCI_VERSION_MIN);
   vc_jb_key(&b, "ociVersionMax");
   vc_jb_str(&b, VC_OCI_VERSION_MAX);
-  /* The host hooks; createContainer and startContainer (in the guest) are
-   * refused at create for now. */
-  static const char *const hooks[] = {"prestart", "createRuntime", "poststart",
-                                      "poststop"};
+  /* createContainer and startContainer run in the guest (paths inside the
+   * container), the others on the host. */
+  static const char *const hooks[] = {"prestart",        "createRuntime",
+                                      "createContainer", "startContainer",
+                                      "poststart",       "poststop"};
   jb_list(&b, "hooks", hooks, COUNT(hooks));
   jb_list(&b, "mountOptions", mount_options, COUNT(mount_options));
   vc_jb_key(&b, "linux");

@@ -82,7 +82,7 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   agent.fd = vc_sandbox_agent_connect(&sb, 5000, err);
   if (agent.fd < 0)
     goto out_destroy;
-  params = vc_create_params(id, config_text, VC_STDIO_STREAM);
+  params = vc_create_params(id, sb.bundle, config_text, VC_STDIO_STREAM);
   quoted_id = vc_json_quote(id);
   id_params = xasprintf("{\"id\":%s}", quoted_id);
   yajl_val tree = NULL;

@@ -1,4 +1,6 @@
-/* Host hooks, run as runc 1.1 runs them (libcontainer/configs.Command). */
+/* Hooks, run as runc 1.1 runs them (libcontainer/configs.Command): on the
+ * host by vcrun, and in the guest by the agent for createContainer and
+ * startContainer. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,7 +14,6 @@
 #include <unistd.h>
 
 #include "hooks.h"
-#include "process.h"
 #include "util.h"
 
 extern char **environ;
@@ -85,7 +86,7 @@ static int run_one(const struct oci_hook *h, const char *state, vc_error **err) 
   if (pid == 0) {
     if (dup2(in[0], 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
       _exit(127);
-    vc_close_fds_except(3, NULL, 0);
+    closefrom(3);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# OCI hooks run on the host (prestart, createRuntime, poststart, poststop)
-# with the container's state on stdin, and annotations reported by state.
+# OCI hooks with the container's state on stdin: prestart, createRuntime,
+# poststart, poststop on the host; createContainer, startContainer in the
+# guest.  Annotations reported by state.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -173,16 +174,64 @@ poststop stopped"
   assert_no_leftovers
 }
 
-@test "createContainer and startContainer hooks are refused at create, naming the field" {
-  add_hook createContainer cc
+# add_guest_hook KIND SCRIPT: a hook running the container's /bin/sh -c
+# SCRIPT in the guest (sh builtins only: before pivot_root, PATH is the
+# guest's).
+add_guest_hook() {
+  set_config "$BUNDLE" ".hooks.$1 += [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", $(jq -R . <<<"$2")]}]"
+}
+
+@test "createContainer runs in the guest before pivot_root, path inside the rootfs" {
+  # Before pivot_root the rootfs is at /run/vcrun/ID/rootfs in the guest.
+  add_guest_hook createContainer 'read -r s; echo "$s" > /run/vcrun/hk11/rootfs/cc.json'
   run vcrun_bg create --bundle "$BUNDLE" hk11
-  assert_failure 1
-  assert_output --partial "hooks.createContainer: not supported yet"
+  assert_success
+  [ "$(jq -r .status "$BUNDLE/rootfs/cc.json")" = creating ]
+  [ "$(jq -r .id "$BUNDLE/rootfs/cc.json")" = hk11 ]
+  [ "$(jq -r .bundle "$BUNDLE/rootfs/cc.json")" = "$BUNDLE" ]
+  # The container's init, pid 1 of its own pid namespace, ran it.
+  [ "$(jq -r .pid "$BUNDLE/rootfs/cc.json")" = 1 ]
+  vcrun delete --force hk11
   assert_no_leftovers
 }
 
-@test "features lists the host hooks" {
+@test "startContainer runs in the container at start, before the process" {
+  set_config "$BUNDLE" '.root.readonly = false'
+  add_guest_hook startContainer 'read -r s; echo "$s" > /sc.json'
+  set_args "$BUNDLE" sh -c '[ -s /sc.json ] && echo seen > /seen; trap "exit 0" TERM; while true; do sleep 0.1; done'
+  vcrun_bg create --bundle "$BUNDLE" hk12
+  [ ! -e "$BUNDLE/rootfs/sc.json" ]
+  run vcrun start hk12
+  assert_success
+  [ "$(jq -r .status "$BUNDLE/rootfs/sc.json")" = created ]
+  local i
+  for i in $(seq 1 50); do [ -e "$BUNDLE/rootfs/seen" ] && break; sleep 0.1; done
+  [ "$(cat "$BUNDLE/rootfs/seen")" = seen ]
+  vcrun delete --force hk12
+  assert_no_leftovers
+}
+
+@test "a failing createContainer hook fails create, leaving nothing" {
+  add_guest_hook createContainer 'exit 5'
+  run vcrun_bg create --bundle "$BUNDLE" hk13
+  assert_failure 1
+  assert_output --partial "error running hook #0: error running hook: exit status 5"
+  assert_no_leftovers
+}
+
+@test "a failing startContainer hook fails start" {
+  add_guest_hook startContainer 'echo nope >&2; exit 6'
+  vcrun_bg create --bundle "$BUNDLE" hk14
+  run vcrun start hk14
+  assert_failure 1
+  assert_output --partial "error running hook #0: error running hook: exit status 6, stdout: , stderr: nope"
+  wait_for_stopped hk14
+  vcrun delete hk14
+  assert_no_leftovers
+}
+
+@test "features lists every hook kind" {
   run vcrun features
   assert_success
-  [ "$(jq -c .hooks <<<"$output")" = '["prestart","createRuntime","poststart","poststop"]' ]
+  [ "$(jq -c .hooks <<<"$output")" = '["prestart","createRuntime","createContainer","startContainer","poststart","poststop"]' ]
 }
