@@ -117,3 +117,18 @@ teardown() {
   assert_output --partial "linux.namespaces[1].path: joining the namespace \`/proc/1/ns/net\` is not supported"
   assert_no_leftovers
 }
+
+@test "exec joins the container's user namespace" {
+  set_config "$BUNDLE" '.linux.namespaces += [{"type":"user"},{"type":"cgroup"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":200000,"size":65536}]'
+  set_args "$BUNDLE" sh -c 'trap "exit 0" TERM; while true; do sleep 0.1; done'
+  vcrun_bg create --bundle "$BUNDLE" ns5
+  vcrun start ns5
+  run vcrun exec ns5 sh -c 'awk "{print \$1, \$2, \$3}" /proc/self/uid_map; id -u'
+  assert_success
+  assert_output "0 100000 65536
+0"
+  vcrun delete --force ns5
+  assert_no_leftovers
+}
