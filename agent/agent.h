@@ -51,6 +51,7 @@ struct agent_container {
   char *id;
   char *rootfs; /* AGENT_SHARE_DIR/<id>/rootfs */
   char *cgroup_dir; /* its cgroup v2 directory, e.g. /sys/fs/cgroup/<id> */
+  char *bundle; /* the host's bundle path, for the state hooks get */
   struct oci_spec *spec;
   struct agent_proc init;
   struct agent_proc *execs;
@@ -68,6 +69,8 @@ _Noreturn void agent_container_child(struct agent_container *c,
 /* clone() flags for the spec's namespaces (a mount namespace always). */
 int agent_namespace_flags(const struct oci_spec *spec, int *flags,
                           vc_error **err);
+/* Writes /proc/PID/uid_map and gid_map from linux.uid/gidMappings. */
+int agent_write_id_maps(pid_t pid, const struct oci_spec *spec, vc_error **err);
 
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -319,8 +319,10 @@ static void enable_controllers(const char *dir) {
   }
 }
 
-int agent_cgroup_enter(const char *dir, const char *resources_json,
-                       bool own_cgroupns, vc_error **err) {
+/* Creates the container's cgroup dir (and its parents) and moves `who` (a
+ * pid, or "0" for the writer itself) into it. */
+static int cgroup_join(const char *dir, const char *resources_json,
+                       const char *who, vc_error **err) {
   /* Each ancestor below the root hands its controllers down. */
   size_t root_len = strlen(AGENT_CGROUP_ROOT);
   cleanup_free char *walk = xstrdup(dir);
@@ -336,7 +338,19 @@ int agent_cgroup_enter(const char *dir, const char *resources_json,
   if (resources_json != NULL && apply_resources(dir, resources_json, err) < 0)
     return -1;
   /* "0" is the writer itself, whatever pid namespace it is in. */
-  if (cg_write(dir, "cgroup.procs", "0", "linux.cgroupsPath", err) < 0)
+  return cg_write(dir, "cgroup.procs", who, "linux.cgroupsPath", err);
+}
+
+int agent_cgroup_place(const char *dir, const char *resources_json, pid_t pid,
+                       vc_error **err) {
+  char who[16];
+  snprintf(who, sizeof(who), "%d", (int)pid);
+  return cgroup_join(dir, resources_json, who, err);
+}
+
+int agent_cgroup_enter(const char *dir, const char *resources_json,
+                       bool own_cgroupns, vc_error **err) {
+  if (cgroup_join(dir, resources_json, "0", err) < 0)
     return -1;
   if (own_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
     return vc_error_set(err, errno, "linux.namespaces: cgroup namespace");

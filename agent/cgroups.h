@@ -5,6 +5,7 @@
 #define VC_AGENT_CGROUPS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -18,6 +19,10 @@
  * cgroup.  A value the guest cannot apply is an error naming its field. */
 int agent_cgroup_enter(const char *dir, const char *resources_json,
                        bool own_cgroupns, vc_error **err);
+/* The same for a child in a user namespace, which cannot write the guest's
+ * cgroup files itself: the agent moves pid in. */
+int agent_cgroup_place(const char *dir, const char *resources_json, pid_t pid,
+                       vc_error **err);
 
 /* vcrun update: writes resources_json (a LinuxResources object) into the
  * existing cgroup dir. */

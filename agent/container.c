@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -20,6 +23,8 @@
 
 #include "cgroups.h"
 #include "copyup.h"
+#include "hooks.h"
+#include "json_build.h"
 #include "security.h"
 #include "util.h"
 
@@ -52,12 +57,50 @@ int agent_namespace_flags(const struct oci_spec *spec, int *flags,
                           "linux.namespaces[%zu].path: joining the namespace "
                           "`%s` is not supported in a VM sandbox yet",
                           i, ns->path);
-    if (namespace_types[j].flag == CLONE_NEWUSER)
-      return vc_error_set(err, 0, "linux.namespaces[%zu]: user namespaces are "
-                          "not supported yet", i);
     f |= namespace_types[j].flag;
   }
+  /* As runc: a new user namespace needs both mappings, and mappings need
+   * a user namespace. */
+  bool user = f & CLONE_NEWUSER;
+  if (user && (spec->n_uid_mappings == 0 || spec->n_gid_mappings == 0))
+    return vc_error_set(err, 0, "linux.%s: a user namespace needs uid and gid "
+                        "mappings", spec->n_uid_mappings == 0 ? "uidMappings"
+                                                              : "gidMappings");
+  if (!user && (spec->n_uid_mappings > 0 || spec->n_gid_mappings > 0))
+    return vc_error_set(err, 0, "linux.%s: mappings given without a user "
+                        "namespace", spec->n_uid_mappings > 0 ? "uidMappings"
+                                                              : "gidMappings");
   *flags = f;
+  return 0;
+}
+
+static int write_id_map(pid_t pid, const char *file,
+                        const struct oci_id_mapping *m, size_t n,
+                        vc_error **err) {
+  cleanup_free char *path = xasprintf("/proc/%d/%s", (int)pid, file);
+  size_t cap = n * 36 + 1, len = 0;
+  cleanup_free char *text = xcalloc(cap, 1);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(text + len, cap - len, "%u %u %u\n",
+                            m[i].container_id, m[i].host_id, m[i].size);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    return vc_error_set(err, e, "linux.%s: write %s",
+                        file[0] == 'u' ? "uidMappings" : "gidMappings", path);
+  }
+  close(fd);
+  return 0;
+}
+
+int agent_write_id_maps(pid_t pid, const struct oci_spec *spec, vc_error **err) {
+  if (write_id_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings,
+                   err) < 0 ||
+      write_id_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings,
+                   err) < 0)
+    return -1;
   return 0;
 }
 
@@ -323,7 +366,19 @@ static void populate_dev(const char *rootfs) {
   for (size_t i = 0; i < N_ELEMS(devs); i++) {
     snprintf(path, sizeof(path), "%s/dev/%s", rootfs, devs[i].name);
     if (mknod(path, S_IFCHR | 0666, makedev(devs[i].major, devs[i].minor)) < 0 &&
-        errno != EEXIST)
+        errno == EPERM) {
+      /* No mknod in a user namespace: bind the guest's node, as runc
+       * binds the host's. */
+      char guest[64];
+      snprintf(guest, sizeof(guest), "/dev/%s", devs[i].name);
+      int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+      if (fd >= 0)
+        close(fd);
+      if (fd < 0 || mount(guest, path, NULL, MS_BIND, NULL) < 0)
+        child_fail("bind /dev/%s: %s", devs[i].name, strerror(errno));
+      continue;
+    }
+    if (errno != EEXIST && access(path, F_OK) < 0)
       child_fail("create /dev/%s: %s", devs[i].name, strerror(errno));
     chmod(path, 0666);
   }
@@ -367,6 +422,53 @@ static void mask_paths(const struct oci_spec *spec) {
   }
 }
 
+/* Fails the child with err's message. */
+static void check(int rc, vc_error **err);
+
+/* createContainer and startContainer, run by the container's init in its
+ * namespaces with the state runc gives them: pid is the init's own (in its
+ * pid namespace), bundle the host's path.  Paths are inside the container:
+ * root_prefix is its rootfs before pivot_root (see docs/deviations.md). */
+static void run_guest_hooks(const struct agent_container *c,
+                            const struct oci_hook *hooks, size_t n,
+                            const char *root_prefix, const char *status) {
+  if (n == 0)
+    return;
+  const struct oci_spec *spec = c->spec;
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "ociVersion");
+  vc_jb_str(&b, spec->oci_version);
+  vc_jb_key(&b, "id");
+  vc_jb_str(&b, c->id);
+  vc_jb_key(&b, "status");
+  vc_jb_str(&b, status);
+  vc_jb_key(&b, "pid");
+  vc_jb_int(&b, getpid());
+  vc_jb_key(&b, "bundle");
+  vc_jb_str(&b, c->bundle);
+  vc_jb_key(&b, "annotations");
+  vc_jb_open(&b, '{');
+  for (size_t i = 0; i < spec->n_annotations; i++) {
+    vc_jb_key(&b, spec->annotations[i].key);
+    vc_jb_str(&b, spec->annotations[i].value);
+  }
+  vc_jb_close(&b, '}');
+  vc_jb_close(&b, '}');
+  cleanup_free char *state = vc_jb_take(&b);
+  struct oci_hook *resolved = xcalloc(n, sizeof(*resolved));
+  for (size_t i = 0; i < n; i++) {
+    resolved[i] = hooks[i];
+    resolved[i].path = xasprintf("%s%s", root_prefix, hooks[i].path);
+  }
+  vc_error *err = NULL;
+  int rc = vc_hooks_run(resolved, n, state, &err);
+  for (size_t i = 0; i < n; i++)
+    free(resolved[i].path);
+  free(resolved);
+  check(rc, &err);
+}
+
 static void setup_rootfs(const struct agent_container *c) {
   const struct oci_spec *spec = c->spec;
   unsigned long prop = MS_SLAVE | MS_REC;
@@ -394,6 +496,9 @@ static void setup_rootfs(const struct agent_container *c) {
     do_mount(c, i);
   if (spec_mounts_dev(spec))
     populate_dev(c->rootfs);
+  /* After the mounts, before pivot_root, as runc runs it. */
+  run_guest_hooks(c, spec->hooks.create_container,
+                  spec->hooks.n_create_container, c->rootfs, "creating");
 
   if (chdir(c->rootfs) < 0)
     child_fail("chdir rootfs: %s", strerror(errno));
@@ -466,6 +571,20 @@ static bool spec_has_namespace(const struct oci_spec *spec, const char *type) {
   return false;
 }
 
+/* A new network namespace has only lo, down; runc brings it up (its
+ * "loopback" network), so do we. */
+static void loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = {0};
+  strcpy(ifr.ifr_name, "lo");
+  if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+    child_fail("network namespace: lo: %s", strerror(errno));
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+    child_fail("network namespace: bring lo up: %s", strerror(errno));
+  close(fd);
+}
+
 /* Fails the child with *err's message.  It takes err's address: the order
  * in which call arguments are evaluated is unspecified, so a copy of err
  * could be taken before the call beside it sets it. */
@@ -501,11 +620,27 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
 
   /* In the container's cgroup (and cgroup namespace) before any mount, so
    * a cgroup mount in the spec shows the container's own cgroup. */
-  check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
-                           spec_has_namespace(spec, "cgroup"), &err), &err);
+  if (spec_has_namespace(spec, "user")) {
+    /* The agent puts us in our cgroup and writes our uid/gid maps (the
+     * guest's files are not ours to write from here), then says 'M'; from
+     * then on we act as the namespace's root, as runc's nsexec does. */
+    char mapped;
+    if (read(sync_fd, &mapped, 1) != 1 || mapped != 'M')
+      _exit(127);
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+      child_fail("user namespace: become root (is 0 mapped?): %s",
+                 strerror(errno));
+    if (spec_has_namespace(spec, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
+      child_fail("linux.namespaces: cgroup namespace: %s", strerror(errno));
+  } else {
+    check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
+                             spec_has_namespace(spec, "cgroup"), &err), &err);
+  }
   /* Through the guest's /proc, before the spec can make /proc/sys
    * read-only; this process is in the new namespaces already. */
   check(agent_sysctl_apply(spec, &err), &err);
+  if (spec_has_namespace(spec, "network"))
+    loopback_up();
   setup_rootfs(c);
   check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),
         &err);
@@ -531,6 +666,8 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   while (n < 0 && errno == EINTR);
   if (n != 1 || go != 'S')
     _exit(127);
+  run_guest_hooks(c, spec->hooks.start_container,
+                  spec->hooks.n_start_container, "", "created");
 
   umask(p->user.has_umask ? p->user.umask : 0022);
   char **argv = xcalloc(p->n_args + 1, sizeof(char *));

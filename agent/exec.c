@@ -39,6 +39,8 @@ _Noreturn void agent_exec_child(pid_t init_pid, const char *cgroup_dir,
     if (dup2(stdio[i], i) < 0)
       child_fail("dup2 stdio: %s", strerror(errno));
   setsid();
+  /* First: the others may be owned by the container's user namespace. */
+  join(init_pid, "user", CLONE_NEWUSER);
   join(init_pid, "ipc", CLONE_NEWIPC);
   join(init_pid, "uts", CLONE_NEWUTS);
   join(init_pid, "net", CLONE_NEWNET);

@@ -371,6 +371,7 @@ static void container_free(struct agent *a, struct agent_container *c) {
   free(c->id);
   free(c->rootfs);
   free(c->cgroup_dir);
+  free(c->bundle);
   oci_spec_free(c->spec);
   free(c);
 }
@@ -505,6 +506,8 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   c->id = xstrdup(id);
   c->cgroup_dir = cgroup ? xasprintf("%s%s", AGENT_CGROUP_ROOT, cgroup)
                          : xasprintf("%s/%s", AGENT_CGROUP_ROOT, id);
+  const char *bundle = get_str(params, "bundle");
+  c->bundle = xstrdup(bundle != NULL ? bundle : "");
   c->init.container = c;
   proc_init_fds(&c->init);
   int child[4] = {-1, -1, -1, -1};
@@ -543,6 +546,14 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     goto fail;
   }
   c->init.pid = pid;
+  if ((ns_flags & CLONE_NEWUSER) &&
+      (agent_cgroup_place(c->cgroup_dir, c->spec->resources_json, pid, err) < 0 ||
+       agent_write_id_maps(pid, c->spec, err) < 0 ||
+       write(c->init.sync_fd, "M", 1) != 1)) {
+    vc_error_set(err, errno, "user namespace of container `%s`", id);
+    kill(pid, SIGKILL);
+    goto fail;
+  }
   attach(&c->init, conn, stdio_stream);
   c->next = a->containers;
   a->containers = c;

@@ -130,10 +130,28 @@ int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
                  vc_error **err);
 /* runc's --preserve-fds N: only 0 can be honoured across a VM boundary. */
 int vc_check_preserve_fds(const char *cmd, const char *value, vc_error **err);
-/* One message to stderr and, with --log, to the log file: level is
- * "error" or "warning" (as runc's logrus levels). */
-void vc_cli_log(const struct vc_cli *cli, const char *level, const char *msg);
 int vc_parse_signal(const char *s, int *sig, vc_error **err);
+
+/* Prints msg on stderr and appends it to --log at level (error, warning). */
+void vc_log(const struct vc_cli *cli, const char *level, const char *msg);
+/* The container's OCI state (runtime.md) as `vcrun state` prints it, with
+ * status given (hooks see creating/running/stopped). */
+char *vc_state_json(const struct vc_sandbox *sb, const char *status);
+struct oci_hook;
+/* Runs host hooks with the container's state on stdin; none: nothing. */
+int vc_run_host_hooks(const struct vc_sandbox *sb, const struct oci_hook *hooks,
+                      size_t n, const char *status, vc_error **err);
+/* The bundle's config.json as it is now (hooks for start and delete), or
+ * NULL when it cannot be read any more. */
+struct oci_spec *vc_bundle_spec(const struct vc_sandbox *sb);
+/* prestart (deprecated) then createRuntime, where runc runs both: the
+ * container exists, create has not returned; state says "creating". */
+int vc_create_hooks(const struct vc_sandbox *sb, const struct oci_spec *spec,
+                    vc_error **err);
+/* poststop, once the container is gone: each failure is a warning and the
+ * remaining hooks still run (runtime.md). */
+void vc_poststop_hooks(const struct vc_cli *cli, const struct vc_sandbox *sb,
+                       const struct oci_spec *spec);
 
 int cmd_create(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "hooks.h"
 #include "cli.h"
 #include "json.h"
 #include "oci/cgroups_path.h"
@@ -57,7 +58,7 @@ static int check_lsm_labels(const struct vc_cli *cli, const struct oci_process *
         fatal ? " ([runtime] lsm_labels = \"error\")" : "");
     if (fatal)
       return vc_error_set(err, 0, "%s", msg);
-    vc_cli_log(cli, "warning", msg);
+    vc_log(cli, "warning", msg);
   }
   return 0;
 }
@@ -171,6 +172,8 @@ char *vc_create_params(const struct vc_sandbox *sb, const char *config_text,
   vc_jb_str(&b, sb->cgroup_path);
   vc_jb_key(&b, "rootfs_tag");
   vc_jb_str(&b, VC_ROOTFS_TAG);
+  vc_jb_key(&b, "bundle"); /* for the state given to guest hooks */
+  vc_jb_str(&b, sb->bundle);
   vc_jb_key(&b, "spec");
   vc_jb_str(&b, config_text);
   if (stdio_stream != 0) {
@@ -262,4 +265,45 @@ int vc_check_preserve_fds(const char *cmd, const char *value, vc_error **err) {
                         "cannot be passed into the container's VM (only 0)",
                         cmd, n);
   return 0;
+}
+
+int vc_run_host_hooks(const struct vc_sandbox *sb, const struct oci_hook *hooks,
+                      size_t n, const char *status, vc_error **err) {
+  if (n == 0)
+    return 0;
+  cleanup_free char *state = vc_state_json(sb, status);
+  return vc_hooks_run(hooks, n, state, err);
+}
+
+struct oci_spec *vc_bundle_spec(const struct vc_sandbox *sb) {
+  struct oci_spec *spec = NULL;
+  vc_error *e = NULL;
+  if (sb->bundle == NULL || oci_spec_load(sb->bundle, &spec, &e) < 0)
+    spec = NULL;
+  vc_error_free(&e);
+  return spec;
+}
+
+int vc_create_hooks(const struct vc_sandbox *sb, const struct oci_spec *spec,
+                    vc_error **err) {
+  return vc_run_host_hooks(sb, spec->hooks.prestart, spec->hooks.n_prestart,
+                           "creating", err) < 0 ||
+                 vc_run_host_hooks(sb, spec->hooks.create_runtime,
+                                   spec->hooks.n_create_runtime, "creating",
+                                   err) < 0
+             ? -1
+             : 0;
+}
+
+void vc_poststop_hooks(const struct vc_cli *cli, const struct vc_sandbox *sb,
+                       const struct oci_spec *spec) {
+  if (spec == NULL || spec->hooks.n_poststop == 0)
+    return;
+  cleanup_free char *state = vc_state_json(sb, "stopped");
+  for (size_t i = 0; i < spec->hooks.n_poststop; i++) {
+    vc_error *e = NULL;
+    if (vc_hook_run(&spec->hooks.poststop[i], i, state, &e) < 0)
+      vc_log(cli, "warning", e->msg);
+    vc_error_free(&e);
+  }
 }

@@ -112,7 +112,7 @@ int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
   if (vc_term_open(&term, spec->process->terminal, console_socket, true, err) < 0 ||
       vc_spawn_shim(&sb, NULL, NULL, term.slave, &sb.shim_pid, err) < 0)
     goto destroy;
-  if (vc_sandbox_save(&sb, err) < 0)
+  if (vc_sandbox_save(&sb, err) < 0 || vc_create_hooks(&sb, spec, err) < 0)
     goto destroy;
   if (pid_file != NULL) {
     cleanup_free char *pid = xasprintf("%d", (int)sb.shim_pid);

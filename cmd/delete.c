@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "oci/spec.h"
 #include "sandbox.h"
 
 int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
@@ -19,6 +20,7 @@ int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     return vc_error_set(err, 0, "delete: expects exactly one argument, the container id");
   const char *id = argv[first];
   struct vc_sandbox sb = VC_SANDBOX_INIT;
+  struct oci_spec *spec = NULL;
   int ret = -1;
   if (vc_open_container(cli, id, true, &sb, err) < 0) {
     /* Engines clean up with delete --force whatever happened before. */
@@ -34,8 +36,11 @@ int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
                  id, status);
     goto out;
   }
+  spec = vc_bundle_spec(&sb);
   ret = vc_sandbox_destroy(&sb, err);
+  vc_poststop_hooks(cli, &sb, spec);
 out:
+  oci_spec_free(spec);
   vc_sandbox_free(&sb);
   return ret < 0 ? -1 : 0;
 }

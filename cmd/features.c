@@ -83,9 +83,12 @@ static char *features_json(void) {
   vc_jb_str(&b, VC_OCI_VERSION_MIN);
   vc_jb_key(&b, "ociVersionMax");
   vc_jb_str(&b, VC_OCI_VERSION_MAX);
-  /* Hooks are parsed but not run (they would run on the host, outside the
-   * VM the container lives in): none is claimed. */
-  jb_list(&b, "hooks", NULL, 0);
+  /* createContainer and startContainer run in the guest (paths inside the
+   * container), the others on the host. */
+  static const char *const hooks[] = {"prestart",        "createRuntime",
+                                      "createContainer", "startContainer",
+                                      "poststart",       "poststop"};
+  jb_list(&b, "hooks", hooks, COUNT(hooks));
   jb_list(&b, "mountOptions", mount_options, COUNT(mount_options));
   vc_jb_key(&b, "linux");
   vc_jb_open(&b, '{');

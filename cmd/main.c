@@ -151,9 +151,11 @@ int vc_parse_opts(const char *cmd, int argc, char **argv,
   return i;
 }
 
-void vc_cli_log(const struct vc_cli *cli, const char *level, const char *msg) {
-  fprintf(stderr, "vcrun: %s%s%s\n", strcmp(level, "error") == 0 ? "" : level,
-          strcmp(level, "error") == 0 ? "" : ": ", msg);
+void vc_log(const struct vc_cli *cli, const char *level, const char *msg) {
+  if (strcmp(level, "error") == 0)
+    fprintf(stderr, "vcrun: %s\n", msg);
+  else
+    fprintf(stderr, "vcrun: %s: %s\n", level, msg);
   if (cli->log_path == NULL)
     return;
   FILE *f = fopen(cli->log_path, "ae");
@@ -226,7 +228,7 @@ int main(int argc, char **argv) {
 
 out:
   if (err != NULL) {
-    vc_cli_log(&cli, "error", err->msg);
+    vc_log(&cli, "error", err->msg);
     status = err->status ? err->status : 1;
     vc_error_free(&err);
   }

@@ -91,12 +91,17 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)
     goto out_close;
   yajl_tree_free(tree);
+  if (vc_create_hooks(&sb, spec, err) < 0)
+    goto out_close;
   if (vc_term_open(&term, spec->process->terminal, console_socket, false, err) < 0 ||
       vc_term_use_slave_as_stdio(&term, err) < 0)
     goto out_close;
   if (vc_agent_call(&agent, "StartContainer", id_params, &tree, NULL, err) < 0)
     goto out_close;
   yajl_tree_free(tree);
+  if (vc_run_host_hooks(&sb, spec->hooks.poststart, spec->hooks.n_poststart,
+                        "running", err) < 0)
+    goto out_close; /* as runc 1.1: the container is killed, run fails */
   if (vc_agent_send(&agent, "WaitProcess", id_params, &wait_stream, err) < 0)
     goto out_close;
   if (vc_relay_stdio(&agent, id, NULL, VC_STDIO_STREAM, wait_stream,
@@ -114,6 +119,7 @@ out_destroy:;
     status = -1;
   }
   vc_error_free(&derr);
+  vc_poststop_hooks(cli, &sb, spec);
 out:
   oci_spec_free(spec);
   vc_sandbox_free(&sb);

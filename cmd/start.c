@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "oci/spec.h"
 #include "sandbox.h"
 
 int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
@@ -11,6 +12,7 @@ int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (argc - first != 1)
     return vc_error_set(err, 0, "start: expects exactly one argument, the container id");
   struct vc_sandbox sb = VC_SANDBOX_INIT;
+  struct oci_spec *spec = NULL;
   int ret = -1;
   if (vc_open_container(cli, argv[first], true, &sb, err) < 0)
     goto out;
@@ -24,7 +26,20 @@ int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     goto out;
   }
   ret = vc_agent_simple(&sb, "StartContainer", NULL, NULL, NULL, err);
+  spec = ret == 0 ? vc_bundle_spec(&sb) : NULL;
+  if (spec != NULL &&
+      vc_run_host_hooks(&sb, spec->hooks.poststart, spec->hooks.n_poststart,
+                        "running", err) < 0) {
+    /* runc 1.1 kills the container when a poststart hook fails, and start
+     * fails with the hook's error. */
+    vc_error *kerr = NULL;
+    vc_agent_simple(&sb, "SignalProcess", "\"signal\":9,\"all\":true", NULL,
+                    NULL, &kerr);
+    vc_error_free(&kerr);
+    ret = -1;
+  }
 out:
+  oci_spec_free(spec);
   vc_sandbox_free(&sb);
   return ret < 0 ? -1 : 0;
 }

@@ -51,6 +51,12 @@ static void state_object(struct vc_jb *b, const struct vc_sandbox *sb,
   vc_jb_close(b, '}');
 }
 
+char *vc_state_json(const struct vc_sandbox *sb, const char *status) {
+  struct vc_jb b = {0};
+  state_object(&b, sb, status, true);
+  return vc_jb_take(&b);
+}
+
 int cmd_state(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   int first = vc_parse_opts("state", argc, argv, NULL, err);
   if (first < 0)
@@ -62,9 +68,7 @@ int cmd_state(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     vc_sandbox_free(&sb);
     return -1;
   }
-  struct vc_jb b = {0};
-  state_object(&b, &sb, vc_container_status(&sb), true);
-  char *json = vc_jb_take(&b);
+  char *json = vc_state_json(&sb, vc_container_status(&sb));
   printf("%s\n", json);
   free(json);
   vc_sandbox_free(&sb);
