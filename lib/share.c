@@ -66,7 +66,10 @@ static int bind_into_share(const char *source, const char *target,
 int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
                    const char *bundle, const struct oci_spec *spec,
                    vc_error **err) {
-  if (mkdir(share_dir, 0700) < 0)
+  /* Traversable (0711): a container in a user namespace reaches its rootfs
+   * through these as a mapped, unprivileged guest uid.  Host users are kept
+   * out by the state directory above (0700). */
+  if (mkdir(share_dir, 0711) < 0)
     return vc_error_set(err, errno, "create `%s`", share_dir);
   /* A mount of its own, in a peer group of its own: what is bound below
    * reaches virtiofsd's namespace (a slave of it) and nothing else. */
@@ -83,7 +86,7 @@ int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
     vc_error_set(err, errno, "make `%s` a shared mount of its own", share_dir);
     goto fail;
   }
-  if (mkdir(cdir, 0700) < 0 || mkdir(mounts_dir, 0700) < 0) {
+  if (mkdir(cdir, 0711) < 0 || mkdir(mounts_dir, 0711) < 0) {
     vc_error_set(err, errno, "create `%s`", mounts_dir);
     goto fail;
   }

@@ -182,8 +182,8 @@ add_guest_hook() {
 }
 
 @test "createContainer runs in the guest before pivot_root, path inside the rootfs" {
-  # Before pivot_root the rootfs is at /run/vcrun/ID/rootfs in the guest.
-  add_guest_hook createContainer 'read -r s; echo "$s" > /run/vcrun/hk11/rootfs/cc.json'
+  # Before pivot_root the rootfs is at /run/vcrun/shared/ID/rootfs in the guest.
+  add_guest_hook createContainer 'read -r s; echo "$s" > /run/vcrun/shared/hk11/rootfs/cc.json'
   run vcrun_bg create --bundle "$BUNDLE" hk11
   assert_success
   [ "$(jq -r .status "$BUNDLE/rootfs/cc.json")" = creating ]
