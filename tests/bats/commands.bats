@@ -23,15 +23,6 @@ cgroup_file() {
   vcrun exec "$1" sh -c "cat /sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup)/$2"
 }
 
-wait_stopped() {
-  local i
-  for i in $(seq 1 100); do
-    [ "$(vcrun state "$1" | jq -r .status)" = stopped ] && return 0
-    sleep 0.2
-  done
-  fail "$1 never stopped"
-}
-
 @test "features prints the OCI features document" {
   run -0 vcrun features
   echo "$output" | jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.1.0"'
@@ -104,7 +95,7 @@ wait_stopped() {
 @test "update and events refuse a stopped container with runc's wording" {
   set_args "$BUNDLE" true
   vcrun run -d --bundle "$BUNDLE" st1
-  wait_stopped st1
+  wait_for_stopped st1
   run -1 vcrun update --memory 64m st1
   assert_output --partial "container not running"
   run -1 vcrun events --stats st1
@@ -163,7 +154,7 @@ wait_stopped() {
   run -0 vcrun state cf1
   echo "$output" | jq -e '.status == "created"'
   run -0 vcrun kill cf1 SIGKILL
-  wait_stopped cf1
+  wait_for_stopped cf1
   vcrun delete cf1
   assert_no_leftovers
 }

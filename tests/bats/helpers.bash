@@ -115,12 +115,12 @@ vcrun_bg() {
   return $status
 }
 
-# wait_for_stopped ID: polls (up to 10 s) until the container has stopped.
+# wait_for_stopped ID: polls (up to 20 s) until the container has stopped.
 wait_for_stopped() {
   local i
   for i in $(seq 1 100); do
     [ "$(vcrun state "$1" | jq -r .status)" = stopped ] && return 0
-    sleep 0.1
+    sleep 0.2
   done
   fail "container $1 did not stop"
 }
