@@ -66,9 +66,28 @@ struct agent_container {
  * "E<message>" and the child exits 127. */
 _Noreturn void agent_container_child(struct agent_container *c,
                                      int sync_fd, int stdio[3]);
-/* clone() flags for the spec's namespaces (a mount namespace always). */
-int agent_namespace_flags(const struct oci_spec *spec, int *flags,
+/* clone() flags for the spec's namespaces (a mount namespace always).
+ * Namespaces given by path must be in joined (flags of namespaces the agent
+ * entered for the clone); they are left out. */
+int agent_namespace_flags(const struct oci_spec *spec, int joined, int *flags,
                           vc_error **err);
+
+/* The clone flag of an OCI namespace type (0 if unknown) and its name
+ * under /proc/<pid>/ns. */
+int agent_namespace_flag(const char *type, const char **proc_name);
+
+/* The agent's own namespaces, kept while it stands in another container's
+ * to create a process there. */
+struct agent_ns_switch {
+  int own_fd[6];
+  int flag[6];
+  size_t n;
+};
+/* Enters pid's namespace of the given OCI type (not mount or user). */
+int agent_ns_switch_enter(struct agent_ns_switch *sw, pid_t pid,
+                          const char *type, vc_error **err);
+/* Back into the agent's own namespaces. */
+void agent_ns_switch_back(struct agent_ns_switch *sw);
 /* Writes /proc/PID/uid_map and gid_map from linux.uid/gidMappings. */
 int agent_write_id_maps(pid_t pid, const struct oci_spec *spec, vc_error **err);
 

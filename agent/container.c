@@ -28,36 +28,26 @@
 #include "security.h"
 #include "util.h"
 
-static const struct {
-  const char *name;
-  int flag;
-} namespace_types[] = {
-    {"pid", CLONE_NEWPID},     {"network", CLONE_NEWNET},
-    {"mount", CLONE_NEWNS},    {"ipc", CLONE_NEWIPC},
-    {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
-    {"cgroup", CLONE_NEWCGROUP},
-};
-
-int agent_namespace_flags(const struct oci_spec *spec, int *flags,
+int agent_namespace_flags(const struct oci_spec *spec, int joined, int *flags,
                           vc_error **err) {
   /* The container always gets its own mount namespace: its root is a
    * pivot_root into the shared rootfs, which must not move the agent's. */
   int f = CLONE_NEWNS;
   for (size_t i = 0; i < spec->n_namespaces; i++) {
     const struct oci_namespace *ns = &spec->namespaces[i];
-    size_t j;
-    for (j = 0; j < sizeof(namespace_types) / sizeof(namespace_types[0]); j++)
-      if (strcmp(ns->type, namespace_types[j].name) == 0)
-        break;
-    if (j == sizeof(namespace_types) / sizeof(namespace_types[0]))
+    int flag = agent_namespace_flag(ns->type, NULL);
+    if (flag == 0)
       return vc_error_set(err, 0, "linux.namespaces[%zu].type: \"%s\" is not supported",
                           i, ns->type);
-    if (ns->path != NULL && ns->path[0] != '\0')
-      return vc_error_set(err, 0,
-                          "linux.namespaces[%zu].path: joining the namespace "
-                          "`%s` is not supported in a VM sandbox yet",
-                          i, ns->path);
-    f |= namespace_types[j].flag;
+    if (ns->path != NULL && ns->path[0] != '\0') {
+      if (!(joined & flag) || flag == CLONE_NEWNS)
+        return vc_error_set(err, 0,
+                            "linux.namespaces[%zu].path: `%s` is not a "
+                            "namespace of a container in this sandbox",
+                            i, ns->path);
+      continue;
+    }
+    f |= flag;
   }
   /* As runc: a new user namespace needs both mappings, and mappings need
    * a user namespace. */
@@ -161,7 +151,6 @@ static const struct mount_flag propagation_flags[] = {
     {"runbindable", false, MS_UNBINDABLE | MS_REC},
 };
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
                                 unsigned long *propagation, char *data,
@@ -564,10 +553,12 @@ void agent_set_user(const struct oci_user *u) {
     child_fail("setuid %u: %s", u->uid, strerror(errno));
 }
 
+/* True when the spec asks for a new namespace of this type (one given by
+ * path was entered by the agent before the clone: the child is in it). */
 static bool spec_has_namespace(const struct oci_spec *spec, const char *type) {
   for (size_t i = 0; i < spec->n_namespaces; i++)
     if (strcmp(spec->namespaces[i].type, type) == 0)
-      return true;
+      return spec->namespaces[i].path == NULL;
   return false;
 }
 

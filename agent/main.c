@@ -517,8 +517,28 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     vc_error_set(err, 0, "config.json: process: missing");
     goto fail;
   }
+  /* A pod member's namespaces of other containers (the host named the
+   * container): the agent enters them just around the clone, which
+   * inherits them. */
+  yajl_val joins = vc_json_get_object(params, "join_namespaces");
+  size_t n_joins = joins ? joins->u.object.len : 0;
+  pid_t join_pids[8];
+  int joined = 0;
+  for (size_t i = 0; i < n_joins; i++) {
+    const char *type = joins->u.object.keys[i];
+    const char *other_id = YAJL_GET_STRING(joins->u.object.values[i]);
+    struct agent_container *other = other_id ? find_container(a, other_id) : NULL;
+    if (other == NULL || other->init.exited || i == N_ELEMS(join_pids)) {
+      vc_error_set(err, 0, "linux.namespaces: the %s namespace of container "
+                   "`%s`: it %s", type, other_id ? other_id : "",
+                   other ? "has exited" : "does not exist in this sandbox");
+      goto fail;
+    }
+    join_pids[i] = other->init.pid;
+    joined |= agent_namespace_flag(type, NULL);
+  }
   int ns_flags;
-  if (agent_namespace_flags(c->spec, &ns_flags, err) < 0)
+  if (agent_namespace_flags(c->spec, joined, &ns_flags, err) < 0)
     goto fail;
 
   /* The bundle's rootfs and its bind sources arrive over the sandbox's
@@ -537,9 +557,24 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   struct child_args ca = {c, child[3], {child[0], child[1], child[2]}};
   size_t stack_size = 256 * 1024;
   char *stack = xcalloc(1, stack_size);
-  pid_t pid = clone(child_main, stack + stack_size, ns_flags | SIGCHLD, &ca);
-  int clone_errno = errno;
+  struct agent_ns_switch sw = {.n = 0};
+  pid_t pid = -1;
+  int clone_errno = 0;
+  size_t entered = 0;
+  while (entered < n_joins && agent_ns_switch_enter(&sw, join_pids[entered],
+                                                    joins->u.object.keys[entered],
+                                                    err) == 0)
+    entered++;
+  if (entered == n_joins) {
+    pid = clone(child_main, stack + stack_size, ns_flags | SIGCHLD, &ca);
+    clone_errno = errno;
+  }
+  agent_ns_switch_back(&sw);
   free(stack);
+  if (entered < n_joins) {
+    close_child_ends(child);
+    goto fail;
+  }
   close_child_ends(child);
   if (pid < 0) {
     vc_error_set(err, clone_errno, "clone container process");

@@ -19,7 +19,6 @@
 #include "json.h"
 #include "util.h"
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { SET_BOUNDING, SET_EFFECTIVE, SET_INHERITABLE, SET_PERMITTED,
        SET_AMBIENT, N_SETS };

@@ -16,6 +16,7 @@
 #include "json_build.h"
 #include "oci/spec.h"
 #include "process.h"
+#include "pod.h"
 #include "sandbox.h"
 #include "share.h"
 #include "terminal.h"
@@ -99,6 +100,11 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
   }
   if (vc_share_check_sources(spec, sb->bundle, config_path, err) < 0)
     goto out;
+  struct vc_pod_plan plan;
+  if (vc_pod_plan(&cli->cfg, id, spec, config_path, &plan, err) < 0)
+    goto out;
+  sb->join_sandbox = plan.sandbox_id;
+  sb->join_namespaces = plan.joins_json;
   sb->id = xstrdup(id);
   sb->cfg = &cli->cfg;
   sb->debug = cli->debug;
@@ -176,6 +182,10 @@ char *vc_create_params(const struct vc_sandbox *sb, const char *config_text,
   vc_jb_str(&b, sb->bundle);
   vc_jb_key(&b, "spec");
   vc_jb_str(&b, config_text);
+  if (sb->join_namespaces != NULL) {
+    vc_jb_key(&b, "join_namespaces");
+    vc_jb_raw(&b, sb->join_namespaces);
+  }
   if (stdio_stream != 0) {
     vc_jb_key(&b, "stdio_stream");
     vc_jb_int(&b, stdio_stream);

@@ -47,9 +47,9 @@ static int start_virtiofsd(struct vc_sandbox *sb, vc_error **err) {
   if (access(h->virtiofsd, X_OK) < 0)
     return vc_error_set(err, errno, "virtiofsd `%s` (configured in [hypervisor.qemu] virtiofsd)",
                         h->virtiofsd);
-  cleanup_free char *log = xasprintf("%s/virtiofsd.log", sb->dir);
+  cleanup_free char *log = xasprintf("%s/virtiofsd.log", sb->sandbox_dir);
   cleanup_free char *sock_opt = xasprintf("--socket-path=%s", sb->fs_socket);
-  cleanup_free char *share = vc_share_dir(sb->dir);
+  cleanup_free char *share = vc_share_dir(sb->sandbox_dir);
   cleanup_free char *source = xasprintf("source=%s", share);
   cleanup_free char *cache = xasprintf("cache=%s", h->virtiofs_cache);
   char *argv[] = {h->virtiofsd, "-f", sock_opt, "-o", source, "-o", cache,
@@ -66,7 +66,7 @@ static int start_vsock_backend(struct vc_sandbox *sb, vc_error **err) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
     return vc_error_set(err, errno, "pipe");
-  cleanup_free char *log = xasprintf("%s/vsock-backend.log", sb->dir);
+  cleanup_free char *log = xasprintf("%s/vsock-backend.log", sb->sandbox_dir);
   cleanup_free char *fdstr = xasprintf("%d", ready[1]);
   cleanup_free char *cid = xasprintf("%d", VC_GUEST_CID);
   char *argv[] = {sb->self_exe, "vsock-backend", "--vhost-user", sb->vsock_socket,
@@ -160,9 +160,42 @@ static int wait_for_agent(struct vc_sandbox *sb, vc_error **err) {
   }
 }
 
+static void save_container(const struct vc_sandbox *sb, struct vc_jb *b) {
+  vc_jb_key(b, "containers");
+  vc_jb_open(b, '{');
+  vc_jb_key(b, sb->id);
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "bundle");
+  vc_jb_str(b, sb->bundle);
+  vc_jb_key(b, "rootfs");
+  vc_jb_str(b, sb->rootfs);
+  vc_jb_key(b, "cgroup_path");
+  vc_jb_str(b, sb->cgroup_path);
+  vc_jb_key(b, "process");
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "pid"); /* the host process engines see: the shim */
+  vc_jb_int(b, sb->shim_pid);
+  vc_jb_close(b, '}');
+  vc_jb_close(b, '}');
+  vc_jb_close(b, '}');
+}
+
+static void save_device(struct vc_jb *b, const char *type, pid_t pid,
+                        const char *socket) {
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "type");
+  vc_jb_str(b, type);
+  vc_jb_key(b, "daemon_pid");
+  vc_jb_int(b, pid);
+  vc_jb_key(b, "socket");
+  vc_jb_str(b, socket);
+  vc_jb_close(b, '}');
+}
+
 /* state.json follows the shape of Kata's persist API (seed 002): the
  * sandbox, its hypervisor, the devices plugged into it and its containers,
- * under one version number. */
+ * under one version number.  A pod member's own file has only the sandbox's
+ * id and its container; the VM's part stays in the sandbox's file. */
 int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
@@ -171,65 +204,46 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   vc_jb_key(&b, "sandbox");
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "id");
-  vc_jb_str(&b, sb->id);
+  vc_jb_str(&b, sb->sandbox_id);
   vc_jb_key(&b, "created");
   vc_jb_str(&b, sb->created);
   vc_jb_close(&b, '}');
-  vc_jb_key(&b, "hypervisor");
-  sb->vm.ops->save_state(&sb->vm, &b);
-  vc_jb_key(&b, "agent");
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "transport");
-  vc_jb_str(&b, sb->hybrid_vsock ? "hybrid-vsock" : "vhost-vsock");
-  vc_jb_key(&b, "guest_cid");
-  vc_jb_uint(&b, sb->vm.guest_cid);
-  vc_jb_key(&b, "hybrid_socket");
-  vc_jb_str(&b, sb->hybrid_vsock ? sb->hybrid_socket : NULL);
-  vc_jb_close(&b, '}');
-  vc_jb_key(&b, "devices");
-  vc_jb_open(&b, '[');
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "type");
-  vc_jb_str(&b, "vhost-user-fs");
-  vc_jb_key(&b, "daemon_pid");
-  vc_jb_int(&b, sb->virtiofsd_pid);
-  vc_jb_key(&b, "socket");
-  vc_jb_str(&b, sb->fs_socket);
-  vc_jb_close(&b, '}');
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "type");
-  vc_jb_str(&b, "vhost-user-vsock");
-  vc_jb_key(&b, "daemon_pid");
-  vc_jb_int(&b, sb->vsock_backend_pid);
-  vc_jb_key(&b, "socket");
-  vc_jb_str(&b, sb->vsock_socket);
-  vc_jb_close(&b, '}');
-  vc_jb_close(&b, ']');
-  vc_jb_key(&b, "containers");
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, sb->id);
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "bundle");
-  vc_jb_str(&b, sb->bundle);
-  vc_jb_key(&b, "rootfs");
-  vc_jb_str(&b, sb->rootfs);
-  vc_jb_key(&b, "cgroup_path");
-  vc_jb_str(&b, sb->cgroup_path);
-  vc_jb_key(&b, "process");
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "pid"); /* the host process engines see: the shim */
-  vc_jb_int(&b, sb->shim_pid);
-  vc_jb_close(&b, '}');
-  vc_jb_close(&b, '}');
-  vc_jb_close(&b, '}');
+  if (vc_sandbox_owns_vm(sb)) {
+    vc_jb_key(&b, "hypervisor");
+    sb->vm.ops->save_state(&sb->vm, &b);
+    vc_jb_key(&b, "agent");
+    vc_jb_open(&b, '{');
+    vc_jb_key(&b, "transport");
+    vc_jb_str(&b, sb->hybrid_vsock ? "hybrid-vsock" : "vhost-vsock");
+    vc_jb_key(&b, "guest_cid");
+    vc_jb_uint(&b, sb->vm.guest_cid);
+    vc_jb_key(&b, "hybrid_socket");
+    vc_jb_str(&b, sb->hybrid_vsock ? sb->hybrid_socket : NULL);
+    vc_jb_close(&b, '}');
+    vc_jb_key(&b, "devices");
+    vc_jb_open(&b, '[');
+    save_device(&b, "vhost-user-fs", sb->virtiofsd_pid, sb->fs_socket);
+    save_device(&b, "vhost-user-vsock", sb->vsock_backend_pid, sb->vsock_socket);
+    vc_jb_close(&b, ']');
+  }
+  save_container(sb, &b);
   vc_jb_close(&b, '}');
   cleanup_free char *json = vc_jb_take(&b);
   cleanup_free char *path = xasprintf("%s/state.json", sb->dir);
   return vc_write_file_atomic(path, json, strlen(json), 0600, err);
 }
 
+bool vc_sandbox_owns_vm(const struct vc_sandbox *sb) {
+  return sb->sandbox_id == NULL || strcmp(sb->sandbox_id, sb->id) == 0;
+}
+
+static int join_sandbox(struct vc_sandbox *sb, const char *sandbox_id,
+                        vc_error **err);
+
 int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   const struct vc_config *cfg = sb->cfg;
+  if (sb->join_sandbox != NULL)
+    return join_sandbox(sb, sb->join_sandbox, err);
   if (vc_mkdir_p(cfg->runtime.state_root, 0711, err) < 0)
     return -1;
   if (mkdir(sb->dir, 0700) < 0) {
@@ -238,12 +252,17 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
                           sb->id);
     return vc_error_set(err, errno, "create state directory `%s`", sb->dir);
   }
+  free(sb->sandbox_id);
+  free(sb->sandbox_dir);
+  sb->sandbox_id = xstrdup(sb->id);
+  sb->sandbox_dir = xstrdup(sb->dir);
   sb->vsock_socket = xasprintf("%s/vhost-vsock.sock", sb->dir);
   sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
   sb->fs_socket = xasprintf("%s/virtiofs.sock", sb->dir);
   if (sb->spec != NULL) {
     cleanup_free char *share = vc_share_dir(sb->dir);
-    if (vc_share_setup(share, sb->id, sb->rootfs, sb->bundle, sb->spec, err) < 0)
+    if (vc_share_create(share, err) < 0 ||
+        vc_share_add(share, sb->id, sb->rootfs, sb->bundle, sb->spec, err) < 0)
       goto fail;
   }
 
@@ -296,7 +315,45 @@ fail:;
   return -1;
 }
 
+/* A pod member leaves: the agent kills its processes and forgets it, its
+ * shim goes, its binds leave the share; the VM and the others stay. */
+static int leave_sandbox(struct vc_sandbox *sb, vc_error **err) {
+  int ret = 0;
+  if (vc_sandbox_alive(sb)) {
+    vc_error *e = NULL;
+    int fd = vc_sandbox_agent_request_fd(sb, sb->cfg->agent.request_timeout_ms, &e);
+    if (fd >= 0) {
+      struct vc_agent_client c = {fd, 1};
+      cleanup_free char *quoted = vc_json_quote(sb->id);
+      cleanup_free char *params = xasprintf("{\"id\":%s}", quoted);
+      yajl_val t = NULL;
+      /* An unknown id is fine: create may have failed before it existed. */
+      if (vc_agent_call(&c, "DeleteContainer", params, &t, NULL, &e) < 0 &&
+          e != NULL && e->errnum != ENOENT) {
+        vc_error_set(err, e->errnum, "remove container `%s` from sandbox `%s`: %s",
+                     sb->id, sb->sandbox_id, e->msg);
+        ret = -1;
+      }
+      yajl_tree_free(t);
+      close(fd);
+    }
+    vc_error_free(&e);
+  }
+  if (sb->dir != NULL && vc_pid_is(sb->shim_pid, sb->dir))
+    vc_pid_terminate(sb->shim_pid, 1000);
+  if (sb->sandbox_dir != NULL) {
+    cleanup_free char *share = vc_share_dir(sb->sandbox_dir);
+    if (vc_share_remove(share, sb->id, ret < 0 ? NULL : err) < 0)
+      ret = -1;
+  }
+  if (sb->dir != NULL && vc_rmdir_r(sb->dir, ret < 0 ? NULL : err) < 0)
+    ret = -1;
+  return ret;
+}
+
 int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err) {
+  if (!vc_sandbox_owns_vm(sb))
+    return leave_sandbox(sb, err);
   int ret = 0;
   /* Ask the agent to power the guest off; QEMU then exits by itself and
    * its vhost-user peers follow. */
@@ -345,15 +402,9 @@ static char *json_strdup(yajl_val v, const char *key) {
   return s ? xstrdup(s) : NULL;
 }
 
-int vc_sandbox_load(const struct vc_config *cfg, const char *id,
-                    struct vc_sandbox *sb, vc_error **err) {
-  memset(sb, 0, sizeof(*sb));
-  sb->lock_fd = -1;
-  sb->vm.vhost_vsock_fd = -1;
-  sb->cfg = cfg;
-  sb->id = xstrdup(id);
-  sb->dir = xasprintf("%s/%s", cfg->runtime.state_root, id);
-  cleanup_free char *path = xasprintf("%s/state.json", sb->dir);
+static int read_state(const char *dir, const char *id, yajl_val *tree,
+                      vc_error **err) {
+  cleanup_free char *path = xasprintf("%s/state.json", dir);
   cleanup_free char *text = NULL;
   vc_error *rerr = NULL;
   if (vc_read_file(path, &text, NULL, &rerr) < 0) {
@@ -366,62 +417,154 @@ int vc_sandbox_load(const struct vc_config *cfg, const char *id,
     }
     return vc_error_set(err, e, "read `%s`", path);
   }
-  yajl_val v = NULL;
-  if (vc_json_parse(text, &v, err) < 0)
+  if (vc_json_parse(text, tree, err) < 0)
     return vc_error_wrap(err, "%s", path);
-  int ret = -1;
-  long long version = json_int(v, "version");
+  long long version = json_int(*tree, "version");
   if (version != VC_STATE_VERSION) {
-    vc_error_set(err, 0, "%s: state version %lld is not supported (this vcrun "
-                 "writes version %d)", path, version, VC_STATE_VERSION);
-    goto out;
+    yajl_tree_free(*tree);
+    *tree = NULL;
+    return vc_error_set(err, 0, "%s: state version %lld is not supported (this "
+                        "vcrun writes version %d)", path, version, VC_STATE_VERSION);
   }
-  yajl_val sandbox = vc_json_get_object(v, "sandbox");
-  yajl_val containers = vc_json_get_object(v, "containers");
-  yajl_val ctr = containers ? vc_json_get_object(containers, id) : NULL;
-  yajl_val process = ctr ? vc_json_get_object(ctr, "process") : NULL;
+  return 0;
+}
+
+/* The VM's part of the sandbox's state.json: hypervisor, agent, devices. */
+static int load_vm(struct vc_sandbox *sb, yajl_val v, vc_error **err) {
   yajl_val devices = vc_json_get(v, "devices");
-  if (sandbox == NULL || ctr == NULL || devices == NULL || !YAJL_IS_ARRAY(devices)) {
-    vc_error_set(err, 0, "%s: sandbox, devices or container `%s` missing", path, id);
-    goto out;
-  }
-  sb->created = json_strdup(sandbox, "created");
-  sb->bundle = json_strdup(ctr, "bundle");
-  sb->rootfs = json_strdup(ctr, "rootfs");
-  sb->cgroup_path = json_strdup(ctr, "cgroup_path");
-  sb->shim_pid = process ? (pid_t)json_int(process, "pid") : 0;
-  for (size_t i = 0; i < devices->u.array.len; i++) {
-    yajl_val dev = devices->u.array.values[i];
-    const char *type = vc_json_get_str(dev, "type");
-    if (type != NULL && strcmp(type, "vhost-user-fs") == 0)
-      sb->virtiofsd_pid = (pid_t)json_int(dev, "daemon_pid");
-    else if (type != NULL && strcmp(type, "vhost-user-vsock") == 0)
-      sb->vsock_backend_pid = (pid_t)json_int(dev, "daemon_pid");
-  }
   yajl_val hv = vc_json_get_object(v, "hypervisor");
   const char *type = hv ? vc_json_get_str(hv, "type") : NULL;
-  sb->vm.ops = type ? vc_hypervisor_lookup(type) : NULL;
-  if (sb->vm.ops == NULL) {
-    vc_error_set(err, 0, "%s: unknown hypervisor type", path);
-    goto out;
+  const struct vc_hypervisor_ops *ops = type ? vc_hypervisor_lookup(type) : NULL;
+  if (devices == NULL || !YAJL_IS_ARRAY(devices) || ops == NULL)
+    return vc_error_set(err, 0, "%s/state.json: devices or hypervisor missing "
+                        "or unknown", sb->sandbox_dir);
+  for (size_t i = 0; i < devices->u.array.len; i++) {
+    yajl_val dev = devices->u.array.values[i];
+    const char *dtype = vc_json_get_str(dev, "type");
+    if (dtype != NULL && strcmp(dtype, "vhost-user-fs") == 0)
+      sb->virtiofsd_pid = (pid_t)json_int(dev, "daemon_pid");
+    else if (dtype != NULL && strcmp(dtype, "vhost-user-vsock") == 0)
+      sb->vsock_backend_pid = (pid_t)json_int(dev, "daemon_pid");
   }
-  sb->vm.cfg = &cfg->hypervisor;
-  sb->vm.id = sb->id;
-  sb->vm.dir = sb->dir;
+  sb->vm.ops = ops;
+  sb->vm.cfg = &sb->cfg->hypervisor;
+  sb->vm.id = sb->sandbox_id;
+  sb->vm.dir = sb->sandbox_dir;
   sb->vm.pid = (pid_t)json_int(hv, "pid");
   sb->vm.qmp_socket = json_strdup(hv, "qmp_socket");
-  sb->vm.log_path = xasprintf("%s/qemu.log", sb->dir);
-  sb->vm.console_path = xasprintf("%s/console.log", sb->dir);
+  sb->vm.log_path = xasprintf("%s/qemu.log", sb->sandbox_dir);
+  sb->vm.console_path = xasprintf("%s/console.log", sb->sandbox_dir);
   yajl_val vs = vc_json_get_object(v, "agent");
   const char *transport = vs ? vc_json_get_str(vs, "transport") : NULL;
   sb->hybrid_vsock = transport == NULL || strcmp(transport, "hybrid-vsock") == 0;
   sb->vm.guest_cid = vs ? (uint64_t)json_int(vs, "guest_cid") : VC_GUEST_CID;
   sb->hybrid_socket = vs ? json_strdup(vs, "hybrid_socket") : NULL;
   if (sb->hybrid_socket == NULL)
-    sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
+    sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->sandbox_dir);
+  return 0;
+}
+
+int vc_sandbox_load(const struct vc_config *cfg, const char *id,
+                    struct vc_sandbox *sb, vc_error **err) {
+  memset(sb, 0, sizeof(*sb));
+  sb->lock_fd = -1;
+  sb->vm.vhost_vsock_fd = -1;
+  sb->cfg = cfg;
+  sb->id = xstrdup(id);
+  sb->dir = xasprintf("%s/%s", cfg->runtime.state_root, id);
+  yajl_val v = NULL, vm_tree = NULL;
+  if (read_state(sb->dir, id, &v, err) < 0)
+    return -1;
+  int ret = -1;
+  yajl_val sandbox = vc_json_get_object(v, "sandbox");
+  yajl_val containers = vc_json_get_object(v, "containers");
+  yajl_val ctr = containers ? vc_json_get_object(containers, id) : NULL;
+  yajl_val process = ctr ? vc_json_get_object(ctr, "process") : NULL;
+  const char *sandbox_id = sandbox ? vc_json_get_str(sandbox, "id") : NULL;
+  if (ctr == NULL || sandbox_id == NULL || sandbox_id[0] == '\0' ||
+      sandbox_id[0] == '.' || strchr(sandbox_id, '/') != NULL) {
+    vc_error_set(err, 0, "%s/state.json: sandbox or container `%s` missing",
+                 sb->dir, id);
+    goto out;
+  }
+  sb->sandbox_id = xstrdup(sandbox_id);
+  sb->sandbox_dir = xasprintf("%s/%s", cfg->runtime.state_root, sandbox_id);
+  sb->created = json_strdup(sandbox, "created");
+  sb->bundle = json_strdup(ctr, "bundle");
+  sb->rootfs = json_strdup(ctr, "rootfs");
+  sb->cgroup_path = json_strdup(ctr, "cgroup_path");
+  sb->shim_pid = process ? (pid_t)json_int(process, "pid") : 0;
+  if (vc_sandbox_owns_vm(sb)) {
+    ret = load_vm(sb, v, err);
+    goto out;
+  }
+  /* A member: the VM is its sandbox's.  Gone with it, the member is just
+   * stopped (no ops), and delete still cleans it up. */
+  vc_error *serr = NULL;
+  if (read_state(sb->sandbox_dir, sandbox_id, &vm_tree, &serr) == 0 &&
+      load_vm(sb, vm_tree, &serr) < 0)
+    sb->vm.ops = NULL;
+  vc_error_free(&serr);
   ret = 0;
 out:
   yajl_tree_free(v);
+  yajl_tree_free(vm_tree);
+  return ret;
+}
+
+static int join_sandbox(struct vc_sandbox *sb, const char *sandbox_id,
+                        vc_error **err) {
+  struct vc_sandbox owner = VC_SANDBOX_INIT;
+  cleanup_free char *share = NULL;
+  int ret = -1;
+  bool made_dir = false, shared = false;
+  if (vc_sandbox_load(sb->cfg, sandbox_id, &owner, err) < 0)
+    return vc_error_wrap(err, "sandbox `%s`", sandbox_id);
+  /* Its lock keeps the sandbox from being deleted under the new member. */
+  if (!vc_sandbox_owns_vm(&owner)) {
+    vc_error_set(err, 0, "`%s` is a member of sandbox `%s`, not a sandbox",
+                 sandbox_id, owner.sandbox_id);
+    goto out;
+  }
+  if (vc_sandbox_lock(&owner, err) < 0)
+    goto out;
+  if (!vc_sandbox_alive(&owner)) {
+    vc_error_set(err, 0, "sandbox `%s` is not running", sandbox_id);
+    goto out;
+  }
+  if (mkdir(sb->dir, 0700) < 0) {
+    if (errno == EEXIST)
+      vc_error_set(err, 0, "container with id `%s` already exists", sb->id);
+    else
+      vc_error_set(err, errno, "create state directory `%s`", sb->dir);
+    goto out;
+  }
+  made_dir = true;
+  free(sb->sandbox_id);
+  free(sb->sandbox_dir);
+  sb->sandbox_id = xstrdup(owner.sandbox_id);
+  sb->sandbox_dir = xstrdup(owner.sandbox_dir);
+  share = vc_share_dir(sb->sandbox_dir);
+  if (vc_share_add(share, sb->id, sb->rootfs, sb->bundle, sb->spec, err) < 0)
+    goto out;
+  shared = true;
+  /* The VM's part, as a later load of this member would find it. */
+  sb->vm = owner.vm;
+  owner.vm.qmp_socket = owner.vm.log_path = owner.vm.console_path = NULL;
+  sb->vm.id = sb->sandbox_id;
+  sb->vm.dir = sb->sandbox_dir;
+  sb->hybrid_vsock = owner.hybrid_vsock;
+  sb->hybrid_socket = owner.hybrid_socket;
+  owner.hybrid_socket = NULL;
+  sb->virtiofsd_pid = owner.virtiofsd_pid;
+  sb->vsock_backend_pid = owner.vsock_backend_pid;
+  ret = vc_sandbox_save(sb, err);
+out:
+  if (ret < 0 && shared)
+    vc_share_remove(share, sb->id, NULL);
+  if (ret < 0 && made_dir)
+    vc_rmdir_r(sb->dir, NULL);
+  vc_sandbox_free(&owner);
   return ret;
 }
 
@@ -446,9 +589,10 @@ bool vc_sandbox_alive(const struct vc_sandbox *sb) {
   /* Without virtiofsd the guest's rootfs hangs on every access, and without
    * the vsock backend the agent is out of reach: either way the sandbox is
    * as good as dead, and saying so lets delete --force clean it up. */
-  if (sb->virtiofsd_pid > 0 && !vc_pid_is(sb->virtiofsd_pid, sb->dir))
+  if (sb->virtiofsd_pid > 0 && !vc_pid_is(sb->virtiofsd_pid, sb->sandbox_dir))
     return false;
-  if (sb->vsock_backend_pid > 0 && !vc_pid_is(sb->vsock_backend_pid, sb->dir))
+  if (sb->vsock_backend_pid > 0 &&
+      !vc_pid_is(sb->vsock_backend_pid, sb->sandbox_dir))
     return false;
   return true;
 }
@@ -459,6 +603,10 @@ void vc_sandbox_free(struct vc_sandbox *sb) {
   free(sb->created);
   free(sb->id);
   free(sb->dir);
+  free(sb->sandbox_id);
+  free(sb->sandbox_dir);
+  free(sb->join_sandbox);
+  free(sb->join_namespaces);
   free(sb->rootfs);
   free(sb->cgroup_path);
   free(sb->bundle);

@@ -22,14 +22,22 @@ int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **er
 #define VC_SANDBOX_INIT {.lock_fd = -1, .vm = {.vhost_vsock_fd = -1}}
 
 struct vc_sandbox {
-  char *id;
-  char *dir; /* <state root>/<id>: sockets, logs, state.json */
+  char *id;  /* the container */
+  char *dir; /* <state root>/<id>: its state.json, lock and exec files */
+  /* The sandbox (VM) the container runs in: its own id for the container
+   * that booted the VM, another container's for a pod member (pod.h). */
+  char *sandbox_id;
+  char *sandbox_dir; /* <state root>/<sandbox_id>: sockets, logs, share */
   const struct vc_config *cfg;
   char *rootfs; /* host directory shared as the container's root */
   char *cgroup_path; /* the container's cgroup below the guest's root */
   char *bundle;
   /* create and run only, not saved: its bind mounts are shared too */
   const struct oci_spec *spec;
+  /* create and run only, from pod.h: the sandbox to join, and the
+   * namespaces of its containers to enter ({"ipc":"<id>",...} or NULL) */
+  char *join_sandbox;
+  char *join_namespaces;
   struct vc_vm vm;
   char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */
   char *hybrid_socket; /* host side of guest vsock (CONNECT <port>) */
@@ -39,7 +47,7 @@ struct vc_sandbox {
   pid_t vsock_backend_pid;
   char *self_exe; /* this vcrun binary, which runs the vsock backend */
   bool debug;     /* print timings (boot-to-agent) on stderr */
-  /* The container (one per sandbox until pods land): */
+  /* The container: */
   pid_t shim_pid;   /* the process in --pid-file; exits with the container */
   char *created;    /* RFC 3339 creation time */
   int lock_fd;      /* flock on the state directory, or -1 */
@@ -47,9 +55,15 @@ struct vc_sandbox {
 
 /* Creates the state directory (failing if the id is taken), then starts
  * virtiofsd, the vsock backend and the VM, and waits until the agent
- * answers.  On failure everything started is stopped and the directory is
- * removed.  The caller owns sb's strings before and after. */
+ * answers.  With join_sandbox set, it joins that running sandbox instead:
+ * the container's rootfs and mount sources are bound into the sandbox's
+ * share under its lock, and no VM starts.  On failure everything started
+ * is stopped and the directory is removed.  The caller owns sb's strings
+ * before and after. */
 int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err);
+
+/* True for the container that booted its sandbox's VM. */
+bool vc_sandbox_owns_vm(const struct vc_sandbox *sb);
 
 /* A new connection to the agent (a vsock stream to its port). */
 int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
@@ -60,15 +74,19 @@ int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
 int vc_sandbox_agent_request_fd(const struct vc_sandbox *sb,
                                 unsigned answer_timeout_ms, vc_error **err);
 
-/* Stops the VM and its helpers and removes the state directory.  Best
- * effort: it goes on past failures, which it reports in *err. */
+/* For the container that booted the VM: stops the VM and its helpers and
+ * removes the state directory.  For a pod member: removes the container
+ * from the guest and the share, and its state directory; the VM stays.
+ * Best effort: it goes on past failures, which it reports in *err. */
 int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err);
 
 /* Writes state.json (versioned) atomically. */
 int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err);
 
-/* Restores a sandbox from <state root>/<id>/state.json for the commands
- * after create.  An unknown id fails with errnum ENOENT and "container `id`
+/* Restores a container and its sandbox from <state root>/<id>/state.json
+ * (and, for a pod member, its sandbox's) for the commands after create.
+ * A member whose sandbox is gone loads with no VM (vm.ops NULL), so it
+ * reads as stopped and can be deleted.  An unknown id fails with errnum ENOENT and "container `id`
  * does not exist"; a state of another version is refused. */
 int vc_sandbox_load(const struct vc_config *cfg, const char *id,
                     struct vc_sandbox *sb, vc_error **err);

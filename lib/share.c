@@ -1,6 +1,7 @@
 #include "share.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,30 +64,38 @@ static int bind_into_share(const char *source, const char *target,
   return 0;
 }
 
-int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
-                   const char *bundle, const struct oci_spec *spec,
-                   vc_error **err) {
+int vc_share_create(const char *share_dir, vc_error **err) {
   /* Traversable (0711): a container in a user namespace reaches its rootfs
    * through these as a mapped, unprivileged guest uid.  Host users are kept
    * out by the state directory above (0700). */
   if (mkdir(share_dir, 0711) < 0)
     return vc_error_set(err, errno, "create `%s`", share_dir);
   /* A mount of its own, in a peer group of its own: what is bound below
-   * reaches virtiofsd's namespace (a slave of it) and nothing else. */
+   * reaches virtiofsd's namespace (a slave of it) and nothing else, also
+   * after virtiofsd started (pod members join later). */
   if (mount(share_dir, share_dir, NULL, MS_BIND, NULL) < 0) {
     vc_error_set(err, errno, "bind `%s` onto itself", share_dir);
     rmdir(share_dir);
     return -1;
   }
-  cleanup_free char *cdir = xasprintf("%s/%s", share_dir, cid);
-  cleanup_free char *root_target = xasprintf("%s/rootfs", cdir);
-  cleanup_free char *mounts_dir = xasprintf("%s/mounts", cdir);
   if (mount(NULL, share_dir, NULL, MS_PRIVATE, NULL) < 0 ||
       mount(NULL, share_dir, NULL, MS_SHARED, NULL) < 0) {
     vc_error_set(err, errno, "make `%s` a shared mount of its own", share_dir);
-    goto fail;
+    vc_share_teardown(share_dir, NULL);
+    return -1;
   }
-  if (mkdir(cdir, 0711) < 0 || mkdir(mounts_dir, 0711) < 0) {
+  return 0;
+}
+
+int vc_share_add(const char *share_dir, const char *cid, const char *rootfs,
+                 const char *bundle, const struct oci_spec *spec,
+                 vc_error **err) {
+  cleanup_free char *cdir = xasprintf("%s/%s", share_dir, cid);
+  cleanup_free char *root_target = xasprintf("%s/rootfs", cdir);
+  cleanup_free char *mounts_dir = xasprintf("%s/mounts", cdir);
+  if (mkdir(cdir, 0711) < 0)
+    return vc_error_set(err, errno, "create `%s`", cdir);
+  if (mkdir(mounts_dir, 0711) < 0) {
     vc_error_set(err, errno, "create `%s`", mounts_dir);
     goto fail;
   }
@@ -106,7 +115,7 @@ int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
   return 0;
 
 fail:
-  vc_share_teardown(share_dir, NULL);
+  vc_share_remove(share_dir, cid, NULL);
   return -1;
 }
 
@@ -162,4 +171,28 @@ int vc_share_teardown(const char *share_dir, vc_error **err) {
   if (mounted_at_or_below(share_dir))
     return vc_error_set(err, EBUSY, "`%s` still has mounts; not removed", share_dir);
   return vc_rmdir_r(share_dir, err);
+}
+
+int vc_share_remove(const char *share_dir, const char *cid, vc_error **err) {
+  cleanup_free char *cdir = xasprintf("%s/%s", share_dir, cid);
+  cleanup_free char *mounts_dir = xasprintf("%s/mounts", cdir);
+  cleanup_free char *root_target = xasprintf("%s/rootfs", cdir);
+  struct stat st;
+  if (lstat(cdir, &st) < 0)
+    return errno == ENOENT ? 0 : vc_error_set(err, errno, "stat `%s`", cdir);
+  DIR *d = opendir(mounts_dir);
+  for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+    if (de->d_name[0] == '.')
+      continue;
+    cleanup_free char *target = xasprintf("%s/%s", mounts_dir, de->d_name);
+    while (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+      ;
+  }
+  if (d != NULL)
+    closedir(d);
+  while (umount2(root_target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+    ;
+  if (mounted_at_or_below(cdir))
+    return vc_error_set(err, EBUSY, "`%s` still has mounts; not removed", cdir);
+  return vc_rmdir_r(cdir, err);
 }

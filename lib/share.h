@@ -20,12 +20,19 @@ char *vc_share_dir(const char *sandbox_dir);
 int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
                            const char *config_path, vc_error **err);
 
-/* Makes share_dir a mount of its own and binds the rootfs and each bind
- * mount's source under share_dir/<cid>.  On failure what was mounted is
- * unmounted again. */
-int vc_share_setup(const char *share_dir, const char *cid, const char *rootfs,
-                   const char *bundle, const struct oci_spec *spec,
-                   vc_error **err);
+/* Creates share_dir as a mount of its own, shared with nothing but the
+ * copies made of it later (virtiofsd's). */
+int vc_share_create(const char *share_dir, vc_error **err);
+
+/* Binds a container's rootfs and each bind mount's source under
+ * share_dir/<cid>; works before and after virtiofsd started.  On failure
+ * what was mounted is unmounted again. */
+int vc_share_add(const char *share_dir, const char *cid, const char *rootfs,
+                 const char *bundle, const struct oci_spec *spec,
+                 vc_error **err);
+
+/* Unmounts and removes share_dir/<cid> (a pod member leaving). */
+int vc_share_remove(const char *share_dir, const char *cid, vc_error **err);
 
 /* Unmounts share_dir and everything under it, then removes it.  Refuses to
  * remove anything while a mount is still left below it (the rootfs must

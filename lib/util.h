@@ -18,6 +18,8 @@ static inline void vc_closep(int *fd) {
 #define cleanup_free __attribute__((cleanup(vc_freep)))
 #define cleanup_close __attribute__((cleanup(vc_closep)))
 
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Returns the pointer and leaves NULL behind: hands ownership on. */
 static inline void *vc_steal(void *pp) {
   void **p = pp;

@@ -101,6 +101,9 @@ teardown_state_root() {
   if [ -n "${STATE_ROOT:-}" ] && [ -d "$STATE_ROOT" ]; then
     # Kill anything a failed test left, so one failure does not cascade.
     pkill -9 -f "$STATE_ROOT" 2>/dev/null || true
+    # The sandbox shares' bind mounts (never rm -rf through a rootfs).
+    awk -v root="$STATE_ROOT/" 'index($5, root) == 1 {print $5}' /proc/self/mountinfo |
+      sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     rm -rf "$STATE_ROOT"
   fi
 }

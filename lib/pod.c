@@ -1,0 +1,223 @@
+#include "pod.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "json_build.h"
+#include "process.h"
+#include "sandbox.h"
+#include "util.h"
+
+static const struct {
+  const char *type, *proc_name;
+  bool joinable; /* from another container of the sandbox */
+} ns_types[] = {
+    {"pid", "pid", true},       {"network", "net", true},
+    {"ipc", "ipc", true},       {"uts", "uts", true},
+    {"cgroup", "cgroup", true}, {"mount", "mnt", false},
+    {"user", "user", false},    {"time", "time", false},
+};
+
+const char *vc_pod_ns_proc_name(const char *type) {
+  for (size_t i = 0; i < N_ELEMS(ns_types); i++)
+    if (strcmp(type, ns_types[i].type) == 0)
+      return ns_types[i].proc_name;
+  return NULL;
+}
+
+static bool ns_joinable(const char *type) {
+  for (size_t i = 0; i < N_ELEMS(ns_types); i++)
+    if (strcmp(type, ns_types[i].type) == 0)
+      return ns_types[i].joinable;
+  return false;
+}
+
+bool vc_pod_proc_ns_path(const char *path, long *pid, const char **name) {
+  static const char prefix[] = "/proc/";
+  if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+    return false;
+  const char *p = path + sizeof(prefix) - 1;
+  if (*p < '1' || *p > '9')
+    return false;
+  char *end;
+  errno = 0;
+  long n = strtol(p, &end, 10);
+  if (errno != 0 || n <= 0 || strncmp(end, "/ns/", 4) != 0 || end[4] == '\0' ||
+      strchr(end + 4, '/') != NULL)
+    return false;
+  *pid = n;
+  *name = end + 4;
+  return true;
+}
+
+/* The container of ours whose shim (the pid `state` reports) is pid. */
+static int container_of_pid(const struct vc_config *cfg, long pid,
+                            struct vc_sandbox *found) {
+  DIR *d = opendir(cfg->runtime.state_root);
+  if (d == NULL)
+    return -1;
+  int ret = -1;
+  for (struct dirent *de; ret < 0 && (de = readdir(d)) != NULL;) {
+    if (de->d_name[0] == '.')
+      continue;
+    struct vc_sandbox sb = VC_SANDBOX_INIT;
+    vc_error *e = NULL;
+    if (vc_sandbox_load(cfg, de->d_name, &sb, &e) == 0 && sb.shim_pid == pid &&
+        vc_pid_is(sb.shim_pid, sb.dir)) {
+      *found = sb;
+      ret = 0;
+    } else {
+      vc_sandbox_free(&sb);
+    }
+    vc_error_free(&e);
+  }
+  closedir(d);
+  return ret;
+}
+
+/* The annotations' sandbox: *type "sandbox", "container" or NULL. */
+static int cri_annotations(const struct oci_spec *spec, const char *config_path,
+                           const char **type, const char **sandbox_id,
+                           vc_error **err) {
+  static const struct {
+    const char *type_key, *id_key;
+  } engines[] = {
+      {"io.kubernetes.cri.container-type", "io.kubernetes.cri.sandbox-id"},
+      {"io.kubernetes.cri-o.ContainerType", "io.kubernetes.cri-o.SandboxID"},
+  };
+  *type = NULL;
+  *sandbox_id = NULL;
+  for (size_t i = 0; i < N_ELEMS(engines) && *type == NULL; i++) {
+    const char *t = oci_spec_annotation(spec, engines[i].type_key);
+    if (t == NULL)
+      continue;
+    if (strcmp(t, "sandbox") != 0 && strcmp(t, "container") != 0)
+      return vc_error_set(err, 0, "%s: annotations[\"%s\"]: \"%s\" is neither "
+                          "\"sandbox\" nor \"container\"", config_path,
+                          engines[i].type_key, t);
+    *type = t;
+    if (strcmp(t, "container") == 0) {
+      *sandbox_id = oci_spec_annotation(spec, engines[i].id_key);
+      if (*sandbox_id == NULL || (*sandbox_id)[0] == '\0')
+        return vc_error_set(err, 0, "%s: annotations[\"%s\"]: a pod container "
+                            "needs the sandbox's id", config_path,
+                            engines[i].id_key);
+    }
+  }
+  return 0;
+}
+
+/* The sandbox's own container's path for a namespace type, to recognise
+ * the same host path given to a member (CRI gives both the pod's netns). */
+static bool same_path_as_sandbox(const struct vc_config *cfg,
+                                 const char *sandbox_id, const char *type,
+                                 const char *path) {
+  struct vc_sandbox owner = VC_SANDBOX_INIT;
+  vc_error *e = NULL;
+  bool same = false;
+  struct oci_spec *spec = NULL;
+  if (vc_sandbox_load(cfg, sandbox_id, &owner, &e) == 0 && owner.bundle &&
+      oci_spec_load(owner.bundle, &spec, &e) == 0) {
+    for (size_t i = 0; i < spec->n_namespaces; i++)
+      if (strcmp(spec->namespaces[i].type, type) == 0 &&
+          spec->namespaces[i].path != NULL)
+        same = strcmp(spec->namespaces[i].path, path) == 0;
+  }
+  oci_spec_free(spec);
+  vc_error_free(&e);
+  vc_sandbox_free(&owner);
+  return same;
+}
+
+int vc_pod_plan(const struct vc_config *cfg, const char *id,
+                const struct oci_spec *spec, const char *config_path,
+                struct vc_pod_plan *plan, vc_error **err) {
+  memset(plan, 0, sizeof(*plan));
+  const char *type, *annotated;
+  if (cri_annotations(spec, config_path, &type, &annotated, err) < 0)
+    return -1;
+  if (annotated != NULL) {
+    if (strcmp(annotated, id) == 0)
+      return vc_error_set(err, 0, "%s: annotations: container `%s` names "
+                          "itself as its sandbox", config_path, id);
+    plan->sandbox_id = xstrdup(annotated);
+  }
+  struct vc_jb joins = {0};
+  vc_jb_open(&joins, '{');
+  bool any = false;
+  int ret = -1;
+  for (size_t i = 0; i < spec->n_namespaces; i++) {
+    const struct oci_namespace *ns = &spec->namespaces[i];
+    if (ns->path == NULL)
+      continue;
+    const char *want = vc_pod_ns_proc_name(ns->type), *name = NULL;
+    long pid = 0;
+    struct vc_sandbox other = VC_SANDBOX_INIT;
+    const char *target = NULL;
+    if (!ns_joinable(ns->type)) {
+      vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: joining a %s "
+                   "namespace by path is not supported in a VM sandbox",
+                   config_path, i, ns->type);
+      goto out;
+    }
+    if (vc_pod_proc_ns_path(ns->path, &pid, &name)) {
+      if (want == NULL || strcmp(name, want) != 0) {
+        vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: `%s` does not "
+                     "name a namespace of type %s", config_path, i, ns->path,
+                     ns->type);
+        goto out;
+      }
+      if (container_of_pid(cfg, pid, &other) == 0)
+        target = other.id;
+    } else if (plan->sandbox_id != NULL &&
+               same_path_as_sandbox(cfg, plan->sandbox_id, ns->type, ns->path)) {
+      target = plan->sandbox_id;
+    }
+    if (target == NULL) {
+      vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: `%s` is not a "
+                   "namespace of a container in this sandbox; a container in "
+                   "a VM cannot join a host namespace", config_path, i, ns->path);
+      goto out;
+    }
+    const char *its_sandbox = other.sandbox_id ? other.sandbox_id : target;
+    bool refused = true;
+    if (type != NULL && strcmp(type, "sandbox") == 0) {
+      vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: a pod's sandbox "
+                   "container cannot join container `%s`'s namespace",
+                   config_path, i, target);
+    } else if (plan->sandbox_id != NULL && strcmp(plan->sandbox_id, its_sandbox) != 0) {
+      vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: `%s` belongs to "
+                   "container `%s` in sandbox `%s`, not in sandbox `%s`",
+                   config_path, i, ns->path, target, its_sandbox, plan->sandbox_id);
+    } else {
+      if (plan->sandbox_id == NULL)
+        plan->sandbox_id = xstrdup(its_sandbox);
+      vc_jb_key(&joins, ns->type);
+      vc_jb_str(&joins, target);
+      any = true;
+      refused = false;
+    }
+    vc_sandbox_free(&other);
+    if (refused)
+      goto out;
+  }
+  vc_jb_close(&joins, '}');
+  if (any)
+    plan->joins_json = vc_jb_take(&joins);
+  ret = 0;
+out:
+  vc_jb_free(&joins);
+  if (ret < 0)
+    vc_pod_plan_free(plan);
+  return ret;
+}
+
+void vc_pod_plan_free(struct vc_pod_plan *plan) {
+  free(plan->sandbox_id);
+  free(plan->joins_json);
+  memset(plan, 0, sizeof(*plan));
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# Pods: containers that join a running sandbox (VM) by the CRI annotations
+# or by a namespace path naming another container of ours, and the
+# namespaces they share there.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+CRI_TYPE=io.kubernetes.cri.container-type
+CRI_SANDBOX=io.kubernetes.cri.sandbox-id
+
+# A pod's sandbox container: sleeps, with a hostname, in a new pid, ipc and
+# uts namespace (the defaults of `vcrun spec`).
+start_sandbox() {
+  set_args "$BUNDLE" sleep 1000
+  set_config "$BUNDLE" ".hostname = \"podhost\" | .annotations = {\"$CRI_TYPE\": \"sandbox\"}"
+  vcrun_bg create --bundle "$BUNDLE" pod
+  vcrun start pod
+  SANDBOX_PID=$(vcrun state pod | jq -r .pid)
+}
+
+# member_bundle DIR [ANNOTATED]: a copy of the bundle that joins the
+# sandbox's pid, ipc and uts namespaces by path (and by annotation unless
+# ANNOTATED is "no").
+member_bundle() {
+  local dir=$1 annotated=${2:-yes}
+  cp -a "$BUNDLE_TEMPLATE" "$dir"
+  # No hostname of its own: in the sandbox's uts namespace it would set the
+  # pod's (as runc would).
+  set_config "$dir" "del(.hostname) | .linux.namespaces |= map(
+      if .type == \"pid\" or .type == \"ipc\" or .type == \"uts\"
+      then .path = \"/proc/$SANDBOX_PID/ns/\" + .type else . end)"
+  if [ "$annotated" = yes ]; then
+    set_config "$dir" ".annotations = {\"$CRI_TYPE\": \"container\", \"$CRI_SANDBOX\": \"pod\"}"
+  fi
+}
+
+ns_ids() {
+  echo 'for n in pid ipc uts net mnt; do echo "$n $(readlink /proc/self/ns/$n)"; done'
+}
+
+@test "a pod member joins the sandbox's VM and its pid, ipc and uts namespaces" {
+  start_sandbox
+  member_bundle "$BATS_TEST_TMPDIR/m1"
+  set_args "$BATS_TEST_TMPDIR/m1" sh -c "hostname; ps -o pid,args; $(ns_ids)"
+  run vcrun run --bundle "$BATS_TEST_TMPDIR/m1" m1 </dev/null
+  assert_success
+  # The sandbox's hostname and processes: the same uts and pid namespace.
+  assert_line --index 0 podhost
+  assert_line --regexp '^ +1 sleep 1000$'
+  member_ns=$output
+  run vcrun exec pod sh -c "$(ns_ids)"
+  assert_success
+  local n
+  for n in pid ipc uts; do
+    assert_equal "$(grep "^$n " <<<"$member_ns")" "$(grep "^$n " <<<"$output")"
+  done
+  # Its own network and mount namespaces (none given by path).
+  for n in net mnt; do
+    [ "$(grep "^$n " <<<"$member_ns")" != "$(grep "^$n " <<<"$output")" ] ||
+      fail "the $n namespace is shared"
+  done
+  # One VM: no second QEMU, virtiofsd or vsock backend was started.
+  [ "$(pgrep -fc "$STATE_ROOT/pod/")" -ge 3 ]
+  [ "$(pgrep -fc "$STATE_ROOT/m1/" || true)" -eq 0 ]
+  assert_equal "$(ls "$STATE_ROOT")" pod
+}
+
+@test "a member has its own lifecycle; deleting it leaves the sandbox running" {
+  start_sandbox
+  member_bundle "$BATS_TEST_TMPDIR/m2"
+  set_args "$BATS_TEST_TMPDIR/m2" sleep 500
+  vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m2" m2
+  assert_equal "$(vcrun state m2 | jq -r .status)" created
+  vcrun start m2
+  assert_equal "$(vcrun state m2 | jq -r .status)" running
+  jq -e '.sandbox.id == "pod" and (.containers | has("m2")) and (has("hypervisor") | not)' \
+    "$STATE_ROOT/m2/state.json"
+  run vcrun exec m2 ps -o args
+  assert_line 'sleep 1000'
+  assert_line 'sleep 500'
+  run -0 bash -c "'$VCRUN' --root '$STATE_ROOT' list -q | sort"
+  assert_output "$(printf 'm2\npod')"
+  vcrun kill m2 KILL
+  wait_for_stopped m2
+  assert_equal "$(vcrun state pod | jq -r .status)" running
+  vcrun delete m2
+  # Its rootfs left the share; the sandbox's is still there.
+  ! grep -q "/shared/m2/" /proc/self/mountinfo
+  grep -q "$STATE_ROOT/pod/shared/pod/rootfs" /proc/self/mountinfo
+  run vcrun exec pod ps -o args
+  assert_line 'sleep 1000'
+  refute_line 'sleep 500'
+  vcrun delete --force pod
+  assert_no_leftovers
+}
+
+@test "a namespace path naming a container of ours joins its sandbox without annotations" {
+  start_sandbox
+  member_bundle "$BATS_TEST_TMPDIR/m3" no
+  set_args "$BATS_TEST_TMPDIR/m3" hostname
+  run vcrun run --bundle "$BATS_TEST_TMPDIR/m3" m3 </dev/null
+  assert_success
+  assert_output podhost
+}
+
+@test "deleting the sandbox stops its members; they can still be deleted" {
+  start_sandbox
+  member_bundle "$BATS_TEST_TMPDIR/m4"
+  set_args "$BATS_TEST_TMPDIR/m4" sleep 500
+  vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m4" m4
+  vcrun start m4
+  vcrun delete --force pod
+  assert_equal "$(vcrun state m4 | jq -r .status)" stopped
+  vcrun delete m4
+  assert_no_leftovers
+}
+
+@test "bad pod specs fail at create naming the field and leave the sandbox alone" {
+  start_sandbox
+  local m="$BATS_TEST_TMPDIR/bad"
+  member_bundle "$m"
+  # A sandbox that does not exist.
+  set_config "$m" ".annotations[\"$CRI_SANDBOX\"] = \"nope\" | .linux.namespaces |= map(del(.path))"
+  run vcrun create --bundle "$m" bad </dev/null
+  assert_failure 1
+  assert_output --partial 'sandbox `nope`'
+  # A path of the sandbox with annotations naming another sandbox.
+  member_bundle "$m.2"
+  set_config "$m.2" ".annotations[\"$CRI_SANDBOX\"] = \"other\""
+  run vcrun create --bundle "$m.2" bad </dev/null
+  assert_failure 1
+  assert_output --regexp 'linux.namespaces\[[0-9]\].path: `/proc/[0-9]+/ns/pid` belongs to container `pod` in sandbox `pod`, not in sandbox `other`'
+  # A host namespace, a path of the wrong type, a user namespace.
+  local filter
+  for filter in '.linux.namespaces |= map(if .type == "network" then .path = "/proc/1/ns/net" else . end)' \
+    '.linux.namespaces |= map(if .type == "ipc" then .path = "/proc/1/ns/uts" else . end)' \
+    '.linux.namespaces += [{"type":"user","path":"/proc/1/ns/user"}]'; do
+    cp -a "$BUNDLE_TEMPLATE" "$m.3"
+    set_config "$m.3" "$filter"
+    run vcrun create --bundle "$m.3" bad </dev/null
+    assert_failure 1
+    assert_output --regexp "config.json: linux.namespaces\[[0-9]\].path: "
+    rm -rf "$m.3"
+  done
+  assert_equal "$(ls "$STATE_ROOT")" pod
+  assert_equal "$(vcrun state pod | jq -r .status)" running
+  vcrun delete --force pod
+  assert_no_leftovers
+}
