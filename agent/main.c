@@ -58,8 +58,29 @@ struct agent {
   struct agent_container *containers;
   struct pending_wait *waits;
   struct agent_container *graveyard; /* deleted, freed after the batch */
+  /* Cgroups of deleted containers, removed once their killed processes
+   * have been reaped (a cgroup with a task, even a zombie, is busy). */
+  char **stale_cgroups;
+  size_t n_stale_cgroups;
   bool shutdown;
 };
+
+static void remove_stale_cgroups(struct agent *a) {
+  size_t kept = 0;
+  for (size_t i = 0; i < a->n_stale_cgroups; i++) {
+    char *dir = a->stale_cgroups[i];
+    if (rmdir(dir) == 0 || errno == ENOENT) {
+      free(dir);
+    } else if (errno == EBUSY) {
+      a->stale_cgroups[kept++] = dir;
+    } else {
+      /* A sub-cgroup the container made, say: left to the VM's end. */
+      agent_log("remove cgroup %s: %s", dir, strerror(errno));
+      free(dir);
+    }
+  }
+  a->n_stale_cgroups = kept;
+}
 
 void agent_log(const char *fmt, ...) {
   va_list ap;
@@ -268,6 +289,7 @@ static void reap_children(struct agent *a) {
       proc_close_stdin(a, p); /* nobody reads it any more */
     }
   }
+  remove_stale_cgroups(a);
   flush_waits(a);
 }
 
@@ -959,6 +981,10 @@ static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
   proc_release(a, &c->init);
   c->next = a->graveyard;
   a->graveyard = c;
+  a->stale_cgroups = xrealloc(a->stale_cgroups,
+                              (a->n_stale_cgroups + 1) * sizeof(char *));
+  a->stale_cgroups[a->n_stale_cgroups++] = xstrdup(c->cgroup_dir);
+  remove_stale_cgroups(a);
   return 0;
 }
 

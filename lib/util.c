@@ -42,6 +42,13 @@ void *xcalloc(size_t n, size_t size) {
   return p;
 }
 
+void *xrealloc(void *p, size_t size) {
+  void *q = realloc(p, size);
+  if (q == NULL)
+    oom();
+  return q;
+}
+
 int vc_read_file(const char *path, char **out, size_t *len, vc_error **err) {
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)

@@ -32,6 +32,7 @@ static inline void *vc_steal(void *pp) {
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
 
 /* Reads a whole file (NUL-terminated); *len (if non-NULL) gets its size. */
 int vc_read_file(const char *path, char **out, size_t *len, vc_error **err);

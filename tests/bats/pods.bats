@@ -148,3 +148,30 @@ ns_ids() {
   vcrun delete --force pod
   assert_no_leftovers
 }
+
+@test "a deleted member's cgroup goes; its id can be used again" {
+  start_sandbox
+  member_bundle "$BATS_TEST_TMPDIR/m5"
+  set_args "$BATS_TEST_TMPDIR/m5" sleep 500
+  vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m5" m5
+  vcrun start m5
+  # The sandbox has no cgroup namespace: it sees the guest's whole tree.
+  run vcrun exec pod ls /sys/fs/cgroup
+  assert_line m5
+  assert_line pod
+  vcrun delete --force m5
+  # Removed once the killed processes are reaped: poll a little.
+  local i
+  for i in $(seq 1 25); do
+    run vcrun exec pod ls /sys/fs/cgroup
+    assert_success
+    [[ "$output" == *$'\nm5\n'* ]] || break
+    sleep 0.2
+  done
+  assert_line pod
+  refute_line m5
+  vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m5" m5
+  vcrun delete --force m5
+  vcrun delete --force pod
+  assert_no_leftovers
+}
