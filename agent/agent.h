@@ -53,6 +53,7 @@ struct agent_container {
   char *cgroup_dir; /* its cgroup v2 directory, e.g. /sys/fs/cgroup/<id> */
   char *bundle; /* the host's bundle path, for the state hooks get */
   struct oci_spec *spec;
+  int ns_flags; /* the new namespaces it was cloned with */
   struct agent_proc init;
   struct agent_proc *execs;
   bool started;
@@ -67,10 +68,11 @@ struct agent_container {
 _Noreturn void agent_container_child(struct agent_container *c,
                                      int sync_fd, int stdio[3]);
 /* clone() flags for the spec's namespaces (a mount namespace always).
- * Namespaces given by path must be in joined (flags of namespaces the agent
- * entered for the clone); they are left out. */
-int agent_namespace_flags(const struct oci_spec *spec, int joined, int *flags,
-                          vc_error **err);
+ * A namespace given by path must be in joined (the agent entered that
+ * container's for the clone: left out) or in vm_level (the path was the
+ * VM's own, on the host: the container gets a new one). */
+int agent_namespace_flags(const struct oci_spec *spec, int joined, int vm_level,
+                          int *flags, vc_error **err);
 
 /* The clone flag of an OCI namespace type (0 if unknown) and its name
  * under /proc/<pid>/ns. */

@@ -28,8 +28,8 @@
 #include "security.h"
 #include "util.h"
 
-int agent_namespace_flags(const struct oci_spec *spec, int joined, int *flags,
-                          vc_error **err) {
+int agent_namespace_flags(const struct oci_spec *spec, int joined, int vm_level,
+                          int *flags, vc_error **err) {
   /* The container always gets its own mount namespace: its root is a
    * pivot_root into the shared rootfs, which must not move the agent's. */
   int f = CLONE_NEWNS;
@@ -39,7 +39,7 @@ int agent_namespace_flags(const struct oci_spec *spec, int joined, int *flags,
     if (flag == 0)
       return vc_error_set(err, 0, "linux.namespaces[%zu].type: \"%s\" is not supported",
                           i, ns->type);
-    if (ns->path != NULL && ns->path[0] != '\0') {
+    if (ns->path != NULL && ns->path[0] != '\0' && !(vm_level & flag)) {
       if (!(joined & flag) || flag == CLONE_NEWNS)
         return vc_error_set(err, 0,
                             "linux.namespaces[%zu].path: `%s` is not a "
@@ -553,13 +553,10 @@ void agent_set_user(const struct oci_user *u) {
     child_fail("setuid %u: %s", u->uid, strerror(errno));
 }
 
-/* True when the spec asks for a new namespace of this type (one given by
- * path was entered by the agent before the clone: the child is in it). */
-static bool spec_has_namespace(const struct oci_spec *spec, const char *type) {
-  for (size_t i = 0; i < spec->n_namespaces; i++)
-    if (strcmp(spec->namespaces[i].type, type) == 0)
-      return spec->namespaces[i].path == NULL;
-  return false;
+/* True when the container got a new namespace of this type (one joined
+ * by path was entered by the agent before the clone: the child is in it). */
+static bool new_namespace(const struct agent_container *c, const char *type) {
+  return c->ns_flags & agent_namespace_flag(type, NULL);
 }
 
 /* A new network namespace has only lo, down; runc brings it up (its
@@ -611,7 +608,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
 
   /* In the container's cgroup (and cgroup namespace) before any mount, so
    * a cgroup mount in the spec shows the container's own cgroup. */
-  if (spec_has_namespace(spec, "user")) {
+  if (new_namespace(c, "user")) {
     /* The agent puts us in our cgroup and writes our uid/gid maps (the
      * guest's files are not ours to write from here), then says 'M'; from
      * then on we act as the namespace's root, as runc's nsexec does. */
@@ -621,16 +618,16 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
       child_fail("user namespace: become root (is 0 mapped?): %s",
                  strerror(errno));
-    if (spec_has_namespace(spec, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
+    if (new_namespace(c, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
       child_fail("linux.namespaces: cgroup namespace: %s", strerror(errno));
   } else {
     check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
-                             spec_has_namespace(spec, "cgroup"), &err), &err);
+                             new_namespace(c, "cgroup"), &err), &err);
   }
   /* Through the guest's /proc, before the spec can make /proc/sys
    * read-only; this process is in the new namespaces already. */
   check(agent_sysctl_apply(spec, &err), &err);
-  if (spec_has_namespace(spec, "network"))
+  if (new_namespace(c, "network"))
     loopback_up();
   setup_rootfs(c);
   check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),

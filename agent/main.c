@@ -559,8 +559,11 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     join_pids[i] = other->init.pid;
     joined |= agent_namespace_flag(type, NULL);
   }
-  int ns_flags;
-  if (agent_namespace_flags(c->spec, joined, &ns_flags, err) < 0)
+  /* linux.namespaces' network path was the host's netns the VM runs in
+   * (a CRI pod's): in the guest the container gets a new one. */
+  yajl_val vm_net = vc_json_get(params, "vm_network_namespace");
+  int vm_level = YAJL_IS_TRUE(vm_net) ? CLONE_NEWNET : 0;
+  if (agent_namespace_flags(c->spec, joined, vm_level, &c->ns_flags, err) < 0)
     goto fail;
 
   /* The bundle's rootfs and its bind sources arrive over the sandbox's
@@ -588,7 +591,7 @@ static int create_container(struct agent *a, struct agent_conn *conn,
                                                     err) == 0)
     entered++;
   if (entered == n_joins) {
-    pid = clone(child_main, stack + stack_size, ns_flags | SIGCHLD, &ca);
+    pid = clone(child_main, stack + stack_size, c->ns_flags | SIGCHLD, &ca);
     clone_errno = errno;
   }
   agent_ns_switch_back(&sw);
@@ -603,7 +606,7 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     goto fail;
   }
   c->init.pid = pid;
-  if ((ns_flags & CLONE_NEWUSER) &&
+  if ((c->ns_flags & CLONE_NEWUSER) &&
       (agent_cgroup_place(c->cgroup_dir, c->spec->resources_json, pid, err) < 0 ||
        agent_write_id_maps(pid, c->spec, err) < 0 ||
        write(c->init.sync_fd, "M", 1) != 1)) {

@@ -105,6 +105,7 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     goto out;
   sb->join_sandbox = plan.sandbox_id;
   sb->join_namespaces = plan.joins_json;
+  sb->vm_netns = plan.vm_netns;
   sb->id = xstrdup(id);
   sb->cfg = &cli->cfg;
   sb->debug = cli->debug;
@@ -185,6 +186,10 @@ char *vc_create_params(const struct vc_sandbox *sb, const char *config_text,
   if (sb->join_namespaces != NULL) {
     vc_jb_key(&b, "join_namespaces");
     vc_jb_raw(&b, sb->join_namespaces);
+  }
+  if (sb->vm_netns != NULL) {
+    vc_jb_key(&b, "vm_network_namespace");
+    vc_jb_bool(&b, true);
   }
   if (stdio_stream != 0) {
     vc_jb_key(&b, "stdio_stream");

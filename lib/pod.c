@@ -2,10 +2,16 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "json_build.h"
 #include "process.h"
@@ -133,6 +139,20 @@ static bool same_path_as_sandbox(const struct vc_config *cfg,
   return same;
 }
 
+static int check_netns(const char *path, const char *config_path, size_t i,
+                       vc_error **err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return vc_error_set(err, errno, "%s: linux.namespaces[%zu].path: open `%s`",
+                        config_path, i, path);
+  int type = ioctl(fd, NS_GET_NSTYPE);
+  close(fd);
+  if (type != CLONE_NEWNET)
+    return vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: `%s` is not "
+                        "a network namespace", config_path, i, path);
+  return 0;
+}
+
 int vc_pod_plan(const struct vc_config *cfg, const char *id,
                 const struct oci_spec *spec, const char *config_path,
                 struct vc_pod_plan *plan, vc_error **err) {
@@ -149,6 +169,7 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
   struct vc_jb joins = {0};
   vc_jb_open(&joins, '{');
   bool any = false;
+  size_t vm_netns_index = SIZE_MAX;
   int ret = -1;
   for (size_t i = 0; i < spec->n_namespaces; i++) {
     const struct oci_namespace *ns = &spec->namespaces[i];
@@ -176,6 +197,13 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
     } else if (plan->sandbox_id != NULL &&
                same_path_as_sandbox(cfg, plan->sandbox_id, ns->type, ns->path)) {
       target = plan->sandbox_id;
+    }
+    if (target == NULL && strcmp(ns->type, "network") == 0 &&
+        (type == NULL || strcmp(type, "container") != 0)) {
+      /* The VM's own, if the container boots one: checked below. */
+      vm_netns_index = i;
+      vc_sandbox_free(&other);
+      continue;
     }
     if (target == NULL) {
       vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: `%s` is not a "
@@ -205,6 +233,18 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
     if (refused)
       goto out;
   }
+  if (vm_netns_index != SIZE_MAX) {
+    const char *path = spec->namespaces[vm_netns_index].path;
+    if (plan->sandbox_id != NULL) {
+      vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: `%s` is not a "
+                   "namespace of a container in sandbox `%s`", config_path,
+                   vm_netns_index, path, plan->sandbox_id);
+      goto out;
+    }
+    if (check_netns(path, config_path, vm_netns_index, err) < 0)
+      goto out;
+    plan->vm_netns = xstrdup(path);
+  }
   vc_jb_close(&joins, '}');
   if (any)
     plan->joins_json = vc_jb_take(&joins);
@@ -219,5 +259,6 @@ out:
 void vc_pod_plan_free(struct vc_pod_plan *plan) {
   free(plan->sandbox_id);
   free(plan->joins_json);
+  free(plan->vm_netns);
   memset(plan, 0, sizeof(*plan));
 }

@@ -9,7 +9,8 @@
  *    inside a VM can only be joined from that VM.
  * A namespace path is joined in the guest: the agent enters the namespace
  * of that container's process.  A path that names nothing in the sandbox
- * (a host namespace) is refused, naming the field. */
+ * (a host namespace) is refused, naming the field, except a network
+ * namespace for the VM (vm_netns below). */
 #ifndef VC_POD_H
 #define VC_POD_H
 
@@ -20,6 +21,11 @@
 struct vc_pod_plan {
   char *sandbox_id; /* the sandbox to join, or NULL for a VM of its own */
   char *joins_json; /* {"ipc":"<container id>",...} for the agent, or NULL */
+  /* A host network namespace given to a container that boots its own VM
+   * (CRI's pod netns for the sandbox container): the VM runs in it, as
+   * Kata's does, and the container gets a network namespace of its own in
+   * the guest.  Members given the same path join the sandbox container's. */
+  char *vm_netns;
 };
 
 /* Decides where container id (spec read from config_path) runs.  Other

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -207,6 +208,10 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   vc_jb_str(&b, sb->sandbox_id);
   vc_jb_key(&b, "created");
   vc_jb_str(&b, sb->created);
+  if (sb->vm_netns != NULL) {
+    vc_jb_key(&b, "network_namespace");
+    vc_jb_str(&b, sb->vm_netns);
+  }
   vc_jb_close(&b, '}');
   if (vc_sandbox_owns_vm(sb)) {
     vc_jb_key(&b, "hypervisor");
@@ -239,6 +244,27 @@ bool vc_sandbox_owns_vm(const struct vc_sandbox *sb) {
 
 static int join_sandbox(struct vc_sandbox *sb, const char *sandbox_id,
                         vc_error **err);
+
+/* Starts the VMM, inside sb->vm_netns when given: this process steps into
+ * that network namespace for the spawn and back (it is single-threaded). */
+static int start_vm(struct vc_sandbox *sb, vc_error **err) {
+  if (sb->vm_netns == NULL)
+    return sb->vm.ops->start(&sb->vm, err);
+  cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  cleanup_close int target = open(sb->vm_netns, O_RDONLY | O_CLOEXEC);
+  if (own < 0 || target < 0 || setns(target, CLONE_NEWNET) < 0)
+    return vc_error_set(err, errno, "enter the network namespace `%s`",
+                        sb->vm_netns);
+  int r = sb->vm.ops->start(&sb->vm, err);
+  if (setns(own, CLONE_NEWNET) < 0) {
+    /* Staying there would put the other helpers in the wrong place. */
+    vc_error_free(err);
+    vc_error_set(err, errno, "return from the network namespace `%s`",
+                 sb->vm_netns);
+    return -1;
+  }
+  return r;
+}
 
 int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   const struct vc_config *cfg = sb->cfg;
@@ -289,7 +315,7 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
       (sb->hybrid_vsock && start_vsock_backend(sb, err) < 0))
     goto fail;
   long long boot_start = vc_now_ms();
-  int vm_started = sb->vm.ops->start(&sb->vm, err);
+  int vm_started = start_vm(sb, err);
   /* QEMU has its own copy of the CID's fd now; ours only pinned it. */
   if (sb->vm.vhost_vsock_fd >= 0) {
     close(sb->vm.vhost_vsock_fd);
@@ -607,6 +633,7 @@ void vc_sandbox_free(struct vc_sandbox *sb) {
   free(sb->sandbox_dir);
   free(sb->join_sandbox);
   free(sb->join_namespaces);
+  free(sb->vm_netns);
   free(sb->rootfs);
   free(sb->cgroup_path);
   free(sb->bundle);

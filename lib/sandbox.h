@@ -38,6 +38,7 @@ struct vc_sandbox {
    * namespaces of its containers to enter ({"ipc":"<id>",...} or NULL) */
   char *join_sandbox;
   char *join_namespaces;
+  char *vm_netns; /* a host network namespace to start the VM in, or NULL */
   struct vc_vm vm;
   char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */
   char *hybrid_socket; /* host side of guest vsock (CONNECT <port>) */

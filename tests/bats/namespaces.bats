@@ -110,11 +110,12 @@ teardown() {
   assert_no_leftovers
 }
 
-@test "joining a namespace by path is refused at create naming the field" {
-  set_config "$BUNDLE" '.linux.namespaces = [{"type":"mount"},{"type":"network","path":"/proc/1/ns/net"}]'
+@test "joining a host namespace by path is refused at create naming the field" {
+  # Namespaces of other containers in the sandbox: pods.bats.
+  set_config "$BUNDLE" '.linux.namespaces = [{"type":"mount"},{"type":"ipc","path":"/proc/1/ns/ipc"}]'
   run vcrun_bg create --bundle "$BUNDLE" ns4
   assert_failure 1
-  assert_output --partial "linux.namespaces[1].path: joining the namespace \`/proc/1/ns/net\` is not supported"
+  assert_output --partial "config.json: linux.namespaces[1].path: \`/proc/1/ns/ipc\` is not a namespace of a container in this sandbox"
   assert_no_leftovers
 }
 

@@ -8,6 +8,12 @@ load helpers
 
 CRI_TYPE=io.kubernetes.cri.container-type
 CRI_SANDBOX=io.kubernetes.cri.sandbox-id
+POD_NETNS=vcrun-bats-pod
+
+teardown() {
+  ip netns del "$POD_NETNS" 2>/dev/null || true
+  teardown_state_root
+}
 
 # A pod's sandbox container: sleeps, with a hostname, in a new pid, ipc and
 # uts namespace (the defaults of `vcrun spec`).
@@ -133,7 +139,8 @@ ns_ids() {
   assert_output --regexp 'linux.namespaces\[[0-9]\].path: `/proc/[0-9]+/ns/pid` belongs to container `pod` in sandbox `pod`, not in sandbox `other`'
   # A host namespace, a path of the wrong type, a user namespace.
   local filter
-  for filter in '.linux.namespaces |= map(if .type == "network" then .path = "/proc/1/ns/net" else . end)' \
+  for filter in '.linux.namespaces |= map(if .type == "ipc" then .path = "/proc/1/ns/ipc" else . end)' \
+    '.linux.namespaces |= map(if .type == "network" then .path = "/proc/self/ns/ipc" else . end)' \
     '.linux.namespaces |= map(if .type == "ipc" then .path = "/proc/1/ns/uts" else . end)' \
     '.linux.namespaces += [{"type":"user","path":"/proc/1/ns/user"}]'; do
     cp -a "$BUNDLE_TEMPLATE" "$m.3"
@@ -172,6 +179,36 @@ ns_ids() {
   refute_line m5
   vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m5" m5
   vcrun delete --force m5
+  vcrun delete --force pod
+  assert_no_leftovers
+}
+
+@test "a CRI pod's network namespace: the VM runs in it, members share the guest's" {
+  local netns=$POD_NETNS
+  ip netns add "$netns"
+  set_args "$BUNDLE" sleep 1000
+  set_config "$BUNDLE" ".annotations = {\"$CRI_TYPE\": \"sandbox\"}
+    | .linux.namespaces |= map(if .type == \"network\" then .path = \"/var/run/netns/$netns\" else . end)"
+  vcrun_bg create --bundle "$BUNDLE" pod
+  vcrun start pod
+  # QEMU is in the pod's network namespace; vcrun itself is not.
+  local qemu
+  qemu=$(jq -r .hypervisor.pid "$STATE_ROOT/pod/state.json")
+  assert_equal "$(stat -Lc %i "/var/run/netns/$netns")" "$(stat -Lc %i "/proc/$qemu/ns/net")"
+  [ "$(stat -Lc %i /proc/self/ns/net)" != "$(stat -Lc %i "/proc/$qemu/ns/net")" ]
+  # A member given the same path (as CRI gives it) shares the sandbox
+  # container's network namespace in the guest.
+  cp -a "$BUNDLE_TEMPLATE" "$BATS_TEST_TMPDIR/m6"
+  set_config "$BATS_TEST_TMPDIR/m6" ".annotations = {\"$CRI_TYPE\": \"container\", \"$CRI_SANDBOX\": \"pod\"}
+    | .linux.namespaces |= map(if .type == \"network\" then .path = \"/var/run/netns/$netns\" else . end)"
+  set_args "$BATS_TEST_TMPDIR/m6" readlink /proc/self/ns/net
+  run vcrun run --bundle "$BATS_TEST_TMPDIR/m6" m6 </dev/null
+  assert_success
+  member_net=$output
+  run vcrun exec pod readlink /proc/self/ns/net
+  assert_output "$member_net"
+  run vcrun exec pod ip link show lo
+  assert_output --partial ',UP'
   vcrun delete --force pod
   assert_no_leftovers
 }

@@ -72,6 +72,17 @@ TEST(own_sandbox) {
   free(msg);
 }
 
+TEST(vm_network_namespace) {
+  struct vc_pod_plan p;
+  char *msg = plan("[{\"type\":\"network\",\"path\":\"/proc/self/ns/net\"}]",
+                   "{\"io.kubernetes.cri.container-type\":\"sandbox\"}", &p);
+  CHECK(msg == NULL);
+  CHECK(p.sandbox_id == NULL && p.joins_json == NULL);
+  CHECK_STR(p.vm_netns, "/proc/self/ns/net");
+  vc_pod_plan_free(&p);
+  free(msg);
+}
+
 TEST(annotated_member) {
   struct vc_pod_plan p;
   char *msg = plan("[]", "{\"io.kubernetes.cri-o.ContainerType\":\"container\","
@@ -96,7 +107,14 @@ TEST(refusals) {
   expect_error("[{\"type\":\"ipc\",\"path\":\"/proc/1/ns/uts\"}]", "{}",
                "does not name a namespace of type ipc");
   expect_error("[{\"type\":\"network\",\"path\":\"/var/run/netns/x\"}]", "{}",
-               "cannot join a host namespace");
+               "linux.namespaces[0].path: open `/var/run/netns/x`: No such file");
+  expect_error("[{\"type\":\"network\",\"path\":\"/proc/self/ns/ipc\"}]", "{}",
+               "`/proc/self/ns/ipc` is not a network namespace");
+  /* A host netns is the VM's only for a container that boots one. */
+  expect_error("[{\"type\":\"network\",\"path\":\"/proc/self/ns/net\"}]",
+               "{\"io.kubernetes.cri.container-type\":\"container\","
+               "\"io.kubernetes.cri.sandbox-id\":\"pod\"}",
+               "not a namespace of a container in this sandbox");
   expect_error("[{\"type\":\"pid\"},{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]",
                "{}", "linux.namespaces[1].path: joining a user namespace");
   expect_error("[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]", "{}",
@@ -107,6 +125,7 @@ int main(void) {
   RUN(proc_ns_paths);
   RUN(own_sandbox);
   RUN(annotated_member);
+  RUN(vm_network_namespace);
   RUN(refusals);
   return TEST_SUMMARY();
 }
