@@ -257,6 +257,23 @@ podman_suite() {
 
   out=$(pm run --rm -t "$IMG" sh -c 'test -t 0 && echo tty' </dev/null 2>&1 | tr -d '\r')
   check "podman run -t" test "$out" = tty
+
+  # A pod: the member joins the infra container's namespaces by path
+  # (/proc/<infra pid>/ns/...), so vcrun puts it in the infra's VM.
+  if pm pod create --name vpod --infra-image "$IMG" --infra-command "sleep 1000" >/dev/null 2>"$T/err" &&
+     pm run -d --name p-member --pod vpod "$IMG" sleep 300 >/dev/null 2>>"$T/err"; then
+    local infra vms member_ns infra_ns
+    infra=$(pm pod inspect -f '{{.InfraContainerID}}' vpod)
+    member_ns=$(pm exec p-member sh -c 'for n in uts ipc net; do readlink /proc/self/ns/$n; done')
+    infra_ns=$(pm exec "$infra" sh -c 'for n in uts ipc net; do readlink /proc/self/ns/$n; done')
+    check "podman pod: the member shares the infra's uts, ipc and net namespaces" \
+      test -n "$infra_ns" -a "$member_ns" = "$infra_ns"
+    # podman gives no --root: the VMs' state is under vcrun's default root.
+    vms=$(pgrep -fc "qemu-system.*($infra|$(pm inspect -f '{{.Id}}' p-member))")
+    check "podman pod: one VM for the pod (got $vms)" test "$vms" = 1
+    pm pod stop -t 0 vpod >/dev/null 2>&1
+    check "podman pod rm" eval 'pm pod rm -f vpod >/dev/null 2>&1 && ! pm pod exists vpod'
+  else fail "podman pod create / run --pod" "$(tail -c 300 "$T/err")"; fi
 }
 
 ctr_suite
