@@ -1,11 +1,14 @@
 /* vcrun delete: removes a container and everything of its sandbox: VM,
- * virtiofsd, vsock backend, shims, sockets and state. */
+ * virtiofsd, vsock backend, shims, sockets and state; a pod member leaves
+ * its sandbox, which keeps running. */
 #include <errno.h>
 #include <string.h>
 
 #include "cli.h"
 #include "oci/spec.h"
+#include "pod.h"
 #include "sandbox.h"
+#include "util.h"
 
 int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   bool force = false;
@@ -21,6 +24,7 @@ int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *id = argv[first];
   struct vc_sandbox sb = VC_SANDBOX_INIT;
   struct oci_spec *spec = NULL;
+  cleanup_free char *member = NULL;
   int ret = -1;
   if (vc_open_container(cli, id, true, &sb, err) < 0) {
     /* Engines clean up with delete --force whatever happened before. */
@@ -34,6 +38,15 @@ int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (!force && (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0)) {
     vc_error_set(err, 0, "cannot delete container %s that is not stopped: %s",
                  id, status);
+    goto out;
+  }
+  /* Deleting a pod's sandbox container stops the VM under its members:
+   * only with --force while one of them still runs. */
+  if (!force && vc_sandbox_owns_vm(&sb) &&
+      (member = vc_pod_live_member(&cli->cfg, id)) != NULL) {
+    vc_error_set(err, 0, "cannot delete sandbox container %s: container %s "
+                 "of its pod is running (delete it first, or use --force)",
+                 id, member);
     goto out;
   }
   spec = vc_bundle_spec(&sb);

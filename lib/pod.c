@@ -60,9 +60,11 @@ bool vc_pod_proc_ns_path(const char *path, long *pid, const char **name) {
   return true;
 }
 
-/* The container of ours whose shim (the pid `state` reports) is pid. */
-static int container_of_pid(const struct vc_config *cfg, long pid,
-                            struct vc_sandbox *found) {
+/* Loads each container under cfg's state root until match says stop;
+ * returns 0 with *found loaded then, -1 when none matched. */
+static int find_container(const struct vc_config *cfg,
+                          bool (*match)(const struct vc_sandbox *, const void *),
+                          const void *arg, struct vc_sandbox *found) {
   DIR *d = opendir(cfg->runtime.state_root);
   if (d == NULL)
     return -1;
@@ -72,8 +74,7 @@ static int container_of_pid(const struct vc_config *cfg, long pid,
       continue;
     struct vc_sandbox sb = VC_SANDBOX_INIT;
     vc_error *e = NULL;
-    if (vc_sandbox_load(cfg, de->d_name, &sb, &e) == 0 && sb.shim_pid == pid &&
-        vc_pid_is(sb.shim_pid, sb.dir)) {
+    if (vc_sandbox_load(cfg, de->d_name, &sb, &e) == 0 && match(&sb, arg)) {
       *found = sb;
       ret = 0;
     } else {
@@ -83,6 +84,26 @@ static int container_of_pid(const struct vc_config *cfg, long pid,
   }
   closedir(d);
   return ret;
+}
+
+/* Its shim (the pid `state` reports) is *(long *)pid. */
+static bool has_shim_pid(const struct vc_sandbox *sb, const void *pid) {
+  return sb->shim_pid == *(const long *)pid && vc_pid_is(sb->shim_pid, sb->dir);
+}
+
+/* A member of sandbox id whose process still runs (its shim lives). */
+static bool is_live_member(const struct vc_sandbox *sb, const void *id) {
+  return strcmp(sb->sandbox_id, id) == 0 && strcmp(sb->id, id) != 0 &&
+         vc_pid_is(sb->shim_pid, sb->dir);
+}
+
+char *vc_pod_live_member(const struct vc_config *cfg, const char *sandbox_id) {
+  struct vc_sandbox member = VC_SANDBOX_INIT;
+  if (find_container(cfg, is_live_member, sandbox_id, &member) < 0)
+    return NULL;
+  char *id = xstrdup(member.id);
+  vc_sandbox_free(&member);
+  return id;
 }
 
 /* The annotations' sandbox: *type "sandbox", "container" or NULL. */
@@ -192,7 +213,7 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
                      ns->type);
         goto out;
       }
-      if (container_of_pid(cfg, pid, &other) == 0)
+      if (find_container(cfg, has_shim_pid, &pid, &other) == 0)
         target = other.id;
     } else if (plan->sandbox_id != NULL &&
                same_path_as_sandbox(cfg, plan->sandbox_id, ns->type, ns->path)) {

@@ -36,6 +36,9 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
 
 void vc_pod_plan_free(struct vc_pod_plan *plan);
 
+/* The id of a member of sandbox_id whose process still runs, or NULL. */
+char *vc_pod_live_member(const struct vc_config *cfg, const char *sandbox_id);
+
 /* Parses "/proc/<pid>/ns/<name>"; false for any other path. */
 bool vc_pod_proc_ns_path(const char *path, long *pid, const char **name);
 

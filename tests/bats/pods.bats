@@ -113,9 +113,18 @@ ns_ids() {
 @test "deleting the sandbox stops its members; they can still be deleted" {
   start_sandbox
   member_bundle "$BATS_TEST_TMPDIR/m4"
+  # A pid namespace of its own: it outlives the sandbox container's init.
+  set_config "$BATS_TEST_TMPDIR/m4" '.linux.namespaces |= map(if .type == "pid" then del(.path) else . end)'
   set_args "$BATS_TEST_TMPDIR/m4" sleep 500
   vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m4" m4
   vcrun start m4
+  vcrun kill pod KILL
+  wait_for_stopped pod
+  # Not while a member runs, unless forced.
+  run vcrun delete pod
+  assert_failure 1
+  assert_output --partial 'cannot delete sandbox container pod: container m4 of its pod is running'
+  assert_equal "$(vcrun state m4 | jq -r .status)" running
   vcrun delete --force pod
   assert_equal "$(vcrun state m4 | jq -r .status)" stopped
   vcrun delete m4
