@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "copyup.h"
 #include "hooks.h"
 #include "json_build.h"
+#include "oci/mount_attr.h"
 #include "security.h"
 #include "util.h"
 
@@ -164,13 +166,17 @@ static const struct mount_flag propagation_flags[] = {
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
-                                unsigned long *propagation, char *data,
-                                size_t data_size) {
+                                unsigned long *propagation,
+                                struct oci_recursive_attr *recursive,
+                                char *data, size_t data_size) {
   *flags = 0;
   *propagation = 0;
+  *recursive = (struct oci_recursive_attr){0};
   data[0] = '\0';
   for (size_t i = 0; i < m->n_options; i++) {
     const char *o = m->options[i];
+    if (oci_recursive_option(o, recursive))
+      continue;
     size_t j;
     for (j = 0; j < N_ELEMS(mount_flags); j++) {
       if (strcmp(o, mount_flags[j].name) == 0) {
@@ -193,87 +199,6 @@ static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
       continue;
     size_t used = strlen(data);
     snprintf(data + used, data_size - used, "%s%s", used ? "," : "", o);
-  }
-}
-
-/* Creates what a bind of src needs at dest: a directory, or an empty file
- * for a single file (as runc does). */
-static void make_bind_target(const char *src, const char *dest,
-                             const char *destination) {
-  struct stat st;
-  if (stat(src, &st) < 0)
-    child_fail("mounts: source of `%s` missing in the share: %s", destination,
-               strerror(errno));
-  if (S_ISDIR(st.st_mode)) {
-    if (vc_mkdir_p(dest, 0755, NULL) < 0)
-      child_fail("mounts: create `%s`: %s", destination, strerror(errno));
-    return;
-  }
-  cleanup_free char *parent = xstrdup(dest);
-  *strrchr(parent, '/') = '\0';
-  if (vc_mkdir_p(parent, 0755, NULL) < 0)
-    child_fail("mounts: create the parent of `%s`: %s", destination,
-               strerror(errno));
-  int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0 && errno != EISDIR)
-    child_fail("mounts: create `%s`: %s", destination, strerror(errno));
-  if (fd >= 0)
-    close(fd);
-}
-
-/* A host path, which the host bound into the share as mounts/<index>:
- * bound here, then remounted for the flags a bind mount ignores. */
-static void bind_host_mount(const struct agent_container *c, size_t index,
-                            const char *dest, unsigned long flags,
-                            const char *destination) {
-  cleanup_free char *src =
-      xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);
-  make_bind_target(src, dest, destination);
-  if (mount(src, dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
-    child_fail("mounts[%zu]: bind on `%s`: %s", index, destination,
-               strerror(errno));
-  unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-  if (extra != 0 &&
-      mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) < 0)
-    child_fail("mounts[%zu]: remount `%s` with its options: %s", index,
-               destination, strerror(errno));
-}
-
-/* A mount of a file system the guest kernel makes (proc, tmpfs, ...). */
-static void mount_filesystem(const struct oci_mount *m, size_t index,
-                             const char *dest, unsigned long flags,
-                             const char *data) {
-  const char *type = m->type ? m->type : "";
-  if (strcmp(type, "cgroup") == 0)
-    type = "cgroup2"; /* the guest has only the unified hierarchy */
-  if (vc_mkdir_p(dest, 0755, NULL) < 0)
-    child_fail("mounts: create `%s`: %s", m->destination, strerror(errno));
-  /* What the tmpfs will cover, for tmpcopyup. */
-  int covered_fd = -1;
-  if (strcmp(type, "tmpfs") == 0 && oci_mount_has_option(m, "tmpcopyup")) {
-    covered_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (covered_fd < 0)
-      child_fail("mounts: open `%s`: %s", m->destination, strerror(errno));
-  }
-  if (mount(m->source ? m->source : type, dest, type, flags,
-            data[0] ? data : NULL) < 0) {
-    /* sysfs needs a network namespace of our own; without one, runc binds
-     * the host's /sys instead, which is what we do with the guest's. */
-    if (strcmp(type, "sysfs") == 0 && errno == EPERM &&
-        mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0) {
-    } else {
-      child_fail("mounts[%zu]: mount %s on `%s`%s%s: %s", index, type,
-                 m->destination, data[0] ? " with " : "", data, strerror(errno));
-    }
-  }
-  if (covered_fd >= 0) {
-    vc_error *err = NULL;
-    int tmpfs_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (tmpfs_fd < 0 || agent_copy_tree(covered_fd, tmpfs_fd, &err) < 0)
-      child_fail("mounts: `%s`: %s", m->destination,
-                 err ? err->msg : strerror(errno));
-    close(tmpfs_fd);
-    close(covered_fd);
   }
 }
 
@@ -329,22 +254,192 @@ static void resolve_in_rootfs(const char *rootfs, const char *destination,
   snprintf(out, out_size, "%s%s", rootfs, resolved);
 }
 
+/* The part of a bind source below the bundle's rootfs ("" for the rootfs
+ * itself), or NULL for a source elsewhere.  runc binds such a source in
+ * the container's mount namespace, where it shows the mounts made before
+ * it (a tmpfs an earlier mounts[] entry put inside it); the share's copy
+ * of the host path would not.  Compared as written: a source that reaches
+ * the rootfs through ".." or a symlink keeps the share's copy. */
+static char *source_below_rootfs(const struct agent_container *c,
+                                 const struct oci_mount *m) {
+  const char *root = c->spec->root_path;
+  if (m->source == NULL || root == NULL || c->bundle[0] != '/')
+    return NULL;
+  cleanup_free char *root_as_written =
+      root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", c->bundle, root);
+  cleanup_free char *source_as_written =
+      m->source[0] == '/' ? xstrdup(m->source)
+                          : xasprintf("%s/%s", c->bundle, m->source);
+  cleanup_free char *host_root = vc_path_clean(root_as_written);
+  cleanup_free char *source = vc_path_clean(source_as_written);
+  if (host_root == NULL || source == NULL)
+    return NULL;
+  size_t len = strlen(host_root);
+  if (strncmp(source, host_root, len) != 0 ||
+      (source[len] != '\0' && source[len] != '/'))
+    return NULL;
+  return xstrdup(source + len);
+}
+
+/* Creates what a bind of src needs at dest: a directory, or an empty file
+ * for a single file (as runc does). */
+static void make_bind_target(const char *src, const char *dest,
+                             const char *destination) {
+  struct stat st;
+  if (stat(src, &st) < 0)
+    child_fail("mounts: source of `%s` missing in the share: %s", destination,
+               strerror(errno));
+  if (S_ISDIR(st.st_mode)) {
+    if (vc_mkdir_p(dest, 0755, NULL) < 0)
+      child_fail("mounts: create `%s`: %s", destination, strerror(errno));
+    return;
+  }
+  cleanup_free char *parent = xstrdup(dest);
+  *strrchr(parent, '/') = '\0';
+  if (vc_mkdir_p(parent, 0755, NULL) < 0)
+    child_fail("mounts: create the parent of `%s`: %s", destination,
+               strerror(errno));
+  int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 && errno != EISDIR)
+    child_fail("mounts: create `%s`: %s", destination, strerror(errno));
+  if (fd >= 0)
+    close(fd);
+}
+
+/* Remounts a bind mount with the flags a bind ignores (ro, nosuid, ...).
+ * In a user namespace the flags a mount had when the namespace copied it
+ * are locked and a remount must keep them: a refusal is retried with the
+ * mount's current flags added, as runc does. */
+static void remount_bind(size_t index, const char *dest,
+                         const char *destination, unsigned long flags) {
+  static const struct {
+    unsigned long st, ms;
+  } kept[] = {{ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},
+              {ST_NODEV, MS_NODEV},       {ST_NOEXEC, MS_NOEXEC},
+              {ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
+              {ST_RELATIME, MS_RELATIME}};
+  unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (extra == 0 ||
+      mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) == 0)
+    return;
+  struct statvfs current;
+  if (errno == EPERM && statvfs(dest, &current) == 0) {
+    for (size_t i = 0; i < N_ELEMS(kept); i++)
+      if (current.f_flag & kept[i].st)
+        extra |= kept[i].ms;
+    if (mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) == 0)
+      return;
+  }
+  child_fail("mounts[%zu]: remount `%s` with its options: %s", index,
+             destination, strerror(errno));
+}
+
+/* A host path, which the host bound into the share as mounts/<index>
+ * (or, below the rootfs, the container's view of it): bound here, then
+ * remounted for the flags a bind mount ignores. */
+static void bind_host_mount(const struct agent_container *c, size_t index,
+                            const char *dest, unsigned long flags,
+                            const char *destination) {
+  cleanup_free char *below = source_below_rootfs(c, &c->spec->mounts[index]);
+  cleanup_free char *src = NULL;
+  if (below != NULL) {
+    char in_root[4096];
+    resolve_in_rootfs(c->rootfs, below[0] ? below : "/", in_root,
+                      sizeof(in_root));
+    src = xstrdup(in_root);
+  } else {
+    src = xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);
+  }
+  make_bind_target(src, dest, destination);
+  if (mount(src, dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+    child_fail("mounts[%zu]: bind on `%s`: %s", index, destination,
+               strerror(errno));
+  remount_bind(index, dest, destination, flags);
+}
+
+/* A cgroup2 mount the kernel refused: in a user namespace without a cgroup
+ * namespace of its own, the container may not mount cgroup2.  As runc, bind
+ * the container's own cgroup directory there instead (it is still reachable
+ * by the agent's path before pivot_root); the remount applies ro and the
+ * other flags, which a bind ignores. */
+static void bind_own_cgroup(const struct agent_container *c, size_t index,
+                            const char *dest, unsigned long flags) {
+  const char *destination = c->spec->mounts[index].destination;
+  if (mount(c->cgroup_dir, dest, NULL, MS_BIND, NULL) < 0)
+    child_fail("mounts[%zu]: bind the container's cgroup `%s` on `%s`: %s",
+               index, c->cgroup_dir, destination, strerror(errno));
+  remount_bind(index, dest, destination, flags);
+}
+
+/* A mount of a file system the guest kernel makes (proc, tmpfs, ...). */
+static void mount_filesystem(const struct agent_container *c, size_t index,
+                             const char *dest, unsigned long flags,
+                             const char *data) {
+  const struct oci_mount *m = &c->spec->mounts[index];
+  const char *type = m->type ? m->type : "";
+  if (strcmp(type, "cgroup") == 0)
+    type = "cgroup2"; /* the guest has only the unified hierarchy */
+  if (vc_mkdir_p(dest, 0755, NULL) < 0)
+    child_fail("mounts: create `%s`: %s", m->destination, strerror(errno));
+  /* What the tmpfs will cover, for tmpcopyup. */
+  int covered_fd = -1;
+  if (strcmp(type, "tmpfs") == 0 && oci_mount_has_option(m, "tmpcopyup")) {
+    covered_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (covered_fd < 0)
+      child_fail("mounts: open `%s`: %s", m->destination, strerror(errno));
+  }
+  if (mount(m->source ? m->source : type, dest, type, flags,
+            data[0] ? data : NULL) < 0) {
+    /* sysfs needs a network namespace of our own; without one, runc binds
+     * the host's /sys instead, which is what we do with the guest's. */
+    if (strcmp(type, "sysfs") == 0 && errno == EPERM &&
+        mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0) {
+    } else if (strcmp(type, "cgroup2") == 0 &&
+               (errno == EPERM || errno == EBUSY)) {
+      bind_own_cgroup(c, index, dest, flags);
+    } else {
+      child_fail("mounts[%zu]: mount %s on `%s`%s%s: %s", index, type,
+                 m->destination, data[0] ? " with " : "", data, strerror(errno));
+    }
+  }
+  if (covered_fd >= 0) {
+    vc_error *err = NULL;
+    int tmpfs_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tmpfs_fd < 0 || agent_copy_tree(covered_fd, tmpfs_fd, &err) < 0)
+      child_fail("mounts: `%s`: %s", m->destination,
+                 err ? err->msg : strerror(errno));
+    close(tmpfs_fd);
+    close(covered_fd);
+  }
+}
+
 static void do_mount(const struct agent_container *c, size_t index) {
   const char *rootfs = c->rootfs;
   const struct oci_mount *m = &c->spec->mounts[index];
   char dest[4096], data[4096];
   unsigned long flags, propagation;
+  struct oci_recursive_attr recursive;
   if (m->destination == NULL || m->destination[0] != '/')
     child_fail("mounts: destination `%s` must be an absolute path",
                m->destination ? m->destination : "");
   resolve_in_rootfs(rootfs, m->destination, dest, sizeof(dest));
-  parse_mount_options(m, &flags, &propagation, data, sizeof(data));
+  parse_mount_options(m, &flags, &propagation, &recursive, data, sizeof(data));
   if (oci_mount_is_bind(m))
     bind_host_mount(c, index, dest, flags, m->destination);
   else
-    mount_filesystem(m, index, dest, flags, data);
+    mount_filesystem(c, index, dest, flags, data);
   if (propagation != 0 && mount(NULL, dest, NULL, propagation, NULL) < 0)
     child_fail("mount propagation of `%s`: %s", m->destination, strerror(errno));
+  /* Last, as runc: over the whole tree the mount brought (an rbind's
+   * sub-mounts too), which a remount cannot reach. */
+  if (recursive.any) {
+    struct mount_attr attr = {.attr_set = recursive.set,
+                              .attr_clr = recursive.clear};
+    if (syscall(SYS_mount_setattr, -1, dest, AT_RECURSIVE, &attr,
+                sizeof(attr)) < 0)
+      child_fail("mounts[%zu]: recursive options on `%s`: %s", index,
+                 m->destination, strerror(errno));
+  }
 }
 
 static bool spec_mounts_dev(const struct oci_spec *spec) {

@@ -265,3 +265,74 @@ run_in() {
   assert_output beside-config
   assert_no_leftovers
 }
+
+# runc_in CMD: as run_in, with runc 1.1.5 on the host, for comparison.
+runc_in() {
+  set_args "$BUNDLE" sh -c "$1"
+  run runc --root "$STATE_ROOT/runc" run -b "$BUNDLE" "r$BATS_TEST_NUMBER" </dev/null
+}
+
+# A tmpfs at /base with another below it, then two rbinds of the rootfs's
+# base directory: a source below the rootfs is seen, as with runc, in the
+# container's mount namespace, so each rbind brings the sub-mount along.
+# (vcrun checks a bind source on the host before the guest's mounts exist.)
+add_base_with_submount() {
+  mkdir -p "$BUNDLE/rootfs/base"
+  add_mount /base tmpfs tmpfs
+  add_mount /base/sub tmpfs tmpfs
+  add_mount /plain bind rootfs/base rbind ro
+  add_mount /rec bind rootfs/base rbind "$@"
+}
+
+# Tries a write in each directory: "DIR ok" or "DIR refused".
+try_writes() {
+  echo "for d in $*; do touch \$d/w 2>/dev/null && echo \"\$d ok\" || echo \"\$d refused\"; done"
+}
+
+@test "rro makes an rbind's sub-mounts read-only too, ro only its top (as runc)" {
+  add_base_with_submount rro
+  local rt
+  for rt in run_in runc_in; do
+    $rt "$(try_writes /plain /plain/sub /rec /rec/sub)"
+    assert_success
+    assert_line '/plain refused'
+    assert_line '/plain/sub ok'
+    assert_line '/rec refused'
+    assert_line '/rec/sub refused'
+  done
+}
+
+@test "rnosuid, rnoexec, rnodev and rnoatime show in the sub-mount's mountinfo (as runc)" {
+  add_base_with_submount rnosuid rnoexec rnodev rnoatime
+  local rt
+  for rt in run_in runc_in; do
+    $rt "$(mountinfo_of /rec/sub); $(mountinfo_of /plain/sub)"
+    assert_success
+    assert_line --regexp ' /rec/sub rw,nosuid,nodev,noexec,noatime - tmpfs '
+    assert_line --regexp ' /plain/sub rw,relatime - tmpfs '
+  done
+}
+
+@test "rrw and rexec clear what an earlier option set; the last atime option wins" {
+  add_base_with_submount rro rnoexec rnoatime rrw rexec rstrictatime
+  run_in "$(try_writes /rec/sub); $(mountinfo_of /rec/sub)"
+  assert_success
+  assert_line '/rec/sub ok'
+  assert_line --regexp ' /rec/sub rw - tmpfs '
+}
+
+@test "recursive options apply to other file systems too (runc 1.1 only binds)" {
+  add_mount /t tmpfs tmpfs rro rnosuid rnoatime rnosymfollow
+  run_in "$(try_writes /t); $(mountinfo_of /t)"
+  assert_success
+  assert_line '/t refused'
+  assert_line --regexp ' /t ro,nosuid,noatime,nosymfollow - tmpfs '
+}
+
+@test "an unknown r-option stays mount data, as before" {
+  add_mount /u tmpfs tmpfs rbogus
+  run vcrun run -b "$BUNDLE" u1
+  assert_failure 1
+  assert_output --partial 'mount tmpfs on `/u` with rbogus'
+  assert_no_leftovers
+}
