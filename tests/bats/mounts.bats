@@ -321,6 +321,17 @@ try_writes() {
   assert_line --regexp ' /rec/sub rw - tmpfs '
 }
 
+@test "rro and rnoexec on a host directory's bind (virtio-fs) refuse writes and programs" {
+  cp /bin/busybox "$HOSTDIR/bb"
+  add_mount /hostro bind "$HOSTDIR" rbind rro rnoexec
+  run_in "$(try_writes /hostro); /hostro/bb true; echo status=\$?; $(mountinfo_of /hostro)"
+  assert_success
+  assert_line '/hostro refused'
+  assert_line status=126
+  assert_line --regexp ' /hostro ro,noexec,relatime - virtiofs '
+  [ ! -e "$HOSTDIR/w" ]
+}
+
 @test "recursive options apply to other file systems too (runc 1.1 only binds)" {
   add_mount /t tmpfs tmpfs rro rnosuid rnoatime rnosymfollow
   run_in "$(try_writes /t); $(mountinfo_of /t)"
