@@ -202,15 +202,15 @@ static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
   }
 }
 
-/* Resolves destination inside rootfs as if rootfs were "/": symlinks met
- * on the way are followed but can never lead out of it (as runc's
- * securejoin), so a hostile rootfs cannot point a mount at the agent's
- * files or another container's share. */
-static void resolve_in_rootfs(const char *rootfs, const char *destination,
-                              char *out, size_t out_size) {
+/* Resolves path inside rootfs as if rootfs were "/": symlinks met on the
+ * way are followed but can never lead out of it (as runc's securejoin), so
+ * a hostile rootfs cannot point a mount at the agent's files or another
+ * container's share.  what names path in errors ("destination"). */
+static void resolve_in_rootfs(const char *rootfs, const char *path,
+                              const char *what, char *out, size_t out_size) {
   char resolved[4096] = "", pending[8192];
   int hops = 0;
-  snprintf(pending, sizeof(pending), "%s", destination);
+  snprintf(pending, sizeof(pending), "%s", path);
   char *rest = pending;
   while (*rest != '\0') {
     while (*rest == '/')
@@ -221,7 +221,7 @@ static void resolve_in_rootfs(const char *rootfs, const char *destination,
     size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
     char comp[256];
     if (len >= sizeof(comp))
-      child_fail("mounts: destination `%s`: name too long", destination);
+      child_fail("mounts: %s `%s`: name too long", what, path);
     memcpy(comp, rest, len);
     comp[len] = '\0';
     rest += len;
@@ -241,7 +241,7 @@ static void resolve_in_rootfs(const char *rootfs, const char *destination,
     if (n < 0)
       continue; /* not a symlink, or not there yet: created as named */
     if (++hops > 40)
-      child_fail("mounts: destination `%s`: too many symlinks", destination);
+      child_fail("mounts: %s `%s`: too many symlinks", what, path);
     target[n] = '\0';
     resolved[used] = '\0';
     if (target[0] == '/')
@@ -309,7 +309,7 @@ static void make_bind_target(const char *src, const char *dest,
 /* Remounts a bind mount with the flags a bind ignores (ro, nosuid, ...).
  * In a user namespace the flags a mount had when the namespace copied it
  * are locked and a remount must keep them: a refusal is retried with the
- * mount's current flags added, as runc does. */
+ * mount's current flags added. */
 static void remount_bind(size_t index, const char *dest,
                          const char *destination, unsigned long flags) {
   static const struct {
@@ -344,7 +344,7 @@ static void bind_host_mount(const struct agent_container *c, size_t index,
   cleanup_free char *src = NULL;
   if (below != NULL) {
     char in_root[4096];
-    resolve_in_rootfs(c->rootfs, below[0] ? below : "/", in_root,
+    resolve_in_rootfs(c->rootfs, below[0] ? below : "/", "source", in_root,
                       sizeof(in_root));
     src = xstrdup(in_root);
   } else {
@@ -422,7 +422,7 @@ static void do_mount(const struct agent_container *c, size_t index) {
   if (m->destination == NULL || m->destination[0] != '/')
     child_fail("mounts: destination `%s` must be an absolute path",
                m->destination ? m->destination : "");
-  resolve_in_rootfs(rootfs, m->destination, dest, sizeof(dest));
+  resolve_in_rootfs(rootfs, m->destination, "destination", dest, sizeof(dest));
   parse_mount_options(m, &flags, &propagation, &recursive, data, sizeof(data));
   if (oci_mount_is_bind(m))
     bind_host_mount(c, index, dest, flags, m->destination);
