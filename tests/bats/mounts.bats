@@ -313,6 +313,20 @@ try_writes() {
   done
 }
 
+@test "rro and rnosuid act in a user namespace too" {
+  set_config "$BUNDLE" '.linux.namespaces += [{"type":"user"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":200000,"size":65536}]'
+  # The rootfs belongs to an unmapped id: its mount points made beforehand.
+  mkdir -p "$BUNDLE/rootfs/plain" "$BUNDLE/rootfs/rec"
+  add_base_with_submount rro rnosuid
+  run_in "$(try_writes /plain/sub /rec/sub); $(mountinfo_of /rec/sub)"
+  assert_success
+  assert_line '/plain/sub ok'
+  assert_line '/rec/sub refused'
+  assert_line --regexp ' /rec/sub ro,nosuid,relatime - tmpfs '
+}
+
 @test "rrw and rexec clear what an earlier option set; the last atime option wins" {
   add_base_with_submount rro rnoexec rnoatime rrw rexec rstrictatime
   run_in "$(try_writes /rec/sub); $(mountinfo_of /rec/sub)"
