@@ -254,33 +254,6 @@ static void resolve_in_rootfs(const char *rootfs, const char *path,
   snprintf(out, out_size, "%s%s", rootfs, resolved);
 }
 
-/* The part of a bind source below the bundle's rootfs ("" for the rootfs
- * itself), or NULL for a source elsewhere.  runc binds such a source in
- * the container's mount namespace, where it shows the mounts made before
- * it (a tmpfs an earlier mounts[] entry put inside it); the share's copy
- * of the host path would not.  Compared as written: a source that reaches
- * the rootfs through ".." or a symlink keeps the share's copy. */
-static char *source_below_rootfs(const struct agent_container *c,
-                                 const struct oci_mount *m) {
-  const char *root = c->spec->root_path;
-  if (m->source == NULL || root == NULL || c->bundle[0] != '/')
-    return NULL;
-  cleanup_free char *root_as_written =
-      root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", c->bundle, root);
-  cleanup_free char *source_as_written =
-      m->source[0] == '/' ? xstrdup(m->source)
-                          : xasprintf("%s/%s", c->bundle, m->source);
-  cleanup_free char *host_root = vc_path_clean(root_as_written);
-  cleanup_free char *source = vc_path_clean(source_as_written);
-  if (host_root == NULL || source == NULL)
-    return NULL;
-  size_t len = strlen(host_root);
-  if (strncmp(source, host_root, len) != 0 ||
-      (source[len] != '\0' && source[len] != '/'))
-    return NULL;
-  return xstrdup(source + len);
-}
-
 /* Creates what a bind of src needs at dest: a directory, or an empty file
  * for a single file (as runc does). */
 static void make_bind_target(const char *src, const char *dest,
@@ -335,17 +308,23 @@ static void remount_bind(size_t index, const char *dest,
 }
 
 /* A host path, which the host bound into the share as mounts/<index>
- * (or, below the rootfs, the container's view of it): bound here, then
- * remounted for the flags a bind mount ignores. */
+ * (below the rootfs: the container's view of it, see
+ * oci_mount_source_in_root): bound here, then remounted for the flags a
+ * bind mount ignores. */
 static void bind_host_mount(const struct agent_container *c, size_t index,
                             const char *dest, unsigned long flags,
                             const char *destination) {
-  cleanup_free char *below = source_below_rootfs(c, &c->spec->mounts[index]);
+  const struct oci_mount *m = &c->spec->mounts[index];
+  cleanup_free char *below = oci_mount_source_in_root(c->spec, c->bundle, m);
   cleanup_free char *src = NULL;
   if (below != NULL) {
     char in_root[4096];
     resolve_in_rootfs(c->rootfs, below[0] ? below : "/", "source", in_root,
                       sizeof(in_root));
+    /* The host could not check it: an earlier mount may have made it. */
+    if (access(in_root, F_OK) < 0)
+      child_fail("mounts[%zu].source `%s`: %s", index, m->source,
+                 strerror(errno));
     src = xstrdup(in_root);
   } else {
     src = xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);

@@ -275,9 +275,8 @@ runc_in() {
 # A tmpfs at /base with another below it, then two rbinds of the rootfs's
 # base directory: a source below the rootfs is seen, as with runc, in the
 # container's mount namespace, so each rbind brings the sub-mount along.
-# (vcrun checks a bind source on the host before the guest's mounts exist.)
+# rootfs/base does not exist before the tmpfs mount makes it.
 add_base_with_submount() {
-  mkdir -p "$BUNDLE/rootfs/base"
   add_mount /base tmpfs tmpfs
   add_mount /base/sub tmpfs tmpfs
   add_mount /plain bind rootfs/base rbind ro
@@ -318,7 +317,7 @@ try_writes() {
     | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
     | .linux.gidMappings = [{"containerID":0,"hostID":200000,"size":65536}]'
   # The rootfs belongs to an unmapped id: its mount points made beforehand.
-  mkdir -p "$BUNDLE/rootfs/plain" "$BUNDLE/rootfs/rec"
+  mkdir -p "$BUNDLE/rootfs/base" "$BUNDLE/rootfs/plain" "$BUNDLE/rootfs/rec"
   add_base_with_submount rro rnosuid
   run_in "$(try_writes /plain/sub /rec/sub); $(mountinfo_of /rec/sub)"
   assert_success
@@ -359,5 +358,15 @@ try_writes() {
   run vcrun run -b "$BUNDLE" u1
   assert_failure 1
   assert_output --partial 'mount tmpfs on `/u` with rbogus'
+  assert_no_leftovers
+}
+
+@test "a bind source below the rootfs that nothing made fails at create naming mounts[N].source" {
+  add_mount /nowhere bind rootfs/not-there rbind
+  local n
+  n=$(jq '.mounts | length - 1' "$BUNDLE/config.json")
+  run vcrun run -b "$BUNDLE" m7
+  assert_failure 1
+  assert_output --partial "mounts[$n].source \`rootfs/not-there\`: No such file or directory"
   assert_no_leftovers
 }

@@ -66,10 +66,7 @@ TEST(other_options_are_not_recursive) {
 
 static void expect_clean(const char *path, const char *want) {
   char *got = vc_path_clean(path);
-  if (want == NULL)
-    CHECK(got == NULL);
-  else
-    CHECK_STR(got, want);
+  CHECK_STR_OR_NULL(got, want);
   free(got);
 }
 
