@@ -2,12 +2,6 @@
 #include "mount_attr.h"
 
 #include <string.h>
-#include <sys/mount.h>
-
-/* Older headers lack the attributes added after mount_setattr itself. */
-#ifndef MOUNT_ATTR_NOSYMFOLLOW
-#define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
-#endif
 
 static const struct {
   const char *name;

@@ -6,6 +6,34 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+
+/* mount_setattr(2) (Linux 5.12) for C libraries older than glibc 2.36. */
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define MOUNT_ATTR_SIZE_VER0 32
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#define MOUNT_ATTR__ATIME 0x00000070
+#define MOUNT_ATTR_RELATIME 0x00000000
+#define MOUNT_ATTR_NOATIME 0x00000010
+#define MOUNT_ATTR_STRICTATIME 0x00000020
+#define MOUNT_ATTR_NODIRATIME 0x00000080
+#endif
+#ifndef MOUNT_ATTR_NOSYMFOLLOW
+#define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 
 /* MOUNT_ATTR_* bits for mount_setattr(2)'s attr_set and attr_clr. */
 struct oci_recursive_attr {
