@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "copyup.h"
 #include "hooks.h"
 #include "json_build.h"
+#include "oci/mount_attr.h"
 #include "security.h"
 #include "util.h"
 
@@ -153,13 +155,17 @@ static const struct mount_flag propagation_flags[] = {
 
 
 static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
-                                unsigned long *propagation, char *data,
-                                size_t data_size) {
+                                unsigned long *propagation,
+                                struct oci_recursive_attr *recursive,
+                                char *data, size_t data_size) {
   *flags = 0;
   *propagation = 0;
+  *recursive = (struct oci_recursive_attr){0};
   data[0] = '\0';
   for (size_t i = 0; i < m->n_options; i++) {
     const char *o = m->options[i];
+    if (oci_recursive_option(o, recursive))
+      continue;
     size_t j;
     for (j = 0; j < N_ELEMS(mount_flags); j++) {
       if (strcmp(o, mount_flags[j].name) == 0) {
@@ -183,6 +189,58 @@ static void parse_mount_options(const struct oci_mount *m, unsigned long *flags,
     size_t used = strlen(data);
     snprintf(data + used, data_size - used, "%s%s", used ? "," : "", o);
   }
+}
+
+/* Resolves path inside rootfs as if rootfs were "/": symlinks met on the
+ * way are followed but can never lead out of it (as runc's securejoin), so
+ * a hostile rootfs cannot point a mount at the agent's files or another
+ * container's share.  what names path in errors ("destination"). */
+static void resolve_in_rootfs(const char *rootfs, const char *path,
+                              const char *what, char *out, size_t out_size) {
+  char resolved[4096] = "", pending[8192];
+  int hops = 0;
+  snprintf(pending, sizeof(pending), "%s", path);
+  char *rest = pending;
+  while (*rest != '\0') {
+    while (*rest == '/')
+      rest++;
+    if (*rest == '\0')
+      break;
+    char *slash = strchr(rest, '/');
+    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+    char comp[256];
+    if (len >= sizeof(comp))
+      child_fail("mounts: %s `%s`: name too long", what, path);
+    memcpy(comp, rest, len);
+    comp[len] = '\0';
+    rest += len;
+    if (strcmp(comp, ".") == 0)
+      continue;
+    if (strcmp(comp, "..") == 0) {
+      char *last = strrchr(resolved, '/');
+      if (last != NULL)
+        *last = '\0';
+      continue;
+    }
+    size_t used = strlen(resolved);
+    snprintf(resolved + used, sizeof(resolved) - used, "/%s", comp);
+    char full[8192], target[4096];
+    snprintf(full, sizeof(full), "%s%s", rootfs, resolved);
+    ssize_t n = readlink(full, target, sizeof(target) - 1);
+    if (n < 0)
+      continue; /* not a symlink, or not there yet: created as named */
+    if (++hops > 40)
+      child_fail("mounts: %s `%s`: too many symlinks", what, path);
+    target[n] = '\0';
+    resolved[used] = '\0';
+    if (target[0] == '/')
+      resolved[0] = '\0';
+    char joined[8192];
+    snprintf(joined, sizeof(joined), "%s/%s", target, rest);
+    snprintf(pending, sizeof(pending), "%s", joined);
+    rest = pending;
+  }
+  snprintf(out, out_size, "%s%s", rootfs, resolved);
 }
 
 /* Creates what a bind of src needs at dest: a directory, or an empty file
@@ -210,28 +268,82 @@ static void make_bind_target(const char *src, const char *dest,
     close(fd);
 }
 
-/* A host path, which the host bound into the share as mounts/<index>:
- * bound here, then remounted for the flags a bind mount ignores. */
+/* Remounts a bind mount with the flags a bind ignores (ro, nosuid, ...).
+ * In a user namespace the flags a mount had when the namespace copied it
+ * are locked and a remount must keep them: a refusal is retried with the
+ * mount's current flags added. */
+static void remount_bind(size_t index, const char *dest,
+                         const char *destination, unsigned long flags) {
+  static const struct {
+    unsigned long st, ms;
+  } kept[] = {{ST_RDONLY, MS_RDONLY},     {ST_NOSUID, MS_NOSUID},
+              {ST_NODEV, MS_NODEV},       {ST_NOEXEC, MS_NOEXEC},
+              {ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
+              {ST_RELATIME, MS_RELATIME}};
+  unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (extra == 0 ||
+      mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) == 0)
+    return;
+  struct statvfs current;
+  if (errno == EPERM && statvfs(dest, &current) == 0) {
+    for (size_t i = 0; i < N_ELEMS(kept); i++)
+      if (current.f_flag & kept[i].st)
+        extra |= kept[i].ms;
+    if (mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) == 0)
+      return;
+  }
+  child_fail("mounts[%zu]: remount `%s` with its options: %s", index,
+             destination, strerror(errno));
+}
+
+/* A host path, which the host bound into the share as mounts/<index>
+ * (below the rootfs: the container's view of it, see
+ * oci_mount_source_in_root): bound here, then remounted for the flags a
+ * bind mount ignores. */
 static void bind_host_mount(const struct agent_container *c, size_t index,
                             const char *dest, unsigned long flags,
                             const char *destination) {
-  cleanup_free char *src =
-      xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);
+  const struct oci_mount *m = &c->spec->mounts[index];
+  cleanup_free char *below = oci_mount_source_in_root(c->spec, c->bundle, m);
+  cleanup_free char *src = NULL;
+  if (below != NULL) {
+    char in_root[4096];
+    resolve_in_rootfs(c->rootfs, below[0] ? below : "/", "source", in_root,
+                      sizeof(in_root));
+    /* The host could not check it: an earlier mount may have made it. */
+    if (access(in_root, F_OK) < 0)
+      child_fail("mounts[%zu].source `%s`: %s", index, m->source,
+                 strerror(errno));
+    src = xstrdup(in_root);
+  } else {
+    src = xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);
+  }
   make_bind_target(src, dest, destination);
   if (mount(src, dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
     child_fail("mounts[%zu]: bind on `%s`: %s", index, destination,
                strerror(errno));
-  unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-  if (extra != 0 &&
-      mount(NULL, dest, NULL, extra | MS_BIND | MS_REMOUNT, NULL) < 0)
-    child_fail("mounts[%zu]: remount `%s` with its options: %s", index,
-               destination, strerror(errno));
+  remount_bind(index, dest, destination, flags);
+}
+
+/* A cgroup2 mount the kernel refused: in a user namespace without a cgroup
+ * namespace of its own, the container may not mount cgroup2.  As runc, bind
+ * the container's own cgroup directory there instead (it is still reachable
+ * by the agent's path before pivot_root); the remount applies ro and the
+ * other flags, which a bind ignores. */
+static void bind_own_cgroup(const struct agent_container *c, size_t index,
+                            const char *dest, unsigned long flags) {
+  const char *destination = c->spec->mounts[index].destination;
+  if (mount(c->cgroup_dir, dest, NULL, MS_BIND, NULL) < 0)
+    child_fail("mounts[%zu]: bind the container's cgroup `%s` on `%s`: %s",
+               index, c->cgroup_dir, destination, strerror(errno));
+  remount_bind(index, dest, destination, flags);
 }
 
 /* A mount of a file system the guest kernel makes (proc, tmpfs, ...). */
-static void mount_filesystem(const struct oci_mount *m, size_t index,
+static void mount_filesystem(const struct agent_container *c, size_t index,
                              const char *dest, unsigned long flags,
                              const char *data) {
+  const struct oci_mount *m = &c->spec->mounts[index];
   const char *type = m->type ? m->type : "";
   if (strcmp(type, "cgroup") == 0)
     type = "cgroup2"; /* the guest has only the unified hierarchy */
@@ -250,6 +362,9 @@ static void mount_filesystem(const struct oci_mount *m, size_t index,
      * the host's /sys instead, which is what we do with the guest's. */
     if (strcmp(type, "sysfs") == 0 && errno == EPERM &&
         mount("/sys", dest, NULL, MS_BIND | MS_REC, NULL) == 0) {
+    } else if (strcmp(type, "cgroup2") == 0 &&
+               (errno == EPERM || errno == EBUSY)) {
+      bind_own_cgroup(c, index, dest, flags);
     } else {
       child_fail("mounts[%zu]: mount %s on `%s`%s%s: %s", index, type,
                  m->destination, data[0] ? " with " : "", data, strerror(errno));
@@ -266,74 +381,33 @@ static void mount_filesystem(const struct oci_mount *m, size_t index,
   }
 }
 
-/* Resolves destination inside rootfs as if rootfs were "/": symlinks met
- * on the way are followed but can never lead out of it (as runc's
- * securejoin), so a hostile rootfs cannot point a mount at the agent's
- * files or another container's share. */
-static void resolve_in_rootfs(const char *rootfs, const char *destination,
-                              char *out, size_t out_size) {
-  char resolved[4096] = "", pending[8192];
-  int hops = 0;
-  snprintf(pending, sizeof(pending), "%s", destination);
-  char *rest = pending;
-  while (*rest != '\0') {
-    while (*rest == '/')
-      rest++;
-    if (*rest == '\0')
-      break;
-    char *slash = strchr(rest, '/');
-    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
-    char comp[256];
-    if (len >= sizeof(comp))
-      child_fail("mounts: destination `%s`: name too long", destination);
-    memcpy(comp, rest, len);
-    comp[len] = '\0';
-    rest += len;
-    if (strcmp(comp, ".") == 0)
-      continue;
-    if (strcmp(comp, "..") == 0) {
-      char *last = strrchr(resolved, '/');
-      if (last != NULL)
-        *last = '\0';
-      continue;
-    }
-    size_t used = strlen(resolved);
-    snprintf(resolved + used, sizeof(resolved) - used, "/%s", comp);
-    char full[8192], target[4096];
-    snprintf(full, sizeof(full), "%s%s", rootfs, resolved);
-    ssize_t n = readlink(full, target, sizeof(target) - 1);
-    if (n < 0)
-      continue; /* not a symlink, or not there yet: created as named */
-    if (++hops > 40)
-      child_fail("mounts: destination `%s`: too many symlinks", destination);
-    target[n] = '\0';
-    resolved[used] = '\0';
-    if (target[0] == '/')
-      resolved[0] = '\0';
-    char joined[8192];
-    snprintf(joined, sizeof(joined), "%s/%s", target, rest);
-    snprintf(pending, sizeof(pending), "%s", joined);
-    rest = pending;
-  }
-  snprintf(out, out_size, "%s%s", rootfs, resolved);
-}
-
 static void do_mount(const struct agent_container *c, size_t index) {
   const char *rootfs = c->rootfs;
   const struct oci_mount *m = &c->spec->mounts[index];
   char dest[4096], data[4096];
   unsigned long flags, propagation;
+  struct oci_recursive_attr recursive;
   if (m->destination == NULL || m->destination[0] != '/')
     child_fail("mounts: destination `%s` must be an absolute path",
                m->destination ? m->destination : "");
-  resolve_in_rootfs(rootfs, m->destination, dest, sizeof(dest));
-  parse_mount_options(m, &flags, &propagation, data, sizeof(data));
+  resolve_in_rootfs(rootfs, m->destination, "destination", dest, sizeof(dest));
+  parse_mount_options(m, &flags, &propagation, &recursive, data, sizeof(data));
   if (oci_mount_is_bind(m))
     bind_host_mount(c, index, dest, flags, m->destination);
   else
-    mount_filesystem(m, index, dest, flags, data);
+    mount_filesystem(c, index, dest, flags, data);
   if (propagation != 0 && mount(NULL, dest, NULL, propagation, NULL) < 0)
     child_fail("mount propagation of `%s`: %s", m->destination, strerror(errno));
+  /* Last, as runc: over the whole tree the mount brought (an rbind's
+   * sub-mounts too), which a remount cannot reach. */
+  if (recursive.any) {
+    struct mount_attr attr = {.attr_set = recursive.set,
+                              .attr_clr = recursive.clear};
+    if (syscall(SYS_mount_setattr, -1, dest, AT_RECURSIVE, &attr,
+                sizeof(attr)) < 0)
+      child_fail("mounts[%zu]: recursive options on `%s`: %s", index,
+                 m->destination, strerror(errno));
+  }
 }
 
 static bool spec_mounts_dev(const struct oci_spec *spec) {

@@ -30,6 +30,10 @@ int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
     if (m->source == NULL || m->source[0] == '\0')
       return vc_error_set(err, 0, "%s: mounts[%zu].source: a bind mount needs a source",
                           config_path, i);
+    /* Below the rootfs the agent checks it, after the mounts before it. */
+    cleanup_free char *in_root = oci_mount_source_in_root(spec, bundle, m);
+    if (in_root != NULL)
+      continue;
     cleanup_free char *src = mount_source_path(m, bundle);
     struct stat st;
     if (stat(src, &st) < 0)
@@ -105,6 +109,9 @@ int vc_share_add(const char *share_dir, const char *cid, const char *rootfs,
     const struct oci_mount *m = &spec->mounts[i];
     if (!oci_mount_is_bind(m))
       continue;
+    cleanup_free char *in_root = oci_mount_source_in_root(spec, bundle, m);
+    if (in_root != NULL)
+      continue; /* reached through the rootfs's share */
     cleanup_free char *src = mount_source_path(m, bundle);
     cleanup_free char *target = xasprintf("%s/%zu", mounts_dir, i);
     cleanup_free char *what = xasprintf("mounts[%zu].source", i);

@@ -1,6 +1,8 @@
 /* The per-sandbox directory that virtiofsd exports into the guest:
  *   <sandbox dir>/shared/<cid>/rootfs      the bundle's rootfs, bound
  *   <sandbox dir>/shared/<cid>/mounts/<N>  the host source of mounts[N]
+ *                                          (none for a source below the
+ *                                          rootfs: oci_mount_source_in_root)
  * After Kata's shared directory.  Everything under it is a bind mount in
  * the host's mount namespace, made inside a mount of its own (private, then
  * shared with nothing but virtiofsd's copy) so none of it propagates into
@@ -16,7 +18,8 @@ char *vc_share_dir(const char *sandbox_dir);
 
 /* Checks that every bind mount's source exists (relative sources are
  * relative to the bundle, as runc resolves them), naming mounts[N].source
- * in the error.  Nothing is touched. */
+ * in the error; one below the rootfs is left to the agent.  Nothing is
+ * touched. */
 int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
                            const char *config_path, vc_error **err);
 

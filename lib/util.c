@@ -207,6 +207,24 @@ long long vc_now_ms(void) {
 
 bool vc_file_exists(const char *path) { return access(path, F_OK) == 0; }
 
+char *vc_path_clean(const char *path) {
+  size_t cap = strlen(path) + 2, len = 0;
+  char *res = xcalloc(1, cap);
+  for (const char *part = path; *part != '\0';) {
+    while (*part == '/')
+      part++;
+    size_t n = strcspn(part, "/");
+    if (n == 2 && strncmp(part, "..", 2) == 0) {
+      free(res);
+      return NULL;
+    }
+    if (n > 0 && !(n == 1 && part[0] == '.'))
+      len += (size_t)snprintf(res + len, cap - len, "/%.*s", (int)n, part);
+    part += n;
+  }
+  return res;
+}
+
 ssize_t vc_send_fd(int sock, const void *msg, size_t len, int fd) {
   union {
     struct cmsghdr align;

@@ -60,4 +60,9 @@ ssize_t vc_recv_fd(int sock, void *buf, size_t len, int *fd);
 
 bool vc_file_exists(const char *path);
 
+/* path as "/"-joined parts, without empty or "." ones ("" for the root),
+ * compared as written; NULL when a part is "..", which only the file
+ * system could resolve.  The caller frees it. */
+char *vc_path_clean(const char *path);
+
 #endif

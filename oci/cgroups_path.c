@@ -11,21 +11,10 @@ static const char *const field = "linux.cgroupsPath";
 /* "/"-joined, without empty, "." or ".." parts: the cgroup must stay below
  * the root whatever the spec says. */
 static int clean_path(const char *path, char **out, vc_error **err) {
-  cleanup_free char *copy = xstrdup(path);
-  size_t cap = strlen(path) + 2, len = 0;
-  char *res = xcalloc(1, cap);
-  char *save = NULL;
-  for (char *part = strtok_r(copy, "/", &save); part != NULL;
-       part = strtok_r(NULL, "/", &save)) {
-    if (strcmp(part, ".") == 0)
-      continue;
-    if (strcmp(part, "..") == 0) {
-      free(res);
-      return vc_error_set(err, 0, "%s: \"%s\" must not contain \"..\"", field, path);
-    }
-    len += (size_t)snprintf(res + len, cap - len, "/%s", part);
-  }
-  if (len == 0) {
+  char *res = vc_path_clean(path);
+  if (res == NULL)
+    return vc_error_set(err, 0, "%s: \"%s\" must not contain \"..\"", field, path);
+  if (res[0] == '\0') {
     free(res);
     return vc_error_set(err, 0, "%s: \"%s\" names the cgroup root", field, path);
   }

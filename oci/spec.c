@@ -1021,3 +1021,25 @@ bool oci_mount_is_bind(const struct oci_mount *m) {
   return (m->type != NULL && strcmp(m->type, "bind") == 0) ||
          oci_mount_has_option(m, "bind") || oci_mount_has_option(m, "rbind");
 }
+
+char *oci_mount_source_in_root(const struct oci_spec *spec, const char *bundle,
+                               const struct oci_mount *m) {
+  const char *root = spec->root_path;
+  if (m->source == NULL || m->source[0] == '\0' || root == NULL ||
+      bundle == NULL || bundle[0] != '/')
+    return NULL;
+  cleanup_free char *root_as_written =
+      root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", bundle, root);
+  cleanup_free char *source_as_written =
+      m->source[0] == '/' ? xstrdup(m->source)
+                          : xasprintf("%s/%s", bundle, m->source);
+  cleanup_free char *clean_root = vc_path_clean(root_as_written);
+  cleanup_free char *clean_source = vc_path_clean(source_as_written);
+  if (clean_root == NULL || clean_source == NULL || clean_root[0] == '\0')
+    return NULL;
+  size_t len = strlen(clean_root);
+  if (strncmp(clean_source, clean_root, len) != 0 ||
+      (clean_source[len] != '\0' && clean_source[len] != '/'))
+    return NULL;
+  return xstrdup(clean_source + len);
+}

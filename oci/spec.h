@@ -151,6 +151,16 @@ int oci_spec_default_json(bool rootless, char **out, vc_error **err);
  * shared directory as mounts/<index>. */
 bool oci_mount_is_bind(const struct oci_mount *m);
 
+/* The part of a bind mount's source below root.path ("" for the root
+ * itself), both taken as written, relative ones from bundle; NULL for a
+ * source elsewhere, or one that reaches the root only through ".." or a
+ * symlink.  runc binds such a source in the container's mount namespace,
+ * where it shows the mounts made before it (an earlier mounts[] entry may
+ * even create it): the agent binds it from the container's rootfs, and the
+ * host shares nothing of its own for it.  The caller frees it. */
+char *oci_mount_source_in_root(const struct oci_spec *spec, const char *bundle,
+                               const struct oci_mount *m);
+
 /* True if options[] holds name. */
 bool oci_mount_has_option(const struct oci_mount *m, const char *name);
 

@@ -265,3 +265,108 @@ run_in() {
   assert_output beside-config
   assert_no_leftovers
 }
+
+# runc_in CMD: as run_in, with runc 1.1.5 on the host, for comparison.
+runc_in() {
+  set_args "$BUNDLE" sh -c "$1"
+  run runc --root "$STATE_ROOT/runc" run -b "$BUNDLE" "r$BATS_TEST_NUMBER" </dev/null
+}
+
+# A tmpfs at /base with another below it, then two rbinds of the rootfs's
+# base directory: a source below the rootfs is seen, as with runc, in the
+# container's mount namespace, so each rbind brings the sub-mount along.
+# rootfs/base does not exist before the tmpfs mount makes it.
+add_base_with_submount() {
+  add_mount /base tmpfs tmpfs
+  add_mount /base/sub tmpfs tmpfs
+  add_mount /plain bind rootfs/base rbind ro
+  add_mount /rec bind rootfs/base rbind "$@"
+}
+
+# Tries a write in each directory: "DIR ok" or "DIR refused".
+try_writes() {
+  echo "for d in $*; do touch \$d/w 2>/dev/null && echo \"\$d ok\" || echo \"\$d refused\"; done"
+}
+
+@test "rro makes an rbind's sub-mounts read-only too, ro only its top (as runc)" {
+  add_base_with_submount rro
+  local rt
+  for rt in run_in runc_in; do
+    $rt "$(try_writes /plain /plain/sub /rec /rec/sub)"
+    assert_success
+    assert_line '/plain refused'
+    assert_line '/plain/sub ok'
+    assert_line '/rec refused'
+    assert_line '/rec/sub refused'
+  done
+}
+
+@test "rnosuid, rnoexec, rnodev and rnoatime show in the sub-mount's mountinfo (as runc)" {
+  add_base_with_submount rnosuid rnoexec rnodev rnoatime
+  local rt
+  for rt in run_in runc_in; do
+    $rt "$(mountinfo_of /rec/sub); $(mountinfo_of /plain/sub)"
+    assert_success
+    assert_line --regexp ' /rec/sub rw,nosuid,nodev,noexec,noatime - tmpfs '
+    assert_line --regexp ' /plain/sub rw,relatime - tmpfs '
+  done
+}
+
+@test "rro and rnosuid act in a user namespace too" {
+  set_config "$BUNDLE" '.linux.namespaces += [{"type":"user"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":200000,"size":65536}]'
+  # The rootfs belongs to an unmapped id: its mount points made beforehand.
+  mkdir -p "$BUNDLE/rootfs/base" "$BUNDLE/rootfs/plain" "$BUNDLE/rootfs/rec"
+  add_base_with_submount rro rnosuid
+  run_in "$(try_writes /plain/sub /rec/sub); $(mountinfo_of /rec/sub)"
+  assert_success
+  assert_line '/plain/sub ok'
+  assert_line '/rec/sub refused'
+  assert_line --regexp ' /rec/sub ro,nosuid,relatime - tmpfs '
+}
+
+@test "rrw and rexec clear what an earlier option set; the last atime option wins" {
+  add_base_with_submount rro rnoexec rnoatime rrw rexec rstrictatime
+  run_in "$(try_writes /rec/sub); $(mountinfo_of /rec/sub)"
+  assert_success
+  assert_line '/rec/sub ok'
+  assert_line --regexp ' /rec/sub rw - tmpfs '
+}
+
+@test "rro and rnoexec on a host directory's bind (virtio-fs) refuse writes and programs" {
+  cp /bin/busybox "$HOSTDIR/bb"
+  add_mount /hostro bind "$HOSTDIR" rbind rro rnoexec
+  run_in "$(try_writes /hostro); /hostro/bb true; echo status=\$?; $(mountinfo_of /hostro)"
+  assert_success
+  assert_line '/hostro refused'
+  assert_line status=126
+  assert_line --regexp ' /hostro ro,noexec,relatime - virtiofs '
+  [ ! -e "$HOSTDIR/w" ]
+}
+
+@test "recursive options apply to other file systems too (runc 1.1 only binds)" {
+  add_mount /t tmpfs tmpfs rro rnosuid rnoatime rnosymfollow
+  run_in "$(try_writes /t); $(mountinfo_of /t)"
+  assert_success
+  assert_line '/t refused'
+  assert_line --regexp ' /t ro,nosuid,noatime,nosymfollow - tmpfs '
+}
+
+@test "an unknown r-option stays mount data, as before" {
+  add_mount /u tmpfs tmpfs rbogus
+  run vcrun run -b "$BUNDLE" u1
+  assert_failure 1
+  assert_output --partial 'mount tmpfs on `/u` with rbogus'
+  assert_no_leftovers
+}
+
+@test "a bind source below the rootfs that nothing made fails at create naming mounts[N].source" {
+  add_mount /nowhere bind rootfs/not-there rbind
+  local n
+  n=$(jq '.mounts | length - 1' "$BUNDLE/config.json")
+  run vcrun run -b "$BUNDLE" m7
+  assert_failure 1
+  assert_output --partial "mounts[$n].source \`rootfs/not-there\`: No such file or directory"
+  assert_no_leftovers
+}

@@ -133,3 +133,26 @@ teardown() {
   vcrun delete --force ns5
   assert_no_leftovers
 }
+
+@test "a cgroup mount in a user namespace without a cgroup namespace binds the container's own cgroup" {
+  set_config "$BUNDLE" '.linux.namespaces += [{"type":"user"}]
+    | .linux.cgroupsPath = "/vctest/ns6"
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":200000,"size":65536}]'
+  cat > "$BUNDLE/rootfs/cg.sh" <<'SH'
+    grep " /sys/fs/cgroup " /proc/self/mountinfo
+    cat /proc/self/cgroup
+    grep -qx "$$" /sys/fs/cgroup/cgroup.procs && echo "own pid listed"
+    ls /sys/fs/cgroup/cgroup.procs
+    touch /sys/fs/cgroup/x 2>&1 || true
+SH
+  set_args "$BUNDLE" sh /cg.sh
+  run vcrun run --bundle "$BUNDLE" ns6 </dev/null
+  assert_success
+  assert_line --regexp '^[0-9]+ [0-9]+ [0-9]+:[0-9]+ /vctest/ns6 /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime .*- cgroup2 '
+  assert_line '0::/vctest/ns6'
+  assert_line 'own pid listed'
+  assert_line /sys/fs/cgroup/cgroup.procs
+  assert_output --partial 'Read-only file system'
+  assert_no_leftovers
+}

@@ -29,6 +29,16 @@ static int tests_passed, tests_failed;
     }                                                                      \
   } while (0)
 
+/* got equals want, or both are NULL. */
+#define CHECK_STR_OR_NULL(got, want)                                       \
+  do {                                                                     \
+    const char *want_ = (want);                                            \
+    if (want_ == NULL)                                                     \
+      CHECK((got) == NULL);                                                \
+    else                                                                   \
+      CHECK_STR(got, want_);                                               \
+  } while (0)
+
 #define TEST(name) static void name(void)
 
 #define RUN(name)                                                          \

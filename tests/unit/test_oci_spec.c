@@ -993,7 +993,31 @@ TEST(json_generator) {
   vc_error_free(&err);
 }
 
+/* oci_mount_source_in_root for root.path root and bind source src. */
+static void expect_in_root(const char *root, const char *src,
+                           const char *want) {
+  struct oci_spec spec = {.root_path = (char *)root};
+  struct oci_mount m = {.destination = "/d", .source = (char *)src};
+  char *got = oci_mount_source_in_root(&spec, "/b/bundle", &m);
+  CHECK_STR_OR_NULL(got, want);
+  free(got);
+}
+
+TEST(bind_source_in_root) {
+  expect_in_root("rootfs", "rootfs/base", "/base");
+  expect_in_root("rootfs", "rootfs", "");
+  expect_in_root("rootfs", "/b/bundle/rootfs//base/./x/", "/base/x");
+  expect_in_root("/b/bundle/rootfs", "rootfs/base", "/base");
+  expect_in_root("./rootfs/", "/b/bundle/rootfs/etc/passwd", "/etc/passwd");
+  expect_in_root("rootfs", "rootfs2/base", NULL);
+  expect_in_root("rootfs", "data", NULL);
+  expect_in_root("rootfs", "/b/bundle/x/../rootfs/base", NULL);
+  expect_in_root("rootfs", "", NULL);
+  expect_in_root("rootfs", NULL, NULL);
+}
+
 int main(void) {
+  RUN(bind_source_in_root);
   RUN(full_config_parses_every_field);
   RUN(minimal_config_leaves_everything_empty);
   RUN(null_members_count_as_absent);
