@@ -32,7 +32,9 @@ struct exec_overrides {
   size_t n_args;
   const struct vc_strlist *env, *gids, *caps;
   const char *cwd;
+  const char *apparmor_profile, *selinux_label; /* --apparmor, --process-label */
   bool tty;
+  bool no_new_privs; /* --no-new-privs: set, else the container's */
   bool set_uid, set_gid;
   unsigned long long uid, gid; /* from --user UID[:GID] */
   unsigned long long *gid_values; /* --additional-gids, parsed */
@@ -133,15 +135,11 @@ static void gen_capabilities(struct vc_json_gen *j, yajl_val caps,
 /* The process for `exec ID CMD...`, as runc's exec builds it: a copy of the
  * container's whole process object (capabilities, rlimits, user...) with
  * args, env (the container's plus --env), cwd, user and terminal replaced,
- * --additional-gids and --cap added, and no consoleSize. */
+ * --additional-gids and --cap added, --no-new-privs, --apparmor and
+ * --process-label set if given, and no consoleSize. */
 static int process_from_args(const struct vc_sandbox *sb,
                              const struct exec_overrides *o, char **out,
                              char **where, vc_error **err) {
-  static const char *const replaced[] = {"terminal", "args", "env", "cwd",
-                                         "user", "consoleSize", NULL};
-  static const char *const replaced_caps[] = {"terminal", "args", "env", "cwd",
-                                              "user", "consoleSize",
-                                              "capabilities", NULL};
   cleanup_free char *config_path = xasprintf("%s/config.json", sb->bundle);
   cleanup_free char *text = NULL;
   yajl_val tree = NULL;
@@ -154,10 +152,22 @@ static int process_from_args(const struct vc_sandbox *sb,
     yajl_tree_free(tree);
     return vc_error_set(err, 0, "%s: process: missing", config_path);
   }
+  /* Keys written below rather than copied. */
+  const char *replaced[16] = {"terminal", "args", "env", "cwd", "user",
+                              "consoleSize"};
+  size_t n_replaced = 6;
+  if (o->caps->n > 0)
+    replaced[n_replaced++] = "capabilities";
+  if (o->no_new_privs)
+    replaced[n_replaced++] = "noNewPrivileges";
+  if (o->apparmor_profile != NULL)
+    replaced[n_replaced++] = "apparmorProfile";
+  if (o->selinux_label != NULL)
+    replaced[n_replaced++] = "selinuxLabel";
   struct vc_json_gen j;
   vc_json_gen_init(&j, NULL);
   vc_json_gen_map_open(&j);
-  vc_json_gen_members(&j, p, o->caps->n > 0 ? replaced_caps : replaced);
+  vc_json_gen_members(&j, p, replaced);
   vc_json_gen_key(&j, "terminal");
   vc_json_gen_bool(&j, o->tty);
   vc_json_gen_key(&j, "args");
@@ -173,6 +183,18 @@ static int process_from_args(const struct vc_sandbox *sb,
   gen_user(&j, vc_json_get(p, "user"), o);
   if (o->caps->n > 0)
     gen_capabilities(&j, vc_json_get(p, "capabilities"), o->caps);
+  if (o->no_new_privs) {
+    vc_json_gen_key(&j, "noNewPrivileges");
+    vc_json_gen_bool(&j, true);
+  }
+  if (o->apparmor_profile != NULL) {
+    vc_json_gen_key(&j, "apparmorProfile");
+    vc_json_gen_str(&j, o->apparmor_profile);
+  }
+  if (o->selinux_label != NULL) {
+    vc_json_gen_key(&j, "selinuxLabel");
+    vc_json_gen_str(&j, o->selinux_label);
+  }
   vc_json_gen_map_close(&j);
   yajl_tree_free(tree);
   if (vc_json_gen_finish(&j, out, err) < 0)
@@ -208,7 +230,8 @@ static int check_process(const struct vc_cli *cli, const char *process,
 int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *process_file = NULL, *pid_file = NULL, *console_socket = NULL;
   const char *cwd = NULL, *user = NULL, *preserve_fds = NULL;
-  bool detach = false, tty = false;
+  const char *apparmor = NULL, *process_label = NULL;
+  bool detach = false, tty = false, no_new_privs = false;
   struct vc_strlist env = {0}, gids = {0}, caps = {0};
   const struct vc_opt opts[] = {
       {"process", 'p', true, &process_file, NULL, NULL},
@@ -221,6 +244,9 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
       {"user", 'u', true, &user, NULL, NULL},
       {"additional-gids", 'g', true, NULL, NULL, &gids},
       {"cap", 'c', true, NULL, NULL, &caps},
+      {"no-new-privs", 0, false, NULL, &no_new_privs, NULL},
+      {"apparmor", 0, true, &apparmor, NULL, NULL},
+      {"process-label", 0, true, &process_label, NULL, NULL},
       {"preserve-fds", 0, true, &preserve_fds, NULL, NULL},
       {NULL, 0, false, NULL, NULL, NULL},
   };
@@ -244,7 +270,10 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   over = (struct exec_overrides){.args = argv + first + 1,
                                  .n_args = (size_t)(argc - first - 1),
                                  .env = &env, .gids = &gids, .caps = &caps,
-                                 .cwd = cwd, .tty = tty};
+                                 .cwd = cwd, .tty = tty,
+                                 .no_new_privs = no_new_privs,
+                                 .apparmor_profile = apparmor,
+                                 .selinux_label = process_label};
   if (process_file == NULL && parse_ids(user, &over, err) < 0)
     goto out;
   if (vc_open_container(cli, argv[first], false, &sb, err) < 0)
