@@ -101,6 +101,10 @@ void agent_child_set_sync_fd(int fd);
 _Noreturn void child_fail(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 /* args[0] looked up in the process's PATH, as execvp would. */
+/* Fails the child with *err's message when rc < 0.  It takes err's
+ * address: the order in which call arguments are evaluated is unspecified,
+ * so a copy of err could be taken before the call beside it sets it. */
+void child_check(int rc, vc_error **err);
 char *agent_resolve_executable(const struct oci_process *p);
 void agent_set_user(const struct oci_user *u);
 
@@ -110,9 +114,11 @@ void agent_set_user(const struct oci_user *u);
  * caller must be a session leader without a terminal. */
 void agent_child_terminal(const struct oci_process *p, int sync_fd);
 
-/* The child of an exec: joins the namespaces of init_pid, prepares the
- * process like agent_container_child and execs at once.  Never returns. */
-_Noreturn void agent_exec_child(pid_t init_pid, const char *cgroup_dir,
+/* The child of an exec: joins the namespaces and cgroup of c's init,
+ * applies p's security settings with c's seccomp filter, as
+ * agent_container_child does for the init, and execs at once.  Never
+ * returns. */
+_Noreturn void agent_exec_child(const struct agent_container *c,
                                 const struct oci_process *p, int sync_fd,
                                 int stdio[3]);
 

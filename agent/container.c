@@ -485,9 +485,6 @@ static void mask_paths(const struct oci_spec *spec) {
   }
 }
 
-/* Fails the child with err's message. */
-static void check(int rc, vc_error **err);
-
 /* createContainer and startContainer, run by the container's init in its
  * namespaces with the state runc gives them: pid is the init's own (in its
  * pid namespace), bundle the host's path.  Paths are inside the container:
@@ -529,7 +526,7 @@ static void run_guest_hooks(const struct agent_container *c,
   for (size_t i = 0; i < n; i++)
     free(resolved[i].path);
   free(resolved);
-  check(rc, &err);
+  child_check(rc, &err);
 }
 
 static void setup_rootfs(const struct agent_container *c) {
@@ -647,10 +644,7 @@ static void loopback_up(void) {
   close(fd);
 }
 
-/* Fails the child with *err's message.  It takes err's address: the order
- * in which call arguments are evaluated is unspecified, so a copy of err
- * could be taken before the call beside it sets it. */
-static void check(int rc, vc_error **err) {
+void child_check(int rc, vc_error **err) {
   if (rc < 0)
     child_fail("%s", *err && (*err)->msg ? (*err)->msg : "container setup failed");
 }
@@ -673,7 +667,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
    * bad spec fails at create; while stderr is still the guest console,
    * which is where the warnings belong. */
   struct agent_security *sec = NULL;
-  check(agent_security_prepare(p, spec->seccomp_json, &sec, &err), &err);
+  child_check(agent_security_prepare(p, spec->seccomp_json, &sec, &err), &err);
 
   for (int i = 0; i < 3; i++)
     if (dup2(stdio[i], i) < 0)
@@ -695,16 +689,16 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     if (new_namespace(c, "cgroup") && unshare(CLONE_NEWCGROUP) < 0)
       child_fail("linux.namespaces: cgroup namespace: %s", strerror(errno));
   } else {
-    check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
-                             new_namespace(c, "cgroup"), &err), &err);
+    child_check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
+                                   new_namespace(c, "cgroup"), &err), &err);
   }
   /* Through the guest's /proc, before the spec can make /proc/sys
    * read-only; this process is in the new namespaces already. */
-  check(agent_sysctl_apply(spec, &err), &err);
+  child_check(agent_sysctl_apply(spec, &err), &err);
   if (new_namespace(c, "network"))
     loopback_up();
   setup_rootfs(c);
-  check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),
+  child_check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),
         &err);
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     child_fail("hostname: %s", strerror(errno));
@@ -716,7 +710,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     child_fail("process.cwd `%s`: %s", cwd, strerror(errno));
   agent_child_terminal(p, sync_fd);
   cleanup_free char *exe = agent_resolve_executable(p);
-  check(agent_process_limits(p, &err), &err);
+  child_check(agent_process_limits(p, &err), &err);
 
   /* Ready: wait until the agent says start. */
   if (write(sync_fd, "R", 1) != 1)
@@ -740,7 +734,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
     envp[i] = p->env[i];
   /* User, capabilities, no_new_privs and seccomp, the filter last: only
    * execve runs under it. */
-  check(agent_security_apply(sec, &p->user, &err), &err);
+  child_check(agent_security_apply(sec, &p->user, &err), &err);
   execve(exe, argv, envp);
   child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
 }

@@ -1,6 +1,7 @@
 /* The child side of ExecProcess: a new process in a running container.  The
  * agent forked it after entering the container's pid namespace for its
- * children, so it is already in that namespace; it joins the others here. */
+ * children, so it is already in that namespace; it joins the others here
+ * and takes the process's security settings as the container's init does. */
 #include "agent.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "security.h"
 #include "util.h"
 
 static void join(pid_t init_pid, const char *name, int type) {
@@ -27,14 +29,24 @@ static void join(pid_t init_pid, const char *name, int type) {
   close(fd);
 }
 
-_Noreturn void agent_exec_child(pid_t init_pid, const char *cgroup_dir,
+_Noreturn void agent_exec_child(const struct agent_container *c,
                                 const struct oci_process *p, int sync_fd,
                                 int stdio[3]) {
+  pid_t init_pid = c->init.pid;
+  vc_error *err = NULL;
   agent_child_set_sync_fd(sync_fd);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
+  /* As for the init: capabilities checked and the container's seccomp
+   * filter built while stderr is still the guest console. */
+  struct agent_security *sec = NULL;
+  child_check(agent_security_prepare(p, c->spec->seccomp_json, &sec, &err),
+              &err);
+  /* rlimits and oomScoreAdj while we are still the guest's root, before the
+   * container's user namespace: runc sets them from the host too. */
+  child_check(agent_process_limits(p, &err), &err);
   for (int i = 0; i < 3; i++)
     if (dup2(stdio[i], i) < 0)
       child_fail("dup2 stdio: %s", strerror(errno));
@@ -46,10 +58,10 @@ _Noreturn void agent_exec_child(pid_t init_pid, const char *cgroup_dir,
   join(init_pid, "net", CLONE_NEWNET);
   /* Into the container's cgroup (limits, freezer) before its cgroup
    * namespace, whose root that cgroup is. */
-  cleanup_free char *procs = xasprintf("%s/cgroup.procs", cgroup_dir);
+  cleanup_free char *procs = xasprintf("%s/cgroup.procs", c->cgroup_dir);
   cleanup_close int procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
   if (procs_fd < 0 || write(procs_fd, "0", 1) != 1)
-    child_fail("join cgroup %s: %s", cgroup_dir, strerror(errno));
+    child_fail("join cgroup %s: %s", c->cgroup_dir, strerror(errno));
   join(init_pid, "cgroup", CLONE_NEWCGROUP);
   /* Last: entering the mount namespace moves our root into the container. */
   join(init_pid, "mnt", CLONE_NEWNS);
@@ -59,13 +71,15 @@ _Noreturn void agent_exec_child(pid_t init_pid, const char *cgroup_dir,
   agent_child_terminal(p, sync_fd);
   cleanup_free char *exe = agent_resolve_executable(p);
   umask(p->user.has_umask ? p->user.umask : 0022);
-  agent_set_user(&p->user);
   char **argv = xcalloc(p->n_args + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_args; i++)
     argv[i] = p->args[i];
   char **envp = xcalloc(p->n_env + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_env; i++)
     envp[i] = p->env[i];
+  /* User, capabilities, no_new_privs and seccomp, the filter last: only
+   * execve runs under it. */
+  child_check(agent_security_apply(sec, &p->user, &err), &err);
   execve(exe, argv, envp);
   child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
 }

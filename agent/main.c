@@ -722,7 +722,7 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
   }
   pid_t pid = fork();
   if (pid == 0)
-    agent_exec_child(c->init.pid, c->cgroup_dir, spec->process, child[3],
+    agent_exec_child(c, spec->process, child[3],
                      (int[3]){child[0], child[1], child[2]});
   int fork_errno = errno;
   if (setns(own, CLONE_NEWPID) < 0)

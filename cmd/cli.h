@@ -82,6 +82,13 @@ int vc_term_open(struct vc_term *t, bool terminal, const char *console_socket,
 int vc_term_use_slave_as_stdio(struct vc_term *t, vc_error **err);
 void vc_term_close(struct vc_term *t);
 
+/* The guest kernel has neither AppArmor nor SELinux: a label (NULL or ""
+ * for none) is a warning or an error, as [runtime] lsm_labels says.  The
+ * message names where (a file) and field_prefix + the field. */
+int vc_check_lsm_labels(const struct vc_cli *cli, const char *apparmor_profile,
+                        const char *selinux_label, const char *where,
+                        const char *field_prefix, vc_error **err);
+
 struct vc_sandbox;
 /* Fills sb from the bundle (config.json parsed and checked, rootfs
  * resolved) for vc_sandbox_start; *config_text gets config.json's text. */

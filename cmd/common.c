@@ -41,21 +41,20 @@ static char *now_rfc3339(void) {
   return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
 }
 
-/* The guest kernel has neither AppArmor nor SELinux: a label in the spec
- * is a warning or an error, as [runtime] lsm_labels says. */
-static int check_lsm_labels(const struct vc_cli *cli, const struct oci_process *p,
-                            const char *config_path, vc_error **err) {
+int vc_check_lsm_labels(const struct vc_cli *cli, const char *apparmor_profile,
+                        const char *selinux_label, const char *where,
+                        const char *field_prefix, vc_error **err) {
   const struct {
     const char *field, *value, *lsm;
-  } labels[] = {{"process.apparmorProfile", p->apparmor_profile, "AppArmor"},
-                {"process.selinuxLabel", p->selinux_label, "SELinux"}};
+  } labels[] = {{"apparmorProfile", apparmor_profile, "AppArmor"},
+                {"selinuxLabel", selinux_label, "SELinux"}};
   bool fatal = strcmp(cli->cfg.runtime.lsm_labels, "error") == 0;
   for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
     if (labels[i].value == NULL || labels[i].value[0] == '\0')
       continue;
     cleanup_free char *msg = xasprintf(
-        "%s: %s \"%s\" is not applied: the guest kernel has no %s%s", config_path,
-        labels[i].field, labels[i].value, labels[i].lsm,
+        "%s: %s%s \"%s\" is not applied: the guest kernel has no %s%s", where,
+        field_prefix, labels[i].field, labels[i].value, labels[i].lsm,
         fatal ? " ([runtime] lsm_labels = \"error\")" : "");
     if (fatal)
       return vc_error_set(err, 0, "%s", msg);
@@ -88,7 +87,9 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     vc_error_wrap(err, "%s", config_path);
     goto out;
   }
-  if (check_lsm_labels(cli, spec->process, config_path, err) < 0)
+  if (vc_check_lsm_labels(cli, spec->process->apparmor_profile,
+                          spec->process->selinux_label, config_path, "process.",
+                          err) < 0)
     goto out;
   joined = spec->root_path[0] == '/'
                ? xstrdup(spec->root_path)

@@ -2,6 +2,7 @@
  * (--detach) or in this process (foreground, exiting with its status). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,6 @@
 
 #include "cli.h"
 #include "json.h"
-#include "json_build.h"
-#include "oci/spec.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -27,73 +26,212 @@ static char *random_exec_id(void) {
                    b[3], b[4], b[5], b[6], b[7], (int)getpid());
 }
 
-/* process.terminal of a --process file (validated in full by the agent). */
-static int process_terminal(const char *process, const char *file,
-                            bool *terminal, vc_error **err) {
+/* What `exec ID CMD...` changes in the container's process. */
+struct exec_overrides {
+  char **args;
+  size_t n_args;
+  const struct vc_strlist *env, *gids, *caps;
+  const char *cwd;
+  const char *apparmor_profile, *selinux_label; /* --apparmor, --process-label */
+  bool tty;
+  bool no_new_privs; /* --no-new-privs: set, else the container's */
+  bool set_uid, set_gid;
+  unsigned long long uid, gid; /* from --user UID[:GID] */
+  unsigned long long *gid_values; /* --additional-gids, parsed */
+};
+
+/* A uid or gid: a decimal number that fits in 32 bits, as runc takes it. */
+static bool parse_id(const char *text, const char *stop,
+                     unsigned long long *out, const char **rest) {
+  if (*text < '0' || *text > '9')
+    return false;
+  char *end;
+  errno = 0;
+  *out = strtoull(text, &end, 10);
+  if (errno != 0 || *out > UINT32_MAX || (*end != '\0' && strchr(stop, *end) == NULL))
+    return false;
+  *rest = end;
+  return true;
+}
+
+/* Checks --user and --additional-gids before anything is sent. */
+static int parse_ids(const char *user, struct exec_overrides *o, vc_error **err) {
+  const char *rest = NULL;
+  if (user != NULL) {
+    if (!parse_id(user, ":", &o->uid, &rest) ||
+        (*rest == ':' && !parse_id(rest + 1, "", &o->gid, &rest)))
+      return vc_error_set(err, 0, "exec: --user `%s` must be UID[:GID]", user);
+    o->set_uid = true;
+    o->set_gid = strchr(user, ':') != NULL;
+  }
+  o->gid_values = xcalloc(o->gids->n + 1, sizeof(*o->gid_values));
+  for (size_t i = 0; i < o->gids->n; i++)
+    if (!parse_id(o->gids->items[i], "", &o->gid_values[i], &rest))
+      return vc_error_set(err, 0,
+                          "exec: --additional-gids `%s` must be a GID from 0 "
+                          "to 4294967295", o->gids->items[i]);
+  return 0;
+}
+
+/* Writes key: the items of the array orig (if any), then extra strings. */
+static void gen_array_plus(struct vc_json_gen *j, const char *key, yajl_val orig,
+                           const struct vc_strlist *extra) {
+  vc_json_gen_key(j, key);
+  vc_json_gen_array_open(j);
+  for (size_t i = 0; YAJL_IS_ARRAY(orig) && i < orig->u.array.len; i++)
+    vc_json_gen_value(j, orig->u.array.values[i]);
+  for (size_t i = 0; i < extra->n; i++)
+    vc_json_gen_str(j, extra->items[i]);
+  vc_json_gen_array_close(j);
+}
+
+/* key: the override if set, else the original value, else 0. */
+static void gen_id(struct vc_json_gen *j, const char *key, bool set,
+                   unsigned long long value, yajl_val orig) {
+  vc_json_gen_key(j, key);
+  if (set)
+    vc_json_gen_uint(j, value);
+  else if (orig != NULL)
+    vc_json_gen_value(j, orig);
+  else
+    vc_json_gen_uint(j, 0);
+}
+
+static void gen_user(struct vc_json_gen *j, yajl_val user,
+                     const struct exec_overrides *o) {
+  static const char *const replaced[] = {"uid", "gid", "additionalGids", NULL};
+  vc_json_gen_key(j, "user");
+  vc_json_gen_map_open(j);
+  vc_json_gen_members(j, user, replaced);
+  gen_id(j, "uid", o->set_uid, o->uid, vc_json_get(user, "uid"));
+  gen_id(j, "gid", o->set_gid, o->gid, vc_json_get(user, "gid"));
+  yajl_val gids = vc_json_get(user, "additionalGids");
+  if (gids != NULL || o->gids->n > 0) {
+    vc_json_gen_key(j, "additionalGids");
+    vc_json_gen_array_open(j);
+    for (size_t i = 0; YAJL_IS_ARRAY(gids) && i < gids->u.array.len; i++)
+      vc_json_gen_value(j, gids->u.array.values[i]);
+    for (size_t i = 0; i < o->gids->n; i++)
+      vc_json_gen_uint(j, o->gid_values[i]);
+    vc_json_gen_array_close(j);
+  }
+  vc_json_gen_map_close(j);
+}
+
+/* --cap, as runc 1.1.5 (after CVE-2022-29162): each one is added to the
+ * bounding, effective, permitted and ambient sets, not to inheritable. */
+static void gen_capabilities(struct vc_json_gen *j, yajl_val caps,
+                             const struct vc_strlist *added) {
+  static const char *const extended[] = {"bounding", "effective", "permitted",
+                                         "ambient", NULL};
+  vc_json_gen_key(j, "capabilities");
+  vc_json_gen_map_open(j);
+  vc_json_gen_members(j, caps, extended);
+  for (size_t i = 0; extended[i] != NULL; i++)
+    gen_array_plus(j, extended[i], vc_json_get(caps, extended[i]), added);
+  vc_json_gen_map_close(j);
+}
+
+/* The process for `exec ID CMD...`, as runc's exec builds it: a copy of the
+ * container's whole process object (capabilities, rlimits, user...) with
+ * args, env (the container's plus --env), cwd, user and terminal replaced,
+ * --additional-gids and --cap added, --no-new-privs, --apparmor and
+ * --process-label set if given, and no consoleSize. */
+static int process_from_args(const struct vc_sandbox *sb,
+                             const struct exec_overrides *o, char **out,
+                             char **where, vc_error **err) {
+  cleanup_free char *config_path = xasprintf("%s/config.json", sb->bundle);
+  cleanup_free char *text = NULL;
+  yajl_val tree = NULL;
+  if (vc_read_file(config_path, &text, NULL, err) < 0)
+    return -1;
+  if (vc_json_parse(text, &tree, err) < 0)
+    return vc_error_wrap(err, "%s", config_path);
+  yajl_val p = vc_json_get_object(tree, "process");
+  if (p == NULL) {
+    yajl_tree_free(tree);
+    return vc_error_set(err, 0, "%s: process: missing", config_path);
+  }
+  /* Keys written below rather than copied. */
+  const char *replaced[16] = {"terminal", "args", "env", "cwd", "user",
+                              "consoleSize"};
+  size_t n_replaced = 6;
+  if (o->caps->n > 0)
+    replaced[n_replaced++] = "capabilities";
+  if (o->no_new_privs)
+    replaced[n_replaced++] = "noNewPrivileges";
+  if (o->apparmor_profile != NULL)
+    replaced[n_replaced++] = "apparmorProfile";
+  if (o->selinux_label != NULL)
+    replaced[n_replaced++] = "selinuxLabel";
+  struct vc_json_gen j;
+  vc_json_gen_init(&j, NULL);
+  vc_json_gen_map_open(&j);
+  vc_json_gen_members(&j, p, replaced);
+  vc_json_gen_key(&j, "terminal");
+  vc_json_gen_bool(&j, o->tty);
+  vc_json_gen_key(&j, "args");
+  vc_json_gen_strv(&j, o->args, o->n_args);
+  gen_array_plus(&j, "env", vc_json_get(p, "env"), o->env);
+  vc_json_gen_key(&j, "cwd");
+  if (o->cwd != NULL)
+    vc_json_gen_str(&j, o->cwd);
+  else if (vc_json_get(p, "cwd") != NULL)
+    vc_json_gen_value(&j, vc_json_get(p, "cwd"));
+  else
+    vc_json_gen_str(&j, "/");
+  gen_user(&j, vc_json_get(p, "user"), o);
+  if (o->caps->n > 0)
+    gen_capabilities(&j, vc_json_get(p, "capabilities"), o->caps);
+  if (o->no_new_privs) {
+    vc_json_gen_key(&j, "noNewPrivileges");
+    vc_json_gen_bool(&j, true);
+  }
+  if (o->apparmor_profile != NULL) {
+    vc_json_gen_key(&j, "apparmorProfile");
+    vc_json_gen_str(&j, o->apparmor_profile);
+  }
+  if (o->selinux_label != NULL) {
+    vc_json_gen_key(&j, "selinuxLabel");
+    vc_json_gen_str(&j, o->selinux_label);
+  }
+  vc_json_gen_map_close(&j);
+  yajl_tree_free(tree);
+  if (vc_json_gen_finish(&j, out, err) < 0)
+    return vc_error_wrap(err, "%s: process", config_path);
+  *where = xstrdup(config_path);
+  return 0;
+}
+
+/* What the host checks of the process before sending it (the agent
+ * validates the rest): process.terminal, and the LSM labels, which get
+ * create's warning or error.  where: the file the process came from;
+ * field_prefix: "process." when that file is config.json. */
+static int check_process(const struct vc_cli *cli, const char *process,
+                         const char *where, const char *field_prefix,
+                         bool *terminal, vc_error **err) {
   yajl_val tree = NULL;
   if (vc_json_parse(process, &tree, err) < 0)
-    return vc_error_wrap(err, "%s", file);
+    return vc_error_wrap(err, "%s", where);
   yajl_val v = vc_json_get(tree, "terminal");
   int ret = 0;
   if (v != NULL && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
-    ret = vc_error_set(err, 0, "%s: terminal: must be a boolean", file);
+    ret = vc_error_set(err, 0, "%s: %sterminal: must be a boolean", where,
+                       field_prefix);
+  else
+    ret = vc_check_lsm_labels(cli, vc_json_get_str(tree, "apparmorProfile"),
+                              vc_json_get_str(tree, "selinuxLabel"), where,
+                              field_prefix, err);
   *terminal = YAJL_IS_TRUE(v);
   yajl_tree_free(tree);
   return ret;
 }
 
-/* The process for `exec ID ARGS...`: the container's own process settings
- * with these args, plus --env, --cwd and --user. */
-static int process_from_args(const struct vc_sandbox *sb, char **args,
-                             size_t n_args, const struct vc_strlist *env,
-                             const char *cwd, const char *user, bool tty,
-                             char **out, vc_error **err) {
-  struct oci_spec *spec = NULL;
-  if (oci_spec_load(sb->bundle, &spec, err) < 0)
-    return -1;
-  const struct oci_process *p = spec->process;
-  unsigned long uid = p ? p->user.uid : 0, gid = p ? p->user.gid : 0;
-  if (user != NULL) {
-    char *end;
-    uid = strtoul(user, &end, 10);
-    if (end == user || (*end != '\0' && *end != ':') ||
-        (*end == ':' && (gid = strtoul(end + 1, &end, 10), *end != '\0'))) {
-      oci_spec_free(spec);
-      return vc_error_set(err, 0, "exec: --user `%s` must be UID[:GID]", user);
-    }
-  }
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "terminal");
-  vc_jb_bool(&b, tty);
-  vc_jb_key(&b, "args");
-  vc_jb_strv(&b, args, n_args);
-  vc_jb_key(&b, "env");
-  vc_jb_open(&b, '[');
-  for (size_t i = 0; p && i < p->n_env; i++)
-    vc_jb_str(&b, p->env[i]);
-  for (size_t i = 0; i < env->n; i++)
-    vc_jb_str(&b, env->items[i]);
-  vc_jb_close(&b, ']');
-  vc_jb_key(&b, "cwd");
-  vc_jb_str(&b, cwd ? cwd : (p && p->cwd ? p->cwd : "/"));
-  vc_jb_key(&b, "user");
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "uid");
-  vc_jb_uint(&b, uid);
-  vc_jb_key(&b, "gid");
-  vc_jb_uint(&b, gid);
-  vc_jb_close(&b, '}');
-  vc_jb_close(&b, '}');
-  oci_spec_free(spec);
-  *out = vc_jb_take(&b);
-  return 0;
-}
-
 int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *process_file = NULL, *pid_file = NULL, *console_socket = NULL;
   const char *cwd = NULL, *user = NULL, *preserve_fds = NULL;
-  bool detach = false, tty = false;
+  const char *apparmor = NULL, *process_label = NULL;
+  bool detach = false, tty = false, no_new_privs = false;
   struct vc_strlist env = {0}, gids = {0}, caps = {0};
   const struct vc_opt opts[] = {
       {"process", 'p', true, &process_file, NULL, NULL},
@@ -106,13 +244,17 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
       {"user", 'u', true, &user, NULL, NULL},
       {"additional-gids", 'g', true, NULL, NULL, &gids},
       {"cap", 'c', true, NULL, NULL, &caps},
+      {"no-new-privs", 0, false, NULL, &no_new_privs, NULL},
+      {"apparmor", 0, true, &apparmor, NULL, NULL},
+      {"process-label", 0, true, &process_label, NULL, NULL},
       {"preserve-fds", 0, true, &preserve_fds, NULL, NULL},
       {NULL, 0, false, NULL, NULL, NULL},
   };
+  struct exec_overrides over = {0};
   struct vc_sandbox sb = VC_SANDBOX_INIT;
   struct vc_term term = VC_TERM_INIT;
   cleanup_free char *process = NULL, *exec_id = NULL, *path = NULL;
-  cleanup_free char *pid_path = NULL, *pid = NULL;
+  cleanup_free char *pid_path = NULL, *pid = NULL, *where = NULL;
   int ret = -1;
   int first = vc_parse_opts("exec", argc, argv, opts, err);
   if (first < 0 || vc_check_preserve_fds("exec", preserve_fds, err) < 0)
@@ -125,26 +267,32 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     vc_error_set(err, 0, "exec: expects a command (or --process FILE)");
     goto out;
   }
-  if (gids.n > 0 || caps.n > 0) {
-    vc_error_set(err, 0, "exec: --additional-gids and --cap are not supported yet; use --process");
+  over = (struct exec_overrides){.args = argv + first + 1,
+                                 .n_args = (size_t)(argc - first - 1),
+                                 .env = &env, .gids = &gids, .caps = &caps,
+                                 .cwd = cwd, .tty = tty,
+                                 .no_new_privs = no_new_privs,
+                                 .apparmor_profile = apparmor,
+                                 .selinux_label = process_label};
+  if (process_file == NULL && parse_ids(user, &over, err) < 0)
     goto out;
-  }
   if (vc_open_container(cli, argv[first], false, &sb, err) < 0)
     goto out;
   if (strcmp(vc_container_status(&sb), "running") != 0) {
     vc_error_set(err, 0, "cannot exec in a stopped container");
     goto out;
   }
+  /* With --process, the file is used as it is, as with runc. */
   if (process_file != NULL) {
     if (vc_read_file(process_file, &process, NULL, err) < 0)
       goto out;
-  } else if (process_from_args(&sb, argv + first + 1, (size_t)(argc - first - 1),
-                               &env, cwd, user, tty, &process, err) < 0) {
+    where = xstrdup(process_file);
+  } else if (process_from_args(&sb, &over, &process, &where, err) < 0) {
     goto out;
   }
-  /* With --process, the file's process.terminal decides, as with runc. */
-  bool terminal = tty;
-  if (process_file != NULL && process_terminal(process, process_file, &terminal, err) < 0)
+  bool terminal = false;
+  if (check_process(cli, process, where, process_file ? "" : "process.",
+                    &terminal, err) < 0)
     goto out;
   if (vc_term_open(&term, terminal, console_socket, detach, err) < 0)
     goto out;
@@ -180,6 +328,7 @@ out:
   free(env.items);
   free(gids.items);
   free(caps.items);
+  free(over.gid_values);
   vc_sandbox_free(&sb);
   return ret;
 }

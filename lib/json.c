@@ -312,6 +312,25 @@ void vc_json_gen_value(struct vc_json_gen *j, yajl_val v) {
   }
 }
 
+static bool key_listed(const char *key, const char *const *list) {
+  for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+    if (strcmp(key, list[i]) == 0)
+      return true;
+  return false;
+}
+
+void vc_json_gen_members(struct vc_json_gen *j, yajl_val obj,
+                         const char *const *skip) {
+  if (!YAJL_IS_OBJECT(obj))
+    return;
+  for (size_t i = 0; i < obj->u.object.len && gen_ok(j); i++) {
+    if (key_listed(obj->u.object.keys[i], skip))
+      continue;
+    vc_json_gen_key(j, obj->u.object.keys[i]);
+    vc_json_gen_value(j, obj->u.object.values[i]);
+  }
+}
+
 static const char *gen_status_text(yajl_gen_status st) {
   switch (st) {
   case yajl_gen_keys_must_be_strings: return "object keys must be strings";

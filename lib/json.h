@@ -81,6 +81,12 @@ void vc_json_gen_uint(struct vc_json_gen *j, unsigned long long v);
 void vc_json_gen_strv(struct vc_json_gen *j, char *const *v, size_t n);
 /* Writes a whole tree; numbers keep their original text. */
 void vc_json_gen_value(struct vc_json_gen *j, yajl_val v);
+/* Writes the members of obj (keys and values, not its braces) except those
+ * whose key is in the NULL-terminated list skip (NULL: none), so a caller
+ * can copy an object and then write its own values for the skipped keys.
+ * Nothing is written if obj is not an object. */
+void vc_json_gen_members(struct vc_json_gen *j, yajl_val obj,
+                         const char *const *skip);
 /* Hands over the text (malloc'd, NUL-terminated, with no trailing newline
  * even when pretty) and frees the generator, on success or failure. */
 int vc_json_gen_finish(struct vc_json_gen *j, char **out, vc_error **err);
