@@ -294,7 +294,7 @@ int vc_run_host_hooks(const struct vc_sandbox *sb, const struct oci_hook *hooks,
 struct oci_spec *vc_bundle_spec(const struct vc_sandbox *sb) {
   struct oci_spec *spec = NULL;
   vc_error *e = NULL;
-  if (sb->bundle == NULL || oci_spec_load(sb->bundle, &spec, &e) < 0)
+  if (vc_sandbox_load_spec(sb, &spec, &e) < 0)
     spec = NULL;
   vc_error_free(&e);
   return spec;

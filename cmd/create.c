@@ -103,7 +103,8 @@ int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
     goto out;
   if (vc_sandbox_start(&sb, err) < 0)
     goto out;
-  if (vc_agent_open(&sb, &agent, err) < 0)
+  if (vc_sandbox_save_config(&sb, config_text, err) < 0 ||
+      vc_agent_open(&sb, &agent, err) < 0)
     goto destroy;
   params = vc_create_params(&sb, config_text, 0);
   if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)

@@ -140,7 +140,7 @@ static void gen_capabilities(struct vc_json_gen *j, yajl_val caps,
 static int process_from_args(const struct vc_sandbox *sb,
                              const struct exec_overrides *o, char **out,
                              char **where, vc_error **err) {
-  cleanup_free char *config_path = xasprintf("%s/config.json", sb->bundle);
+  cleanup_free char *config_path = vc_sandbox_config_path(sb);
   cleanup_free char *text = NULL;
   yajl_val tree = NULL;
   if (vc_read_file(config_path, &text, NULL, err) < 0)

@@ -79,6 +79,8 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
 
   if (vc_sandbox_start(&sb, err) < 0)
     goto out;
+  if (vc_sandbox_save_config(&sb, config_text, err) < 0)
+    goto out_destroy;
   agent.fd = vc_sandbox_agent_connect(&sb, 5000, err);
   if (agent.fd < 0)
     goto out_destroy;

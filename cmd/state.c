@@ -33,12 +33,12 @@ static void state_object(struct vc_jb *b, const struct vc_sandbox *sb,
   vc_jb_key(b, "owner");
   vc_jb_str(b, "");
   if (annotations) {
-    /* From the bundle's config.json, as the spec asks state to report. */
+    /* From config.json (create's copy), as the spec asks state to report. */
     struct oci_spec *spec = NULL;
     vc_error *e = NULL;
     vc_jb_key(b, "annotations");
     vc_jb_open(b, '{');
-    if (sb->bundle != NULL && oci_spec_load(sb->bundle, &spec, &e) == 0) {
+    if (vc_sandbox_load_spec(sb, &spec, &e) == 0) {
       for (size_t i = 0; i < spec->n_annotations; i++) {
         vc_jb_key(b, spec->annotations[i].key);
         vc_jb_str(b, spec->annotations[i].value);

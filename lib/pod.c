@@ -147,8 +147,8 @@ static bool same_path_as_sandbox(const struct vc_config *cfg,
   vc_error *e = NULL;
   bool same = false;
   struct oci_spec *spec = NULL;
-  if (vc_sandbox_load(cfg, sandbox_id, &owner, &e) == 0 && owner.bundle &&
-      oci_spec_load(owner.bundle, &spec, &e) == 0) {
+  if (vc_sandbox_load(cfg, sandbox_id, &owner, &e) == 0 &&
+      vc_sandbox_load_spec(&owner, &spec, &e) == 0) {
     for (size_t i = 0; i < spec->n_namespaces; i++)
       if (strcmp(spec->namespaces[i].type, type) == 0 &&
           spec->namespaces[i].path != NULL)

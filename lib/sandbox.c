@@ -623,6 +623,26 @@ bool vc_sandbox_alive(const struct vc_sandbox *sb) {
   return true;
 }
 
+int vc_sandbox_save_config(const struct vc_sandbox *sb, const char *config_text,
+                           vc_error **err) {
+  cleanup_free char *path = xasprintf("%s/config.json", sb->dir);
+  return vc_write_file_atomic(path, config_text, strlen(config_text), 0600, err);
+}
+
+char *vc_sandbox_config_path(const struct vc_sandbox *sb) {
+  char *saved = xasprintf("%s/config.json", sb->dir);
+  if (access(saved, F_OK) == 0 || sb->bundle == NULL)
+    return saved;
+  free(saved);
+  return xasprintf("%s/config.json", sb->bundle);
+}
+
+int vc_sandbox_load_spec(const struct vc_sandbox *sb, struct oci_spec **spec,
+                         vc_error **err) {
+  cleanup_free char *path = vc_sandbox_config_path(sb);
+  return oci_spec_load_file(path, spec, err);
+}
+
 void vc_sandbox_free(struct vc_sandbox *sb) {
   if (sb->lock_fd >= 0)
     close(sb->lock_fd);

@@ -99,6 +99,17 @@ int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err);
 /* True while the VM and its virtiofsd and vsock backend run. */
 bool vc_sandbox_alive(const struct vc_sandbox *sb);
 
+/* config.json as create read it, kept in the container's state directory
+ * (as runc keeps its copy): exec, state and hooks read that, not the
+ * bundle, which may change or go after create. */
+int vc_sandbox_save_config(const struct vc_sandbox *sb, const char *config_text,
+                           vc_error **err);
+/* That copy's path, or the bundle's config.json for a state without one. */
+char *vc_sandbox_config_path(const struct vc_sandbox *sb);
+/* The container's spec from that file. */
+int vc_sandbox_load_spec(const struct vc_sandbox *sb, struct oci_spec **spec,
+                         vc_error **err);
+
 void vc_sandbox_free(struct vc_sandbox *sb);
 
 #endif

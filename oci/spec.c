@@ -720,8 +720,12 @@ int oci_spec_parse(const char *json_text, const char *source_name,
 
 int oci_spec_load(const char *bundle_dir, struct oci_spec **out,
                   vc_error **err) {
-  *out = NULL;
   cleanup_free char *path = xasprintf("%s/config.json", bundle_dir);
+  return oci_spec_load_file(path, out, err);
+}
+
+int oci_spec_load_file(const char *path, struct oci_spec **out, vc_error **err) {
+  *out = NULL;
   cleanup_free char *text = NULL;
   size_t len = 0;
   if (vc_read_file(path, &text, &len, err) < 0)

@@ -135,6 +135,8 @@ int oci_spec_parse(const char *json_text, const char *source_name,
                    struct oci_spec **out, vc_error **err);
 /* Reads and parses BUNDLE/config.json; errors name that path. */
 int oci_spec_load(const char *bundle_dir, struct oci_spec **out, vc_error **err);
+/* The same for a config.json at path. */
+int oci_spec_load_file(const char *path, struct oci_spec **out, vc_error **err);
 void oci_spec_free(struct oci_spec *spec);
 /* The value of annotation key, NULL if absent. */
 const char *oci_spec_annotation(const struct oci_spec *spec, const char *key);

@@ -234,3 +234,20 @@ wait_for_status() { # id status
   assert_success
   assert_no_leftovers
 }
+
+@test "state, exec and hooks use config.json as create read it, not the bundle's later edits" {
+  set_config "$BUNDLE" '.annotations = {"k": "at-create"} | .process.env += ["WHEN=at-create"]'
+  vcrun_bg create --bundle "$BUNDLE" cfg1
+  vcrun start cfg1
+  set_config "$BUNDLE" '.annotations = {"k": "edited"} | .process.env += ["WHEN=edited"]'
+  assert_equal "$(vcrun state cfg1 | jq -r .annotations.k)" at-create
+  run vcrun exec cfg1 sh -c 'echo $WHEN'
+  assert_output at-create
+  # Even with the bundle gone, as runc.
+  mv "$BUNDLE/config.json" "$BUNDLE/config.json.away"
+  assert_equal "$(vcrun state cfg1 | jq -r .annotations.k)" at-create
+  run vcrun exec cfg1 true
+  assert_success
+  vcrun delete --force cfg1
+  assert_no_leftovers
+}
