@@ -22,11 +22,8 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { SET_BOUNDING, SET_EFFECTIVE, SET_INHERITABLE, SET_PERMITTED,
-       SET_AMBIENT, N_SETS };
-
 struct agent_security {
-  uint64_t caps[N_SETS]; /* bit n: capability n */
+  uint64_t caps[OCI_CAPS_SETS]; /* bit n: capability n */
   bool no_new_privs;
   scmp_filter_ctx filter; /* NULL without linux.seccomp */
 };
@@ -37,54 +34,36 @@ static uint64_t cap_bit(cap_value_t v) { return (uint64_t)1 << v; }
 
 static int resolve_caps(const struct oci_capabilities *oc,
                         struct agent_security *s, vc_error **err) {
-  static const char *const set_names[N_SETS] = {
-      "bounding", "effective", "inheritable", "permitted", "ambient"};
-  char **const lists[N_SETS] = {oc->bounding, oc->effective, oc->inheritable,
-                                oc->permitted, oc->ambient};
-  const size_t counts[N_SETS] = {oc->n_bounding, oc->n_effective,
-                                 oc->n_inheritable, oc->n_permitted,
-                                 oc->n_ambient};
+  /* The host checked the names; resolving them again guards the agent. */
+  if (oci_capabilities_resolve(oc, s->caps, err) < 0)
+    return -1;
   int kernel_caps = cap_max_bits();
-  for (int set = 0; set < N_SETS; set++) {
-    for (size_t i = 0; i < counts[set]; i++) {
-      /* The host checked the names; this guards the agent alone. */
-      cap_value_t v = oci_capability_number(lists[set][i]);
-      if (v < 0)
-        return vc_error_set(err, 0,
-                            "process.capabilities.%s[%zu]: unknown capability \"%s\"",
-                            set_names[set], i, lists[set][i]);
-      if (v >= kernel_caps) {
-        /* As runc: a capability this kernel lacks is skipped. */
-        agent_log("process.capabilities.%s[%zu]: %s is not supported by the "
-                  "guest kernel; ignored", set_names[set], i, lists[set][i]);
+  for (int set = 0; set < OCI_CAPS_SETS; set++) {
+    for (int v = kernel_caps; v < OCI_CAPABILITY_COUNT; v++) {
+      if (!(s->caps[set] & cap_bit(v)))
         continue;
-      }
-      s->caps[set] |= cap_bit(v);
+      /* As runc: a capability this kernel lacks is skipped. */
+      agent_log("process.capabilities.%s: %s is not supported by the guest "
+                "kernel; ignored", oci_capability_set_name(set),
+                oci_capability_name(v));
+      s->caps[set] &= ~cap_bit(v);
     }
   }
   /* The kernel would refuse these sets at start; say so at create. */
-  uint64_t stray = s->caps[SET_EFFECTIVE] & ~s->caps[SET_PERMITTED];
-  if (stray != 0)
-    return vc_error_set(err, 0, "process.capabilities.effective: %s is not in "
-                        "process.capabilities.permitted",
-                        oci_capability_name(__builtin_ctzll(stray)));
-  stray = s->caps[SET_INHERITABLE] & ~s->caps[SET_BOUNDING];
-  if (stray != 0)
-    return vc_error_set(err, 0, "process.capabilities.inheritable: %s is not "
-                        "in process.capabilities.bounding",
-                        oci_capability_name(__builtin_ctzll(stray)));
+  if (oci_capabilities_check_subsets(s->caps, err) < 0)
+    return -1;
   /* runc ignores ambient capabilities the kernel refuses to raise (those
    * not in both permitted and inheritable); runc's own default spec has
    * some.  Same here, with a note on the console. */
-  uint64_t raisable = s->caps[SET_PERMITTED] & s->caps[SET_INHERITABLE];
-  stray = s->caps[SET_AMBIENT] & ~raisable;
+  uint64_t raisable = s->caps[OCI_CAPS_PERMITTED] & s->caps[OCI_CAPS_INHERITABLE];
+  uint64_t stray = s->caps[OCI_CAPS_AMBIENT] & ~raisable;
   for (cap_value_t v = 0; stray != 0 && v < 64; v++) {
     if (!(stray & cap_bit(v)))
       continue;
     agent_log("process.capabilities.ambient: %s skipped: not in both "
               "permitted and inheritable", oci_capability_name(v));
   }
-  s->caps[SET_AMBIENT] &= raisable;
+  s->caps[OCI_CAPS_AMBIENT] &= raisable;
   return 0;
 }
 
@@ -92,9 +71,9 @@ static int set_caps(const struct agent_security *s, vc_error **err) {
   static const struct {
     int set;
     cap_flag_t flag;
-  } flags[] = {{SET_EFFECTIVE, CAP_EFFECTIVE},
-               {SET_PERMITTED, CAP_PERMITTED},
-               {SET_INHERITABLE, CAP_INHERITABLE}};
+  } flags[] = {{OCI_CAPS_EFFECTIVE, CAP_EFFECTIVE},
+               {OCI_CAPS_PERMITTED, CAP_PERMITTED},
+               {OCI_CAPS_INHERITABLE, CAP_INHERITABLE}};
   cap_t caps = cap_init();
   if (caps == NULL)
     return vc_error_set(err, errno, "process.capabilities: cap_init");
@@ -116,7 +95,7 @@ static int set_caps(const struct agent_security *s, vc_error **err) {
   if (cap_reset_ambient() < 0)
     return vc_error_set(err, errno, "process.capabilities.ambient: reset");
   for (cap_value_t v = 0; v < 64; v++)
-    if ((s->caps[SET_AMBIENT] & cap_bit(v)) && cap_set_ambient(v, CAP_SET) < 0)
+    if ((s->caps[OCI_CAPS_AMBIENT] & cap_bit(v)) && cap_set_ambient(v, CAP_SET) < 0)
       return vc_error_set(err, errno, "process.capabilities.ambient: raise %d",
                           (int)v);
   return 0;
@@ -277,7 +256,7 @@ int agent_security_apply(struct agent_security *s, const struct oci_user *u,
                          vc_error **err) {
   int kernel_caps = cap_max_bits();
   for (cap_value_t v = 0; v < kernel_caps && v < 64; v++)
-    if (!(s->caps[SET_BOUNDING] & cap_bit(v)) && cap_drop_bound(v) < 0)
+    if (!(s->caps[OCI_CAPS_BOUNDING] & cap_bit(v)) && cap_drop_bound(v) < 0)
       return vc_error_set(err, errno, "process.capabilities.bounding: drop %d",
                           (int)v);
   /* Loading a filter without no_new_privs needs CAP_SYS_ADMIN, which the

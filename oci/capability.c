@@ -33,3 +33,49 @@ const char *oci_capability_name(int number) {
     return NULL;
   return capability_names[number];
 }
+
+static const char *const set_names[OCI_CAPS_SETS] = {
+    "bounding", "effective", "inheritable", "permitted", "ambient"};
+
+const char *oci_capability_set_name(enum oci_capability_set set) {
+  return set_names[set];
+}
+
+int oci_capabilities_resolve(const struct oci_capabilities *c,
+                             uint64_t masks[OCI_CAPS_SETS], vc_error **err) {
+  char *const *const lists[OCI_CAPS_SETS] = {
+      c->bounding, c->effective, c->inheritable, c->permitted, c->ambient};
+  const size_t counts[OCI_CAPS_SETS] = {c->n_bounding, c->n_effective,
+                                        c->n_inheritable, c->n_permitted,
+                                        c->n_ambient};
+  for (int set = 0; set < OCI_CAPS_SETS; set++) {
+    masks[set] = 0;
+    for (size_t i = 0; i < counts[set]; i++) {
+      int n = oci_capability_number(lists[set][i]);
+      if (n < 0)
+        return vc_error_set(err, 0, "process.capabilities.%s[%zu]: unknown "
+                            "capability \"%s\"", set_names[set], i,
+                            lists[set][i]);
+      masks[set] |= (uint64_t)1 << n;
+    }
+  }
+  return 0;
+}
+
+/* The name of the lowest capability in mask. */
+static const char *lowest(uint64_t mask) {
+  return oci_capability_name(__builtin_ctzll(mask));
+}
+
+int oci_capabilities_check_subsets(const uint64_t masks[OCI_CAPS_SETS],
+                                   vc_error **err) {
+  uint64_t stray = masks[OCI_CAPS_EFFECTIVE] & ~masks[OCI_CAPS_PERMITTED];
+  if (stray != 0)
+    return vc_error_set(err, 0, "process.capabilities.effective: %s is not in "
+                        "process.capabilities.permitted", lowest(stray));
+  stray = masks[OCI_CAPS_INHERITABLE] & ~masks[OCI_CAPS_BOUNDING];
+  if (stray != 0)
+    return vc_error_set(err, 0, "process.capabilities.inheritable: %s is not "
+                        "in process.capabilities.bounding", lowest(stray));
+  return 0;
+}

@@ -6,30 +6,14 @@
 #include "oci/capability.h"
 #include "oci/seccomp.h"
 
-static int check_capability_set(const char *source, const char *set,
-                                char *const *names, size_t n, vc_error **err) {
-  for (size_t i = 0; i < n; i++)
-    if (oci_capability_number(names[i]) < 0)
-      return vc_error_set(err, 0, "%s: process.capabilities.%s[%zu]: unknown "
-                          "capability \"%s\"", source, set, i, names[i]);
-  return 0;
-}
-
 static int check_capabilities(const struct oci_capabilities *c,
                               const char *source, vc_error **err) {
+  uint64_t masks[OCI_CAPS_SETS];
   if (c == NULL)
     return 0;
-  if (check_capability_set(source, "bounding", c->bounding, c->n_bounding,
-                           err) < 0 ||
-      check_capability_set(source, "effective", c->effective, c->n_effective,
-                           err) < 0 ||
-      check_capability_set(source, "inheritable", c->inheritable,
-                           c->n_inheritable, err) < 0 ||
-      check_capability_set(source, "permitted", c->permitted, c->n_permitted,
-                           err) < 0 ||
-      check_capability_set(source, "ambient", c->ambient, c->n_ambient,
-                           err) < 0)
-    return -1;
+  if (oci_capabilities_resolve(c, masks, err) < 0 ||
+      oci_capabilities_check_subsets(masks, err) < 0)
+    return vc_error_wrap(err, "%s", source);
   return 0;
 }
 

@@ -61,7 +61,7 @@ refused_on_host() {
 }
 
 @test "an effective capability outside the permitted set" {
-  refused '.process.capabilities.effective += ["CAP_SYS_ADMIN"]' 'process.capabilities.effective: CAP_SYS_ADMIN is not in process.capabilities.permitted'
+  refused_on_host '.process.capabilities.effective += ["CAP_SYS_ADMIN"]' 'process.capabilities.effective: CAP_SYS_ADMIN is not in process.capabilities.permitted'
 }
 
 @test "an invalid seccomp action" {

@@ -74,6 +74,9 @@ TEST(capability_table_matches_libcap) {
     cap_value_t v = -1;
     CHECK(cap_from_name(name, &v) == 0 && v == n);
   }
+  for (int set = 0; set < OCI_CAPS_SETS; set++)
+    CHECK(oci_capability_set_name(set) != NULL);
+  CHECK_STR(oci_capability_set_name(OCI_CAPS_AMBIENT), "ambient");
   CHECK(oci_capability_name(-1) == NULL);
   CHECK(oci_capability_name(OCI_CAPABILITY_COUNT) == NULL);
   CHECK(oci_capability_number("cap_chown") == -1); /* runc: upper case only */
@@ -86,8 +89,15 @@ TEST(capability_names) {
   EXPECT(LINUX(""), NULL);
   EXPECT(PROCESS(""), NULL);
   EXPECT(PROCESS("'bounding':['CAP_KILL'],'effective':['CAP_BPF'],"
-                 "'inheritable':[],'permitted':['CAP_SYS_ADMIN'],"
+                 "'inheritable':[],'permitted':['CAP_SYS_ADMIN','CAP_BPF'],"
                  "'ambient':['CAP_CHECKPOINT_RESTORE']"), NULL);
+  /* The kernel refuses these at start; the host refuses them at create. */
+  EXPECT(PROCESS("'effective':['CAP_KILL','CAP_BPF'],'permitted':['CAP_KILL']"),
+         "c.json: process.capabilities.effective: CAP_BPF is not in "
+         "process.capabilities.permitted");
+  EXPECT(PROCESS("'inheritable':['CAP_CHOWN'],'bounding':['CAP_KILL']"),
+         "c.json: process.capabilities.inheritable: CAP_CHOWN is not in "
+         "process.capabilities.bounding");
   EXPECT(PROCESS("'bounding':['CAP_KILL','KILL']"),
          "c.json: process.capabilities.bounding[1]: unknown capability \"KILL\"");
   EXPECT(PROCESS("'effective':['CAP_X']"),
