@@ -1,5 +1,6 @@
 #include "seccomp.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,23 +142,44 @@ static int parse_rule(yajl_val e, size_t idx, struct oci_seccomp_rule *r,
   return 0;
 }
 
-/* "SCMP_ARCH_X86_64" -> libseccomp's token for "x86_64"; 0 if unknown. */
-static uint32_t arch_token(const char *name) {
-  const char *prefix = "SCMP_ARCH_";
-  size_t plen = strlen(prefix);
-  char lower[32];
-  if (strncmp(name, prefix, plen) != 0 || strlen(name + plen) >= sizeof(lower))
+/* runc's names; libseccomp knows each in lower case without the prefix. */
+static const char *const seccomp_arches[] = {
+    "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",
+    "SCMP_ARCH_ARM",         "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",
+    "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",
+    "SCMP_ARCH_MIPSEL64",    "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",       "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",
+    "SCMP_ARCH_S390X",       "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",
+    "SCMP_ARCH_RISCV64",
+};
+
+uint32_t oci_seccomp_arch_token(const char *name) {
+  size_t i;
+  for (i = 0; i < N_ELEMS(seccomp_arches); i++)
+    if (strcmp(name, seccomp_arches[i]) == 0)
+      break;
+  if (i == N_ELEMS(seccomp_arches))
     return 0;
-  size_t k;
-  for (k = 0; name[plen + k] != '\0'; k++) {
-    char ch = name[plen + k];
-    /* libseccomp would also take lower case; runc's names are upper. */
-    if (ch >= 'a' && ch <= 'z')
-      return 0;
-    lower[k] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-  }
+  char lower[32];
+  size_t plen = strlen("SCMP_ARCH_"), k;
+  for (k = 0; name[plen + k] != '\0' && k + 1 < sizeof(lower); k++)
+    lower[k] = (char)tolower((unsigned char)name[plen + k]);
   lower[k] = '\0';
   return seccomp_arch_resolve_name(lower);
+}
+
+const char *oci_seccomp_name(enum oci_seccomp_names kind, size_t i) {
+  switch (kind) {
+  case OCI_SECCOMP_ACTIONS:
+    return i < N_ELEMS(seccomp_actions) ? seccomp_actions[i].name : NULL;
+  case OCI_SECCOMP_OPERATORS:
+    return i < N_ELEMS(seccomp_ops) ? seccomp_ops[i].name : NULL;
+  case OCI_SECCOMP_FLAGS:
+    return i < N_ELEMS(seccomp_flags) ? seccomp_flags[i].name : NULL;
+  case OCI_SECCOMP_ARCHES:
+    return i < N_ELEMS(seccomp_arches) ? seccomp_arches[i] : NULL;
+  }
+  return NULL;
 }
 
 /* An optional array of strings at root.key; NULL if absent. */
@@ -188,7 +210,7 @@ static int parse_root(yajl_val root, struct oci_seccomp *s, vc_error **err) {
   for (size_t i = 0; i < n; i++) {
     yajl_val a = archs->u.array.values[i];
     const char *name = YAJL_IS_STRING(a) ? a->u.string : "";
-    uint32_t token = arch_token(name);
+    uint32_t token = oci_seccomp_arch_token(name);
     if (token == 0)
       return vc_error_set(err, 0, "linux.seccomp.architectures[%zu]: unknown "
                           "architecture \"%s\"", i, name);

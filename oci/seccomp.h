@@ -45,4 +45,20 @@ int oci_seccomp_parse(const char *json, struct oci_seccomp **out,
                       vc_error **err);
 void oci_seccomp_free(struct oci_seccomp *s);
 
+/* libseccomp's token for an architecture as runc names it
+ * ("SCMP_ARCH_X86_64"); 0 if the name is unknown or this libseccomp
+ * cannot build filters for it. */
+uint32_t oci_seccomp_arch_token(const char *name);
+
+/* The names oci_seccomp_parse accepts, for `vcrun features`: the i-th of a
+ * kind, NULL past the last.  Architectures are listed whether or not
+ * this libseccomp supports them (see oci_seccomp_arch_token). */
+enum oci_seccomp_names {
+  OCI_SECCOMP_ACTIONS,
+  OCI_SECCOMP_OPERATORS,
+  OCI_SECCOMP_FLAGS,
+  OCI_SECCOMP_ARCHES
+};
+const char *oci_seccomp_name(enum oci_seccomp_names kind, size_t i);
+
 #endif

@@ -214,6 +214,37 @@ TEST(seccomp_resolved) {
   vc_error_free(&err);
 }
 
+/* The name lists `vcrun features` prints are the ones the parser takes. */
+TEST(seccomp_name_lists) {
+  CHECK_STR(oci_seccomp_name(OCI_SECCOMP_ACTIONS, 0), "SCMP_ACT_KILL");
+  CHECK(oci_seccomp_name(OCI_SECCOMP_ACTIONS, 8) == NULL);
+  CHECK(oci_seccomp_name(OCI_SECCOMP_OPERATORS, 7) == NULL);
+  CHECK(oci_seccomp_name(OCI_SECCOMP_FLAGS, 3) == NULL);
+  const char *name;
+  for (size_t i = 0; (name = oci_seccomp_name(OCI_SECCOMP_ACTIONS, i)) != NULL; i++) {
+    cleanup_free char *doc = xasprintf(SECCOMP("'defaultAction':'%s'"), name);
+    EXPECT(doc, NULL);
+  }
+  for (size_t i = 0; (name = oci_seccomp_name(OCI_SECCOMP_OPERATORS, i)) != NULL; i++) {
+    cleanup_free char *doc = xasprintf(
+        SECCOMP(ALLOW ",'syscalls':[{'names':['kill'],'action':'SCMP_ACT_LOG',"
+                "'args':[{'index':1,'op':'%s'}]}]"), name);
+    EXPECT(doc, NULL);
+  }
+  for (size_t i = 0; (name = oci_seccomp_name(OCI_SECCOMP_FLAGS, i)) != NULL; i++) {
+    cleanup_free char *doc = xasprintf(SECCOMP(ALLOW ",'flags':['%s']"), name);
+    EXPECT(doc, NULL);
+  }
+  size_t n_arches = 0;
+  for (; (name = oci_seccomp_name(OCI_SECCOMP_ARCHES, n_arches)) != NULL; n_arches++)
+    CHECK(strncmp(name, "SCMP_ARCH_", 10) == 0);
+  CHECK(n_arches == 19);
+  CHECK(oci_seccomp_arch_token("SCMP_ARCH_X86_64") == SCMP_ARCH_X86_64);
+  CHECK(oci_seccomp_arch_token("SCMP_ARCH_AARCH64") == SCMP_ARCH_AARCH64);
+  CHECK(oci_seccomp_arch_token("SCMP_ARCH_") == 0);
+  CHECK(oci_seccomp_arch_token("x86_64") == 0);
+}
+
 #define NS(types) "'namespaces':[" types "]"
 #define SYSCTL(kv) "'sysctl':{" kv "}"
 
@@ -250,6 +281,7 @@ int main(void) {
   RUN(capability_names);
   RUN(seccomp_names_and_values);
   RUN(seccomp_resolved);
+  RUN(seccomp_name_lists);
   RUN(sysctl_namespaces);
   return TEST_SUMMARY();
 }
