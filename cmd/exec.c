@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json.h"
 #include "json_build.h"
 #include "oci/spec.h"
+#include "oci/spec_check.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -27,18 +27,16 @@ static char *random_exec_id(void) {
                    b[3], b[4], b[5], b[6], b[7], (int)getpid());
 }
 
-/* process.terminal of a --process file (validated in full by the agent). */
-static int process_terminal(const char *process, const char *file,
-                            bool *terminal, vc_error **err) {
-  yajl_val tree = NULL;
-  if (vc_json_parse(process, &tree, err) < 0)
-    return vc_error_wrap(err, "%s", file);
-  yajl_val v = vc_json_get(tree, "terminal");
-  int ret = 0;
-  if (v != NULL && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
-    ret = vc_error_set(err, 0, "%s: terminal: must be a boolean", file);
-  *terminal = YAJL_IS_TRUE(v);
-  yajl_tree_free(tree);
+/* A --process file, checked as config.json's process is before it goes to
+ * the guest (whose agent checks it again); its process.terminal is set. */
+static int check_process_file(const char *process, const char *file,
+                              bool *terminal, vc_error **err) {
+  struct oci_spec *spec = NULL;
+  if (oci_process_parse(process, file, &spec, err) < 0)
+    return -1;
+  int ret = oci_spec_check(spec, file, err);
+  *terminal = spec->process->terminal;
+  oci_spec_free(spec);
   return ret;
 }
 
@@ -144,7 +142,8 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   }
   /* With --process, the file's process.terminal decides, as with runc. */
   bool terminal = tty;
-  if (process_file != NULL && process_terminal(process, process_file, &terminal, err) < 0)
+  if (process_file != NULL &&
+      check_process_file(process, process_file, &terminal, err) < 0)
     goto out;
   if (vc_term_open(&term, terminal, console_socket, detach, err) < 0)
     goto out;

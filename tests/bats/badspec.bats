@@ -134,3 +134,23 @@ refused_on_host() {
 @test "a cgroupsPath that climbs out of the cgroup root" {
   refused_on_host '.linux.cgroupsPath = "/a/../../b"' 'linux.cgroupsPath: "/a/../../b" must not contain ".."'
 }
+
+@test "exec --process: a bad process is refused on the host, naming the file" {
+  set_args "$BUNDLE" sleep 60
+  vcrun run -d --bundle "$BUNDLE" ex </dev/null
+  local proc="$BATS_TEST_TMPDIR/proc.json"
+  jq -n '{args: ["true"], cwd: "/", capabilities: {bounding: ["CAP_NOPE"]}}' > "$proc"
+  run vcrun exec --process "$proc" ex
+  assert_failure 1
+  assert_output --partial "$proc: process.capabilities.bounding[0]: unknown capability \"CAP_NOPE\""
+  echo '["true"]' > "$proc"
+  run vcrun exec --process "$proc" ex
+  assert_failure 1
+  assert_output --partial "$proc: must be a JSON object"
+  # The same file, fixed, runs.
+  jq -n '{args: ["sh", "-c", "exit 3"], cwd: "/", capabilities: {bounding: ["CAP_KILL"]}}' > "$proc"
+  run vcrun exec --process "$proc" ex
+  assert_failure 3
+  vcrun delete --force ex
+  assert_no_leftovers
+}
