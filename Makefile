@@ -45,8 +45,8 @@ AGENT_LIBS := -l:libyajl_s.a -l:libseccomp.a -l:libcap.a
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Code shared by the host binary and the guest agent.
-COMMON_SRCS := lib/error.c lib/util.c lib/hooks.c $(wildcard lib/json*.c lib/protocol*.c) oci/spec.c \
-  oci/mount_attr.c
+COMMON_SRCS := lib/error.c lib/util.c lib/hooks.c $(wildcard lib/json*.c lib/protocol*.c) \
+  oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c
 # Everything else in lib/, oci/ and vmm/ is host-side library code.
 LIB_SRCS := $(sort $(wildcard lib/*.c oci/*.c vmm/*.c))
 CMD_SRCS := $(wildcard cmd/*.c)

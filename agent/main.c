@@ -686,18 +686,11 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
   if (!c->started || c->init.exited)
     return vc_error_set(err, 0, "cannot exec in a container that is not running");
 
-  /* Parse the process through the spec parser, wrapped in a minimal spec,
-   * so exec and create validate a process the same way. */
-  cleanup_free char *wrapped = xasprintf(
-      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":%s}",
-      process_json);
+  /* The spec parser's checks, so exec and create validate a process the
+   * same way. */
   struct oci_spec *spec = NULL;
-  if (oci_spec_parse(wrapped, "process.json", &spec, err) < 0)
+  if (oci_process_parse(process_json, "process.json", &spec, err) < 0)
     return -1;
-  if (spec->process == NULL) {
-    oci_spec_free(spec);
-    return vc_error_set(err, 0, "process.json: missing");
-  }
   struct agent_proc *p = xcalloc(1, sizeof(*p));
   p->container = c;
   p->exec_id = xstrdup(exec_id);

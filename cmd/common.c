@@ -15,6 +15,7 @@
 #include "oci/cgroups_path.h"
 #include "json_build.h"
 #include "oci/spec.h"
+#include "oci/spec_check.h"
 #include "process.h"
 #include "pod.h"
 #include "sandbox.h"
@@ -82,6 +83,9 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     vc_error_set(err, 0, "%s: process: missing", config_path);
     goto out;
   }
+  /* Names the guest would refuse fail here, before anything is started. */
+  if (oci_spec_check(spec, config_path, err) < 0)
+    goto out;
   if (oci_cgroups_path(id, spec->cgroups_path, cli->systemd_cgroup,
                        &sb->cgroup_path, err) < 0) {
     vc_error_wrap(err, "%s", config_path);

@@ -10,6 +10,8 @@
 
 #include "cli.h"
 #include "json.h"
+#include "oci/spec.h"
+#include "oci/spec_check.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -203,27 +205,23 @@ static int process_from_args(const struct vc_sandbox *sb,
   return 0;
 }
 
-/* What the host checks of the process before sending it (the agent
- * validates the rest): process.terminal, and the LSM labels, which get
- * create's warning or error.  where: the file the process came from;
- * field_prefix: "process." when that file is config.json. */
+/* The process is checked on the host before it is sent, as config.json's
+ * is at create (the agent checks it again): its fields, capability names,
+ * and the LSM labels, which get create's warning or error.  where: the
+ * file it came from; field_prefix: "process." when that is config.json. */
 static int check_process(const struct vc_cli *cli, const char *process,
                          const char *where, const char *field_prefix,
                          bool *terminal, vc_error **err) {
-  yajl_val tree = NULL;
-  if (vc_json_parse(process, &tree, err) < 0)
-    return vc_error_wrap(err, "%s", where);
-  yajl_val v = vc_json_get(tree, "terminal");
-  int ret = 0;
-  if (v != NULL && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
-    ret = vc_error_set(err, 0, "%s: %sterminal: must be a boolean", where,
-                       field_prefix);
-  else
-    ret = vc_check_lsm_labels(cli, vc_json_get_str(tree, "apparmorProfile"),
-                              vc_json_get_str(tree, "selinuxLabel"), where,
+  struct oci_spec *spec = NULL;
+  if (oci_process_parse(process, where, &spec, err) < 0)
+    return -1;
+  const struct oci_process *p = spec->process;
+  int ret = oci_spec_check(spec, where, err);
+  if (ret == 0)
+    ret = vc_check_lsm_labels(cli, p->apparmor_profile, p->selinux_label, where,
                               field_prefix, err);
-  *terminal = YAJL_IS_TRUE(v);
-  yajl_tree_free(tree);
+  *terminal = p->terminal;
+  oci_spec_free(spec);
   return ret;
 }
 

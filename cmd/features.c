@@ -1,14 +1,14 @@
 /* vcrun features: the OCI runtime features document (runtime-spec
  * features.md) for what the agent implements inside the VM. */
-#include <ctype.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/capability.h>
 
 #include "cli.h"
 #include "json.h"
 #include "json_build.h"
+#include "oci/capability.h"
+#include "oci/seccomp.h"
 #include "util.h"
 
 #define VC_OCI_VERSION_MIN "1.0.0"
@@ -22,46 +22,31 @@ static void jb_list(struct vc_jb *b, const char *key, const char *const *v,
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Every capability libcap knows, as CAP_* names. */
+/* Every capability the host and the agent know by name. */
 static void capabilities(struct vc_jb *b) {
   vc_jb_key(b, "capabilities");
   vc_jb_open(b, '[');
-  for (int c = 0; c <= CAP_LAST_CAP; c++) {
-    char *name = cap_to_name((cap_value_t)c);
-    if (name == NULL)
-      continue;
-    if (strncmp(name, "cap_", 4) == 0) {
-      for (char *p = name; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-      vc_jb_str(b, name);
-    }
-    cap_free(name);
-  }
+  for (int c = 0; c < OCI_CAPABILITY_COUNT; c++)
+    vc_jb_str(b, oci_capability_name(c));
   vc_jb_close(b, ']');
 }
 
-/* The architectures this libseccomp can build filters for. */
-static void seccomp_archs(struct vc_jb *b) {
-  static const char *const archs[] = {
-      "x86", "x86_64", "x32", "arm", "aarch64", "mips", "mips64", "mips64n32",
-      "mipsel", "mipsel64", "mipsel64n32", "ppc", "ppc64", "ppc64le", "s390",
-      "s390x", "parisc", "parisc64", "riscv64"};
-  vc_jb_key(b, "archs");
+/* The seccomp names of one kind that a spec may use; architectures only
+ * where this libseccomp can build filters for them. */
+static void seccomp_names(struct vc_jb *b, const char *key,
+                          enum oci_seccomp_names kind) {
+  vc_jb_key(b, key);
   vc_jb_open(b, '[');
-  for (size_t i = 0; i < COUNT(archs); i++) {
-    if (seccomp_arch_resolve_name(archs[i]) == 0)
-      continue;
-    cleanup_free char *name = xasprintf("SCMP_ARCH_%s", archs[i]);
-    for (char *p = name + 10; *p; p++)
-      *p = (char)toupper((unsigned char)*p);
-    vc_jb_str(b, name);
-  }
+  const char *name;
+  for (size_t i = 0; (name = oci_seccomp_name(kind, i)) != NULL; i++)
+    if (kind != OCI_SECCOMP_ARCHES || oci_seccomp_arch_token(name) != 0)
+      vc_jb_str(b, name);
   vc_jb_close(b, ']');
 }
 
 static char *features_json(void) {
-  /* Kept in step with the agent: its namespace table, mount option table
-   * and seccomp action table. */
+  /* Kept in step with the agent: its namespace and mount option tables
+   * (capability and seccomp names come from the tables both share). */
   static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network",
                                            "pid", "user", "uts"};
   static const char *const mount_options[] = {
@@ -70,13 +55,6 @@ static char *features_json(void) {
       "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate",
       "rshared", "rslave", "runbindable", "rw", "shared", "slave",
       "strictatime", "suid", "sync", "unbindable"};
-  static const char *const actions[] = {
-      "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-      "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-      "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"};
-  static const char *const operators[] = {
-      "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
-      "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"};
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "ociVersionMin");
@@ -106,9 +84,11 @@ static char *features_json(void) {
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "enabled");
   vc_jb_bool(&b, true);
-  jb_list(&b, "actions", actions, COUNT(actions));
-  jb_list(&b, "operators", operators, COUNT(operators));
-  seccomp_archs(&b);
+  seccomp_names(&b, "actions", OCI_SECCOMP_ACTIONS);
+  seccomp_names(&b, "operators", OCI_SECCOMP_OPERATORS);
+  seccomp_names(&b, "archs", OCI_SECCOMP_ARCHES);
+  seccomp_names(&b, "knownFlags", OCI_SECCOMP_FLAGS);
+  seccomp_names(&b, "supportedFlags", OCI_SECCOMP_FLAGS);
   vc_jb_close(&b, '}');
   static const char *const lsm[] = {"apparmor", "selinux"};
   for (size_t i = 0; i < COUNT(lsm); i++) {

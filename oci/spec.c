@@ -718,6 +718,24 @@ int oci_spec_parse(const char *json_text, const char *source_name,
   return 0;
 }
 
+int oci_process_parse(const char *json_text, const char *source_name,
+                      struct oci_spec **out, vc_error **err) {
+  *out = NULL;
+  yajl_val tree = NULL;
+  if (vc_json_parse(json_text, &tree, err) < 0)
+    return vc_error_wrap(err, "%s", source_name);
+  bool is_object = YAJL_IS_OBJECT(tree);
+  yajl_tree_free(tree);
+  if (!is_object)
+    return vc_error_set(err, 0, "%s: must be a JSON object", source_name);
+  /* One whole object cannot reach past "process" in the spec around it;
+   * the newline ends a trailing // comment. */
+  cleanup_free char *wrapped = xasprintf(
+      "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+      "\"process\":%s\n}", json_text);
+  return oci_spec_parse(wrapped, source_name, out, err);
+}
+
 int oci_spec_load(const char *bundle_dir, struct oci_spec **out,
                   vc_error **err) {
   cleanup_free char *path = xasprintf("%s/config.json", bundle_dir);

@@ -133,6 +133,11 @@ struct oci_spec {
  * fields are named by their JSON path, e.g. linux.namespaces[2].type. */
 int oci_spec_parse(const char *json_text, const char *source_name,
                    struct oci_spec **out, vc_error **err);
+/* Parses a process object alone (exec's --process file) with the checks
+ * of config.json's process; errors start with source_name and name fields
+ * as process.<field>.  On success (*out)->process is set. */
+int oci_process_parse(const char *json_text, const char *source_name,
+                      struct oci_spec **out, vc_error **err);
 /* Reads and parses BUNDLE/config.json; errors name that path. */
 int oci_spec_load(const char *bundle_dir, struct oci_spec **out, vc_error **err);
 /* The same for a config.json at path. */

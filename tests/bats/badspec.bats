@@ -1,13 +1,27 @@
 #!/usr/bin/env bats
 # Specs vcrun cannot honour fail at create with an error naming the field,
-# exit 1, and leave nothing behind.
+# exit 1, and leave nothing behind.  What the host can check (the spec's
+# shape, capability and seccomp names, which sysctls the namespaces allow)
+# fails before any VM boots, naming the bundle's config.json.
 
 bats_require_minimum_version 1.5.0
 load helpers
 
-# set-up and teardown: helpers.bash's defaults
+# A configuration whose VMM and virtiofsd are a stub that only leaves a mark
+# and fails: a spec refused on the host must not get as far as starting one.
+setup_file() {
+  setup_bundle_template
+  export VM_MARK="$BATS_FILE_TMPDIR/vm-started"
+  local stub="$BATS_FILE_TMPDIR/no-vm"
+  printf '#!/bin/sh\ntouch "%s"\nexit 1\n' "$VM_MARK" > "$stub"
+  chmod +x "$stub"
+  export NO_VM_CONFIG="$BATS_FILE_TMPDIR/no-vm.toml"
+  sed -e "s|^path = .*|path = \"$stub\"|" \
+    -e "s|^virtiofsd = .*|virtiofsd = \"$stub\"|" "$VCRUN_CONFIG" > "$NO_VM_CONFIG"
+}
 
-# refused JQ-FILTER MESSAGE: the edited spec fails create with MESSAGE.
+# refused JQ-FILTER MESSAGE: the edited spec fails create with MESSAGE (in
+# the guest or on the host).
 refused() {
   set_config "$BUNDLE" "$1"
   run vcrun create --bundle "$BUNDLE" bad </dev/null
@@ -18,49 +32,87 @@ refused() {
   assert_no_leftovers
 }
 
+# refused_on_host JQ-FILTER MESSAGE: the edited spec fails create with
+# "<bundle>/config.json: MESSAGE" before a VMM or virtiofsd is started.
+refused_on_host() {
+  set_config "$BUNDLE" "$1"
+  rm -f "$VM_MARK"
+  VCRUN_CONFIG=$NO_VM_CONFIG run vcrun create --bundle "$BUNDLE" bad </dev/null
+  assert_failure 1
+  assert_output --partial "$(realpath "$BUNDLE")/config.json: $2"
+  [ ! -e "$VM_MARK" ] || fail "a VMM or virtiofsd was started"
+  assert_no_leftovers
+}
+
+@test "the stub VMM of refused_on_host notices a VM start" {
+  rm -f "$VM_MARK"
+  VCRUN_CONFIG=$NO_VM_CONFIG run vcrun create --bundle "$BUNDLE" good </dev/null
+  assert_failure
+  [ -e "$VM_MARK" ]
+  assert_no_leftovers
+}
+
 @test "an unknown namespace type" {
-  refused '.linux.namespaces += [{"type": "time2"}]' 'linux.namespaces[5].type: unknown namespace type "time2"'
+  refused_on_host '.linux.namespaces += [{"type": "time2"}]' 'linux.namespaces[5].type: unknown namespace type "time2"'
 }
 
 @test "an unknown capability name" {
-  refused '.process.capabilities.bounding += ["CAP_BOGUS"]' 'process.capabilities.bounding[3]: unknown capability "CAP_BOGUS"'
+  refused_on_host '.process.capabilities.bounding += ["CAP_BOGUS"]' 'process.capabilities.bounding[3]: unknown capability "CAP_BOGUS"'
 }
 
 @test "an effective capability outside the permitted set" {
-  refused '.process.capabilities.effective += ["CAP_SYS_ADMIN"]' 'process.capabilities.effective: cap_sys_admin is not in process.capabilities.permitted'
+  refused_on_host '.process.capabilities.effective += ["CAP_SYS_ADMIN"]' 'process.capabilities.effective: CAP_SYS_ADMIN is not in process.capabilities.permitted'
 }
 
 @test "an invalid seccomp action" {
-  refused '.linux.seccomp = {"defaultAction": "SCMP_ACT_BOGUS"}' 'linux.seccomp.defaultAction: unknown action "SCMP_ACT_BOGUS"'
+  refused_on_host '.linux.seccomp = {"defaultAction": "SCMP_ACT_BOGUS"}' 'linux.seccomp.defaultAction: unknown action "SCMP_ACT_BOGUS"'
 }
 
 @test "seccomp: an unknown architecture, syscall or operator" {
-  refused '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_PDP11"]}' \
+  refused_on_host '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_PDP11"]}' \
     'linux.seccomp.architectures[0]: unknown architecture "SCMP_ARCH_PDP11"'
-  refused '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["nosuchcall"], "action": "SCMP_ACT_ERRNO"}]}' \
+  refused_on_host '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["nosuchcall"], "action": "SCMP_ACT_ERRNO"}]}' \
     'linux.seccomp.syscalls[0].names[0]: unknown syscall "nosuchcall"'
-  refused '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_SIMILAR"}]}]}' \
+  refused_on_host '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_SIMILAR"}]}]}' \
     'linux.seccomp.syscalls[0].args[0].op: unknown operator "SCMP_CMP_SIMILAR"'
 }
 
 @test "seccomp SCMP_ACT_NOTIFY cannot reach a listener outside the VM" {
-  refused '.linux.seccomp = {"defaultAction": "SCMP_ACT_NOTIFY"}' 'linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported'
+  refused_on_host '.linux.seccomp = {"defaultAction": "SCMP_ACT_NOTIFY"}' 'linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported'
+}
+
+@test "seccomp: an unknown flag or a lower-case capability" {
+  refused_on_host '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}' \
+    'linux.seccomp.flags[0]: unknown flag "SECCOMP_FILTER_FLAG_FAST"'
+  refused_on_host '.process.capabilities.ambient = ["cap_chown"]' \
+    'process.capabilities.ambient[0]: unknown capability "cap_chown"'
+}
+
+@test "sysctls outside the container's kernel namespaces, as runc refuses them" {
+  refused_on_host '.linux.sysctl = {"vm.swappiness": "10"}' \
+    'linux.sysctl["vm.swappiness"]: not allowed: the sysctl is not in a separate kernel namespace'
+  refused_on_host '.linux.namespaces |= map(select(.type != "network")) | .linux.sysctl = {"net.ipv4.ip_forward": "1"}' \
+    'linux.sysctl["net.ipv4.ip_forward"]: not allowed without a network namespace in linux.namespaces'
+  refused_on_host '.linux.namespaces |= map(select(.type != "ipc")) | .linux.sysctl = {"kernel.msgmax": "4096"}' \
+    'linux.sysctl["kernel.msgmax"]: not allowed without an ipc namespace in linux.namespaces'
+  refused_on_host '.linux.sysctl = {"kernel.hostname": "x"}' \
+    'linux.sysctl["kernel.hostname"]: not allowed: the hostname field sets it'
 }
 
 @test "a non-numeric uid" {
-  refused '.process.user.uid = "root"' 'config.json: process.user.uid: must be a non-negative integer'
+  refused_on_host '.process.user.uid = "root"' 'process.user.uid: must be a non-negative integer'
 }
 
 @test "an ociVersion vcrun cannot honour" {
-  refused '.ociVersion = "2.0.0"' 'config.json: ociVersion: unsupported version "2.0.0"'
+  refused_on_host '.ociVersion = "2.0.0"' 'ociVersion: unsupported version "2.0.0"'
 }
 
 @test "an unknown rlimit" {
-  refused '.process.rlimits = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]' 'process.rlimits[0].type: unknown rlimit "RLIMIT_BOGUS"'
+  refused_on_host '.process.rlimits = [{"type": "RLIMIT_BOGUS", "soft": 1, "hard": 1}]' 'process.rlimits[0].type: unknown rlimit "RLIMIT_BOGUS"'
 }
 
 @test "a sysctl the guest kernel does not have" {
-  refused '.linux.sysctl = {"kernel.no_such_knob": "1"}' 'linux.sysctl["kernel.no_such_knob"]: no such sysctl in the guest kernel'
+  refused '.linux.sysctl = {"net.ipv4.no_such_knob": "1"}' 'linux.sysctl["net.ipv4.no_such_knob"]: no such sysctl in the guest kernel'
 }
 
 @test "a device of an unknown type" {
@@ -80,5 +132,25 @@ refused() {
 }
 
 @test "a cgroupsPath that climbs out of the cgroup root" {
-  refused '.linux.cgroupsPath = "/a/../../b"' 'linux.cgroupsPath: "/a/../../b" must not contain ".."'
+  refused_on_host '.linux.cgroupsPath = "/a/../../b"' 'linux.cgroupsPath: "/a/../../b" must not contain ".."'
+}
+
+@test "exec --process: a bad process is refused on the host, naming the file" {
+  set_args "$BUNDLE" sleep 60
+  vcrun run -d --bundle "$BUNDLE" ex </dev/null
+  local proc="$BATS_TEST_TMPDIR/proc.json"
+  jq -n '{args: ["true"], cwd: "/", capabilities: {bounding: ["CAP_NOPE"]}}' > "$proc"
+  run vcrun exec --process "$proc" ex
+  assert_failure 1
+  assert_output --partial "$proc: process.capabilities.bounding[0]: unknown capability \"CAP_NOPE\""
+  echo '["true"]' > "$proc"
+  run vcrun exec --process "$proc" ex
+  assert_failure 1
+  assert_output --partial "$proc: must be a JSON object"
+  # The same file, fixed, runs.
+  jq -n '{args: ["sh", "-c", "exit 3"], cwd: "/", capabilities: {bounding: ["CAP_KILL"]}}' > "$proc"
+  run vcrun exec --process "$proc" ex
+  assert_failure 3
+  vcrun delete --force ex
+  assert_no_leftovers
 }

@@ -1,6 +1,8 @@
 /* Feeds arbitrary bytes to the config.json parser, as a hostile or broken
- * bundle would, and checks that re-serializing any JSON it accepts is
- * stable (serialize, parse, serialize gives the same text). */
+ * bundle would, then to the host's checks (capability names, linux.seccomp
+ * through libseccomp, sysctl keys) on what it accepts, and checks that
+ * re-serializing any JSON it accepts is stable (serialize, parse,
+ * serialize gives the same text). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "json.h"
 #include "oci/spec.h"
+#include "oci/spec_check.h"
 
 static void check_round_trip(const char *text) {
   yajl_val tree = NULL, again = NULL;
@@ -50,6 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < spec->n_annotations; i++)
       if (oci_spec_annotation(spec, spec->annotations[i].key) == NULL)
         abort();
+    /* Errors of the checks name the file too. */
+    if (oci_spec_check(spec, "config.json", &err) < 0 &&
+        (err == NULL || strncmp(err->msg, "config.json: ", 13) != 0))
+      abort();
     oci_spec_free(spec);
   } else if (spec != NULL || err == NULL || err->msg == NULL ||
              strncmp(err->msg, "config.json: ", 13) != 0) {

@@ -1016,6 +1016,37 @@ TEST(bind_source_in_root) {
   expect_in_root("rootfs", NULL, NULL);
 }
 
+/* exec's --process file: a process object alone, with the same checks. */
+static char *process_err(const char *sq) {
+  cleanup_free char *text = J(sq);
+  struct oci_spec *s = NULL;
+  vc_error *err = NULL;
+  if (oci_process_parse(text, "p.json", &s, &err) == 0) {
+    bool ok = s != NULL && s->process != NULL && err == NULL;
+    oci_spec_free(s);
+    return ok ? NULL : xstrdup("(bad success state)");
+  }
+  char *msg = s == NULL && err != NULL ? xstrdup(err->msg) : xstrdup("(bad error state)");
+  vc_error_free(&err);
+  return msg;
+}
+
+TEST(process_alone) {
+  char *e = process_err("{'args':['sh'],'cwd':'/','terminal':true} // a comment");
+  CHECK(e == NULL);
+  free(e);
+  e = process_err("['sh']");
+  CHECK_STR(e, "p.json: must be a JSON object");
+  free(e);
+  e = process_err("{'args':['sh'],'cwd':'tmp'}");
+  CHECK_STR(e, "p.json: process.cwd: must be an absolute path");
+  free(e);
+  /* One object only: nothing can reach past process in the wrapping spec. */
+  e = process_err("{'args':['sh'],'cwd':'/'},'linux':{}");
+  CHECK(e != NULL && strncmp(e, "p.json: invalid JSON at line 1", 30) == 0);
+  free(e);
+}
+
 int main(void) {
   RUN(bind_source_in_root);
   RUN(full_config_parses_every_field);
@@ -1040,5 +1071,6 @@ int main(void) {
   RUN(json_integers);
   RUN(json_parse_errors);
   RUN(json_generator);
+  RUN(process_alone);
   return TEST_SUMMARY();
 }
