@@ -158,7 +158,7 @@ EOF
 EOF
   run vcrun exec --process "$BATS_TEST_TMPDIR/bad2.json" e6
   assert_failure 1
-  assert_output --partial 'process.capabilities.effective: cap_kill is not in process.capabilities.permitted'
+  assert_output --partial 'process.capabilities.effective: CAP_KILL is not in process.capabilities.permitted'
   [ "$(vcrun state e6 | jq -r .status)" = running ]
   run vcrun exec e6 echo still-running
   assert_success
@@ -186,7 +186,8 @@ EOF
   run vcrun exec e7 echo ran
   assert_success
   assert_line ran
-  assert_line --partial "warning: $BUNDLE/config.json: process.apparmorProfile \"docker-default\" is not applied"
+  # config.json as create read it: the copy in the state directory.
+  assert_line --partial "warning: $STATE_ROOT/e7/config.json: process.apparmorProfile \"docker-default\" is not applied"
   run vcrun exec --apparmor other --process-label x_t e7 echo ran
   assert_success
   assert_line --partial 'process.apparmorProfile "other" is not applied'
