@@ -125,6 +125,11 @@ XFAIL=(
   "delete@is not .stopped. MUST (generate an error|have no effect)@delete of a created container kills and removes it, as runc 1.1 does (engines delete containers whose start failed)"
   "hooks_stdin@passed to \"prestart\" hook@prestart hooks get status \"creating\", as runc 1.1 passes them (runtime-spec 1.0.2 added that state; the test predates it)"
   "start@^exit status 1\$@create without process: vcrun (like runc 1.1) refuses a config.json without process at create, the test wants start to refuse it"
+  "prestart@Pre-start hooks MUST be called after the .start. operation@prestart hooks run at create, as runtime-spec 1.0.2's lifecycle and runc 1.1 do; the test follows spec 1.0.0, where they ran at start"
+  "poststart_fail@if any poststart hook fails@a failing poststart hook fails start and kills the container, as runc 1.1 does (deviations.md: poststart hooks)"
+  "process_rlimits@^rlimits\$@runtimetest is a Go >= 1.19 program, whose runtime raises its own RLIMIT_NOFILE soft limit to the hard one at start: it reads 4000 for soft 3000 with any runtime (process.bats checks ulimit -n)"
+  "mounts@^mounts\$@this runtimetest compares bind mounts given without a type with mountinfo's type and device: no runtime passes (mounts.bats checks bind mounts)"
+  "linux_masked_paths@^check masked paths\$@this runtimetest read(2)s a masked directory, EISDIR with any runtime (mounts.bats checks that masked directories read empty)"
   "misc_props@unknown annotation key@the test runs /runtimetest without copying it into the bundle: create fails as with runc 1.1"
 )
 
@@ -170,6 +175,21 @@ for name in "${BUILT[@]}"; do
         fi ;;
     esac
   done < "$log"
+  # Some tests (the hook ones) print no test line: only a diagnostic block
+  # when they fail, whose "error" names the spec rule.
+  if [ $((pass + fail + xfail)) -eq 0 ] && [ $rc -eq 0 ]; then
+    desc=$(sed -n 's/^ *"error": "\(.*\)",\{0,1\}$/\1/p' "$log" | head -n 1)
+    desc=${desc%%\\n*}
+    if ! grep -q '^  ---' "$log"; then
+      pass=1
+    elif why=$(xfail_reason "$name" "$desc"); then
+      xfail=1; notes="$notes
+#   expected failure: $desc: $why"
+    else
+      fail=1; notes="$notes
+#   FAIL: ${desc:-see $log}"
+    fi
+  fi
   # A binary that dies before its plan (util.Fatal) failed as a whole.
   if [ $rc -ne 0 ] && [ $fail -eq 0 ]; then
     fail=$((fail + 1)); notes="$notes
