@@ -108,9 +108,9 @@ trap 'exit 130' INT TERM
 
 # --- expectations --------------------------------------------------------------
 # Tests that cannot pass with a VM runtime by design, or that fail with runc
-# 1.1 too; each with its reason (docs/deviations.md has the VM ones).  Every
-# expected failure below but killsig's fails the same way with runc 1.1.5 on
-# these machines (RUNTIME=runc).
+# 1.1 too; each with its reason (docs/deviations.md has the VM ones).  All
+# the expected failures but killsig's fail with runc 1.1.5 on these machines
+# too (RUNTIME=runc; tests/oci/SUITE.md has the figures).
 # SKIP: the whole binary is not run.
 declare -A SKIP=(
   [linux_ns_path]="joins host namespaces by /proc/<host pid>/ns path: not visible in a VM (deviations.md: linux.namespaces[].path)"
@@ -126,9 +126,9 @@ for c in blkio cpus devices hugetlb memory network pids; do
   done
 done
 # XFAIL: "test@regex on the TAP description@reason"; a match that fails is
-# counted as expected, one that passes is reported.
+# counted as expected, one that passes counts as a pass.
 XFAIL=(
-  "delete@is not .stopped. MUST (generate an error|have no effect)@delete of a created container kills and removes it, as runc 1.1 does (engines delete containers whose start failed)"
+  "delete@is not .stopped. MUST (generate an error|have no effect)@delete of a created container kills and removes it, as runc 1.1 does and containerd relies on (lifecycle.bats pins it)"
   "hooks_stdin@passed to \"prestart\" hook@prestart hooks get status \"creating\", as runc 1.1 passes them (runtime-spec 1.0.2 added that state; the test predates it)"
   "start@^exit status 1\$@create without process: vcrun (like runc 1.1) refuses a config.json without process at create, the test wants start to refuse it"
   "prestart@Pre-start hooks MUST be called after the .start. operation@prestart hooks run at create, as runtime-spec 1.0.2's lifecycle and runc 1.1 do; the test follows spec 1.0.0, where they ran at start"
