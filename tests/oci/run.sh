@@ -89,7 +89,12 @@ make_rootfs || { echo "oci: cannot make the rootfs tarball" >&2; exit 1; }
 # --- runtime -----------------------------------------------------------------
 # A short private state root (unix socket names are limited to 107 bytes);
 # the wrapper names the configuration as tests/engines/run.sh's does.
-STATE=$(mktemp -d /tmp/vco.XXXXXX)
+# The suite makes its bundles with os.MkdirTemp and leaves some behind (a
+# util.Fatal skips its cleanup): they go to TMPDIR, beside the state root.
+BASE=$(mktemp -d /tmp/vco.XXXXXX)
+STATE=$BASE/s
+export TMPDIR=$BASE/t
+mkdir -p "$STATE" "$TMPDIR"
 cat > "$WORK/vcrun" <<EOF
 #!/bin/sh
 VCRUN_CONFIG='$B/configuration-dev.toml' exec '$B/vcrun' --root '$STATE' "\$@"
@@ -101,7 +106,7 @@ cleanup() {
   for id in $(ls "$STATE" 2>/dev/null); do
     "$WORK/vcrun" delete --force "$id" >/dev/null 2>&1
   done
-  rm -rf "$STATE"
+  rm -rf "$BASE"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -218,9 +223,9 @@ for name in "${BUILT[@]}"; do
 done
 cd - >/dev/null || true
 
-# Nothing of vcrun may be left: no state directory, no bundle of the suite's.
-left=$(ls "$STATE" 2>/dev/null)
-[ -z "$left" ] || { echo "# left behind in $STATE: $left"; TOTAL_FAIL=$((TOTAL_FAIL + 1)); }
+# Nothing of vcrun may be left: no container, no mount on a bundle.
+left="$(ls "$STATE") $(grep -c " $BASE/" /proc/self/mounts)"
+[ "$left" = " 0" ] || { echo "# left behind in $STATE: $left"; TOTAL_FAIL=$((TOTAL_FAIL + 1)); }
 echo "# logs: $OUT/logs; $TOTAL_XFAIL expected failures, $TOTAL_SKIP test binaries skipped"
 # skipped: the expected failures and the binaries not run.
 echo "oci: $TOTAL_PASS passed, $TOTAL_FAIL failed, $((TOTAL_XFAIL + TOTAL_SKIP)) skipped"
