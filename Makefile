@@ -75,7 +75,7 @@ MAN_SRCS := $(wildcard man/*.8.md)
 MAN_PAGES := $(patsubst man/%.md,$(B)/man/%,$(MAN_SRCS))
 GO_MD2MAN ?= $(shell command -v go-md2man 2>/dev/null)
 
-.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress engines bench clean distclean man
+.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress engines oci bench clean distclean man
 all: $(B)/vcrun $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
 ifneq ($(GO_MD2MAN),)
 all: man
@@ -206,6 +206,12 @@ vsock-stress: guest
 # containerd (ctr) and podman drive the freshly built vcrun.
 engines: all guest
 	./tests/engines/run.sh $(B)
+
+# The OCI runtime-tools validation suite (tests/oci/run.sh says where its
+# sources come from).  Not part of check: a full run takes several minutes
+# and Debian does not package the suite's own sources.
+oci: all guest
+	./tests/oci/run.sh $(B)
 
 install: all guest
 	install -D -m 0755 $(B)/vcrun $(DESTDIR)$(bindir)/vcrun

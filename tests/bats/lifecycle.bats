@@ -251,3 +251,17 @@ wait_for_status() { # id status
   vcrun delete --force cfg1
   assert_no_leftovers
 }
+
+# runtime.md wants an error here; runc 1.1 kills and removes a created
+# container instead, and containerd deletes a created task that way
+# (tests/oci/run.sh lists the conformance test as an expected failure).
+@test "delete without --force of a created container kills and removes it, as runc does" {
+  run vcrun_bg create --bundle "$BUNDLE" lc11
+  assert_success
+  [ "$(status_of lc11)" = created ]
+  run vcrun delete lc11
+  assert_success
+  run vcrun state lc11
+  assert_failure
+  assert_no_leftovers
+}
