@@ -86,16 +86,8 @@ int vc_cli_config(struct vc_cli *cli, vc_error **err) {
 int vc_validate_id(const char *id, vc_error **err) {
   if (id == NULL || id[0] == '\0')
     return vc_error_set(err, 0, "container id cannot be empty");
-  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strlen(id) > 1024)
+  if (!vc_id_valid(id))
     return vc_error_set(err, 0, "invalid container id `%s`", id);
-  for (const char *p = id; *p; p++) {
-    char c = *p;
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-' ||
-              c == '.';
-    if (!ok)
-      return vc_error_set(err, 0, "invalid container id `%s`", id);
-  }
   return 0;
 }
 

@@ -507,8 +507,7 @@ int vc_sandbox_load(const struct vc_config *cfg, const char *id,
   yajl_val ctr = containers ? vc_json_get_object(containers, id) : NULL;
   yajl_val process = ctr ? vc_json_get_object(ctr, "process") : NULL;
   const char *sandbox_id = sandbox ? vc_json_get_str(sandbox, "id") : NULL;
-  if (ctr == NULL || sandbox_id == NULL || sandbox_id[0] == '\0' ||
-      sandbox_id[0] == '.' || strchr(sandbox_id, '/') != NULL) {
+  if (ctr == NULL || !vc_id_valid(sandbox_id)) {
     vc_error_set(err, 0, "%s/state.json: sandbox or container `%s` missing",
                  sb->dir, id);
     goto out;

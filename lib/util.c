@@ -49,6 +49,21 @@ void *xrealloc(void *p, size_t size) {
   return q;
 }
 
+bool vc_id_valid(const char *id) {
+  if (id == NULL || id[0] == '\0' || strcmp(id, ".") == 0 ||
+      strcmp(id, "..") == 0 || strlen(id) > 1024)
+    return false;
+  for (const char *p = id; *p; p++) {
+    char c = *p;
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-' ||
+              c == '.';
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
 int vc_read_file(const char *path, char **out, size_t *len, vc_error **err) {
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
