@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -525,4 +527,38 @@ char *agent_cgroup_stats(const char *dir) {
   stats_blkio(&b, dir);
   vc_jb_close(&b, '}');
   return vc_jb_take(&b);
+}
+
+static void signal_procs(const char *dir, int sig, int depth) {
+  cleanup_free char *procs = xasprintf("%s/cgroup.procs", dir);
+  FILE *f = fopen(procs, "re");
+  if (f != NULL) {
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1)
+      if (pid > 1)
+        kill((pid_t)pid, sig);
+    fclose(f);
+  }
+  DIR *d = depth < 32 ? opendir(dir) : NULL;
+  for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", dir, de->d_name);
+    signal_procs(sub, sig, depth + 1);
+  }
+  if (d != NULL)
+    closedir(d);
+}
+
+int agent_cgroup_signal(const char *dir, int sig) {
+  if (access(dir, F_OK) < 0)
+    return -1;
+  if (sig == SIGKILL) {
+    cleanup_free char *kill_file = xasprintf("%s/cgroup.kill", dir);
+    cleanup_close int fd = open(kill_file, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && write(fd, "1", 1) == 1)
+      return 0;
+  }
+  signal_procs(dir, sig, 0);
+  return 0;
 }

@@ -29,6 +29,12 @@ int agent_cgroup_place(const char *dir, const char *resources_json, pid_t pid,
 int agent_cgroup_update(const char *dir, const char *resources_json,
                         vc_error **err);
 
+/* Sends sig to every process in the cgroup dir and the cgroups below it
+ * (kill --all, and deleting a container without a pid namespace of its
+ * own, as runc signals a container by its cgroup).  SIGKILL goes through
+ * cgroup.kill where the kernel has it, which cannot miss a fork. */
+int agent_cgroup_signal(const char *dir, int sig);
+
 /* vcrun events: the cgroup's counters as runc's stats JSON (cpu, memory,
  * pids, blkio); a file the guest kernel lacks leaves its fields out. */
 char *agent_cgroup_stats(const char *dir);

@@ -74,7 +74,8 @@ static void remove_stale_cgroups(struct agent *a) {
     } else if (errno == EBUSY) {
       a->stale_cgroups[kept++] = dir;
     } else {
-      /* A sub-cgroup the container made, say: left to the VM's end. */
+      /* Not a cgroup we can remove (EBUSY above also covers sub-cgroups
+       * the container made, retried until the VM ends). */
       agent_log("remove cgroup %s: %s", dir, strerror(errno));
       free(dir);
     }
@@ -795,33 +796,6 @@ static int wait_process(struct agent *a, struct agent_conn *conn,
 }
 
 /* Every process whose pid namespace is the container's (for --all). */
-static int signal_all(struct agent_container *c, int sig) {
-  char path[64], target[64], mine[64];
-  snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->init.pid);
-  ssize_t n = readlink(path, target, sizeof(target) - 1);
-  if (n < 0)
-    return -1;
-  target[n] = '\0';
-  DIR *d = opendir("/proc");
-  if (d == NULL)
-    return -1;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    int pid = atoi(de->d_name);
-    if (pid <= 1)
-      continue;
-    snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-    n = readlink(path, mine, sizeof(mine) - 1);
-    if (n < 0)
-      continue;
-    mine[n] = '\0';
-    if (strcmp(mine, target) == 0)
-      kill(pid, sig);
-  }
-  closedir(d);
-  return 0;
-}
-
 static int signal_process(struct agent *a, yajl_val params, vc_error **err) {
   struct agent_proc *p = proc_param(a, params, err);
   long long sig = 0;
@@ -833,7 +807,9 @@ static int signal_process(struct agent *a, yajl_val params, vc_error **err) {
   if (p->exited)
     return vc_error_set(err, ESRCH, "process already finished");
   if (all != NULL && YAJL_IS_TRUE(all) && p == &p->container->init) {
-    if (signal_all(p->container, (int)sig) < 0)
+    /* The container's cgroup, as runc: a pid namespace may be shared with
+     * the rest of its pod. */
+    if (agent_cgroup_signal(p->container->cgroup_dir, (int)sig) < 0)
       return vc_error_set(err, errno, "signal the processes of `%s`",
                           p->container->id);
     return 0;
@@ -885,36 +861,48 @@ static int set_paused(struct agent *a, yajl_val params, bool pause,
     close(fd);
     if (w != 1)
       return vc_error_set(err, errno, "write %s", freeze);
-  } else if (signal_all(c, pause ? SIGSTOP : SIGCONT) < 0) {
+  } else if (agent_cgroup_signal(c->cgroup_dir, pause ? SIGSTOP : SIGCONT) < 0) {
     return vc_error_set(err, errno, "%s `%s`", pause ? "pause" : "resume", c->id);
   }
   c->paused = pause;
   return 0;
 }
 
-/* The container's processes: pid (in the guest) and command line. */
+/* True if pid's cgroup (as the agent, in the root cgroup namespace, sees
+ * it) is rel or below it. */
+static bool in_cgroup(int pid, const char *rel) {
+  char path[64], line[4096];
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return false;
+  bool in = false;
+  size_t len = strlen(rel);
+  while (!in && fgets(line, sizeof(line), f) != NULL) {
+    if (strncmp(line, "0::", 3) != 0)
+      continue;
+    line[strcspn(line, "\n")] = '\0';
+    const char *cg = line + 3;
+    in = strncmp(cg, rel, len) == 0 && (cg[len] == '\0' || cg[len] == '/');
+  }
+  fclose(f);
+  return in;
+}
+
+/* The container's processes (those in its cgroup, as runc lists them: a
+ * pod shares pid namespaces): pid in the guest and command line. */
 static char *list_processes(struct agent_container *c) {
-  char path[64], target[64], mine[64];
+  char path[64];
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "processes");
   vc_jb_open(&b, '[');
-  snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->init.pid);
-  ssize_t n = c->init.exited ? -1 : readlink(path, target, sizeof(target) - 1);
-  DIR *d = n > 0 ? opendir("/proc") : NULL;
-  if (n > 0)
-    target[n] = '\0';
+  const char *rel = c->cgroup_dir + strlen(AGENT_CGROUP_ROOT);
+  DIR *d = c->init.exited ? NULL : opendir("/proc");
   struct dirent *de;
   while (d && (de = readdir(d)) != NULL) {
     int pid = atoi(de->d_name);
-    if (pid <= 1)
-      continue;
-    snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-    ssize_t m = readlink(path, mine, sizeof(mine) - 1);
-    if (m < 0)
-      continue;
-    mine[m] = '\0';
-    if (strcmp(mine, target) != 0)
+    if (pid <= 1 || !in_cgroup(pid, rel))
       continue;
     char cmdline[4096] = "";
     snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
@@ -960,7 +948,11 @@ static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
   if (c == NULL)
     return -1;
   if (!c->init.exited)
-    kill(c->init.pid, SIGKILL); /* the pid namespace goes with its init */
+    kill(c->init.pid, SIGKILL); /* a pid namespace of its own goes with it */
+  /* In a shared pid namespace (a pod's) its other processes stay: they go
+   * by its cgroup, as runc kills a container without its own pid ns. */
+  if (!(c->ns_flags & CLONE_NEWPID))
+    agent_cgroup_signal(c->cgroup_dir, SIGKILL);
   for (struct agent_proc *p = c->execs; p; p = p->next)
     if (!p->exited)
       kill(p->pid, SIGKILL);

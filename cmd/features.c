@@ -54,7 +54,12 @@ static char *features_json(void) {
       "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime",
       "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate",
       "rshared", "rslave", "runbindable", "rw", "shared", "slave",
-      "strictatime", "suid", "sync", "unbindable"};
+      "strictatime", "suid", "sync", "unbindable",
+      /* recursive, with mount_setattr (oci/mount_attr.c) */
+      "ratime", "rdev", "rdiratime", "rexec", "rnoatime", "rnodev",
+      "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid",
+      "rnosymfollow", "rrelatime", "rro", "rrw", "rstrictatime", "rsuid",
+      "rsymfollow"};
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "ociVersionMin");

@@ -93,6 +93,8 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)
     goto out_close;
   yajl_tree_free(tree);
+  /* A pod member: the sandbox may be used (and deleted) again now. */
+  vc_sandbox_unlock_sandbox(&sb);
   if (vc_create_hooks(&sb, spec, err) < 0)
     goto out_close;
   if (vc_term_open(&term, spec->process->terminal, console_socket, false, err) < 0 ||

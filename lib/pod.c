@@ -70,7 +70,7 @@ static int find_container(const struct vc_config *cfg,
     return -1;
   int ret = -1;
   for (struct dirent *de; ret < 0 && (de = readdir(d)) != NULL;) {
-    if (de->d_name[0] == '.')
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
     struct vc_sandbox sb = VC_SANDBOX_INIT;
     vc_error *e = NULL;

@@ -212,6 +212,11 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
     vc_jb_key(&b, "network_namespace");
     vc_jb_str(&b, sb->vm_netns);
   }
+  if (!vc_sandbox_owns_vm(sb)) {
+    /* Which VM it joined: a later sandbox of the same id is another. */
+    vc_jb_key(&b, "vm_pid");
+    vc_jb_int(&b, sb->vm.pid);
+  }
   vc_jb_close(&b, '}');
   if (vc_sandbox_owns_vm(sb)) {
     vc_jb_key(&b, "hypervisor");
@@ -344,32 +349,37 @@ fail:;
 /* A pod member leaves: the agent kills its processes and forgets it, its
  * shim goes, its binds leave the share; the VM and the others stay. */
 static int leave_sandbox(struct vc_sandbox *sb, vc_error **err) {
-  int ret = 0;
+  /* While the VM runs, the agent must forget the member first: removing
+   * its rootfs and state under a live container would leave it orphaned
+   * in the guest.  If the agent cannot say so, nothing is removed and
+   * delete can be tried again (or the sandbox deleted with --force). */
   if (vc_sandbox_alive(sb)) {
     vc_error *e = NULL;
     int fd = vc_sandbox_agent_request_fd(sb, sb->cfg->agent.request_timeout_ms, &e);
-    if (fd >= 0) {
-      struct vc_agent_client c = {fd, 1};
-      cleanup_free char *quoted = vc_json_quote(sb->id);
-      cleanup_free char *params = xasprintf("{\"id\":%s}", quoted);
-      yajl_val t = NULL;
-      /* An unknown id is fine: create may have failed before it existed. */
-      if (vc_agent_call(&c, "DeleteContainer", params, &t, NULL, &e) < 0 &&
-          e != NULL && e->errnum != ENOENT) {
-        vc_error_set(err, e->errnum, "remove container `%s` from sandbox `%s`: %s",
-                     sb->id, sb->sandbox_id, e->msg);
-        ret = -1;
-      }
-      yajl_tree_free(t);
+    struct vc_agent_client c = {fd, 1};
+    cleanup_free char *quoted = vc_json_quote(sb->id);
+    cleanup_free char *params = xasprintf("{\"id\":%s}", quoted);
+    yajl_val t = NULL;
+    int r = fd < 0 ? -1 : vc_agent_call(&c, "DeleteContainer", params, &t, NULL, &e);
+    yajl_tree_free(t);
+    if (fd >= 0)
       close(fd);
+    /* An unknown id is fine: create may have failed before it existed. */
+    if (r < 0 && (e == NULL || strstr(e->msg, "does not exist") == NULL)) {
+      vc_error_set(err, e ? e->errnum : 0, "remove container `%s` from sandbox "
+                   "`%s`: %s; nothing removed", sb->id, sb->sandbox_id,
+                   e ? e->msg : "no answer");
+      vc_error_free(&e);
+      return -1;
     }
     vc_error_free(&e);
   }
+  int ret = 0;
   if (sb->dir != NULL && vc_pid_is(sb->shim_pid, sb->dir))
     vc_pid_terminate(sb->shim_pid, 1000);
   if (sb->sandbox_dir != NULL) {
     cleanup_free char *share = vc_share_dir(sb->sandbox_dir);
-    if (vc_share_remove(share, sb->id, ret < 0 ? NULL : err) < 0)
+    if (vc_share_remove(share, sb->id, err) < 0)
       ret = -1;
   }
   if (sb->dir != NULL && vc_rmdir_r(sb->dir, ret < 0 ? NULL : err) < 0)
@@ -494,6 +504,7 @@ int vc_sandbox_load(const struct vc_config *cfg, const char *id,
                     struct vc_sandbox *sb, vc_error **err) {
   memset(sb, 0, sizeof(*sb));
   sb->lock_fd = -1;
+  sb->sandbox_lock_fd = -1;
   sb->vm.vhost_vsock_fd = -1;
   sb->cfg = cfg;
   sb->id = xstrdup(id);
@@ -526,8 +537,9 @@ int vc_sandbox_load(const struct vc_config *cfg, const char *id,
   /* A member: the VM is its sandbox's.  Gone with it, the member is just
    * stopped (no ops), and delete still cleans it up. */
   vc_error *serr = NULL;
+  pid_t joined_vm = (pid_t)json_int(sandbox, "vm_pid");
   if (read_state(sb->sandbox_dir, sandbox_id, &vm_tree, &serr) == 0 &&
-      load_vm(sb, vm_tree, &serr) < 0)
+      (load_vm(sb, vm_tree, &serr) < 0 || sb->vm.pid != joined_vm))
     sb->vm.ops = NULL;
   vc_error_free(&serr);
   ret = 0;
@@ -543,14 +555,17 @@ static int join_sandbox(struct vc_sandbox *sb, const char *sandbox_id,
   cleanup_free char *share = NULL;
   int ret = -1;
   bool made_dir = false, shared = false;
-  if (vc_sandbox_load(sb->cfg, sandbox_id, &owner, err) < 0)
-    return vc_error_wrap(err, "sandbox `%s`", sandbox_id);
-  /* Its lock keeps the sandbox from being deleted under the new member. */
+  if (vc_sandbox_load(sb->cfg, sandbox_id, &owner, err) < 0) {
+    vc_error_wrap(err, "sandbox `%s`", sandbox_id);
+    goto out;
+  }
   if (!vc_sandbox_owns_vm(&owner)) {
     vc_error_set(err, 0, "`%s` is a member of sandbox `%s`, not a sandbox",
                  sandbox_id, owner.sandbox_id);
     goto out;
   }
+  /* Its lock keeps the sandbox from being deleted under the new member;
+   * handed to sb below, held until the member's shim is saved. */
   if (vc_sandbox_lock(&owner, err) < 0)
     goto out;
   if (!vc_sandbox_alive(&owner)) {
@@ -584,6 +599,10 @@ static int join_sandbox(struct vc_sandbox *sb, const char *sandbox_id,
   sb->virtiofsd_pid = owner.virtiofsd_pid;
   sb->vsock_backend_pid = owner.vsock_backend_pid;
   ret = vc_sandbox_save(sb, err);
+  if (ret == 0) {
+    sb->sandbox_lock_fd = owner.lock_fd;
+    owner.lock_fd = -1;
+  }
 out:
   if (ret < 0 && shared)
     vc_share_remove(share, sb->id, NULL);
@@ -642,9 +661,16 @@ int vc_sandbox_load_spec(const struct vc_sandbox *sb, struct oci_spec **spec,
   return oci_spec_load_file(path, spec, err);
 }
 
+void vc_sandbox_unlock_sandbox(struct vc_sandbox *sb) {
+  if (sb->sandbox_lock_fd >= 0)
+    close(sb->sandbox_lock_fd);
+  sb->sandbox_lock_fd = -1;
+}
+
 void vc_sandbox_free(struct vc_sandbox *sb) {
   if (sb->lock_fd >= 0)
     close(sb->lock_fd);
+  vc_sandbox_unlock_sandbox(sb);
   free(sb->created);
   free(sb->id);
   free(sb->dir);

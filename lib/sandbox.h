@@ -19,7 +19,8 @@ int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **er
 #define VC_GUEST_CID 3
 #define VC_ROOTFS_TAG "vcfs0"
 
-#define VC_SANDBOX_INIT {.lock_fd = -1, .vm = {.vhost_vsock_fd = -1}}
+#define VC_SANDBOX_INIT \
+  {.lock_fd = -1, .sandbox_lock_fd = -1, .vm = {.vhost_vsock_fd = -1}}
 
 struct vc_sandbox {
   char *id;  /* the container */
@@ -52,6 +53,9 @@ struct vc_sandbox {
   pid_t shim_pid;   /* the process in --pid-file; exits with the container */
   char *created;    /* RFC 3339 creation time */
   int lock_fd;      /* flock on the state directory, or -1 */
+  /* A joining member holds its sandbox's lock from join until its shim is
+   * saved, so the sandbox cannot be deleted in between; or -1. */
+  int sandbox_lock_fd;
 };
 
 /* Creates the state directory (failing if the id is taken), then starts
@@ -62,6 +66,9 @@ struct vc_sandbox {
  * is stopped and the directory is removed.  The caller owns sb's strings
  * before and after. */
 int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err);
+
+/* Releases the sandbox's lock a joining member holds (see sandbox_lock_fd). */
+void vc_sandbox_unlock_sandbox(struct vc_sandbox *sb);
 
 /* True for the container that booted its sandbox's VM. */
 bool vc_sandbox_owns_vm(const struct vc_sandbox *sb);

@@ -221,3 +221,42 @@ ns_ids() {
   vcrun delete --force pod
   assert_no_leftovers
 }
+
+@test "ps, kill --all and delete of a member in the sandbox's pid namespace touch only its processes" {
+  start_sandbox
+  member_bundle "$BATS_TEST_TMPDIR/m7"
+  set_args "$BATS_TEST_TMPDIR/m7" sh -c 'sleep 700 & exec sleep 600'
+  vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m7" m7
+  vcrun start m7
+  # Its cgroup's processes, as runc lists and signals them.
+  local i
+  for i in $(seq 1 25); do
+    run vcrun ps m7
+    [[ "$output" == *"sleep 700"* ]] && break
+    sleep 0.2
+  done
+  assert_output --partial 'sleep 700'
+  assert_output --partial 'sleep 600'
+  refute_output --partial 'sleep 1000'
+  vcrun kill --all m7 KILL
+  wait_for_stopped m7
+  run vcrun exec pod ps -o args
+  assert_line 'sleep 1000'
+  refute_line 'sleep 700'
+  vcrun delete m7
+  # delete takes a daemon the member left behind in the shared namespace.
+  member_bundle "$BATS_TEST_TMPDIR/m8"
+  set_args "$BATS_TEST_TMPDIR/m8" sh -c 'sleep 800 & exec sleep 600'
+  vcrun_bg create --bundle "$BATS_TEST_TMPDIR/m8" m8
+  vcrun start m8
+  vcrun delete --force m8
+  for i in $(seq 1 25); do
+    run vcrun exec pod ps -o args
+    [[ "$output" == *"sleep 800"* ]] || break
+    sleep 0.2
+  done
+  assert_line 'sleep 1000'
+  refute_line 'sleep 800'
+  vcrun delete --force pod
+  assert_no_leftovers
+}
