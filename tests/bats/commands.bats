@@ -4,17 +4,9 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-  setup_bundle_template
-}
-
 setup() {
   setup_bundle
   set_args "$BUNDLE" sleep 600
-}
-
-teardown() {
-  teardown_state_root
 }
 
 # The container's own cgroup file NAME, read from inside it where

@@ -5,17 +5,9 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-  setup_bundle_template
-}
-
 setup() {
   setup_bundle
   set_args "$BUNDLE" sleep 300
-}
-
-teardown() {
-  teardown_state_root
 }
 
 # conmon runs the cleanup with almost no environment: no PATH, no HOME.

@@ -6,10 +6,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-  setup_bundle_template
-}
-
 setup() {
   setup_bundle
   set_args "$BUNDLE" sh -c 'trap "exit 0" TERM; while true; do sleep 0.1; done'
@@ -24,10 +20,6 @@ echo "\$state" > "$BATS_TEST_TMPDIR/\$1.json"
 echo "\$1 \$(echo "\$state" | jq -r '.status + " " + .id + " " + (.pid|tostring)')" >> "$LOG"
 HOOK
   chmod +x "$HOOK"
-}
-
-teardown() {
-  teardown_state_root
 }
 
 # add_hook KIND NAME [JQ-OBJECT-EXTRA]: appends a hook.sh NAME to hooks.KIND.

@@ -5,10 +5,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-  setup_bundle_template
-}
-
 setup() {
   setup_bundle
   set_config "$BUNDLE" '.root.readonly = false'
@@ -16,10 +12,6 @@ setup() {
   # exits 7 on SIGTERM (as PID 1 of its namespace it needs a handler).
   # The count is renamed into place so the host never reads a truncated file.
   set_args "$BUNDLE" sh -c 'trap "exit 7" TERM; i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.1; done'
-}
-
-teardown() {
-  teardown_state_root
 }
 
 status_of() {

@@ -6,18 +6,10 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-  setup_bundle_template
-}
-
 setup() {
   setup_bundle
   HOSTDIR="$BATS_TEST_TMPDIR/hostdir"
   mkdir -p "$HOSTDIR"
-}
-
-teardown() {
-  teardown_state_root
 }
 
 # add_mount DEST TYPE SOURCE OPTION...: appends to mounts[].

@@ -50,10 +50,6 @@ setup() {
   setup_bundle
 }
 
-teardown() {
-  teardown_state_root
-}
-
 @test "network namespace: new, only lo, and lo is up" {
   run cat "$NS_DIR/shared.out"
   assert_line "net new"

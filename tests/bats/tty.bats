@@ -8,10 +8,6 @@ load helpers
 
 RECVTTY=${RECVTTY:-$SRCDIR/build/tools/recvtty}
 
-setup_file() {
-  setup_bundle_template
-}
-
 setup() {
   setup_bundle
   SOCK="$STATE_ROOT/console.sock"

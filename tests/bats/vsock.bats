@@ -6,18 +6,10 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-setup_file() {
-  setup_bundle_template
-}
-
 setup() {
   [ ! -e /dev/vhost-vsock ] || skip "this host has /dev/vhost-vsock: these tests cover hybrid vsock"
   setup_bundle
   set_args "$BUNDLE" sleep 600
-}
-
-teardown() {
-  teardown_state_root
 }
 
 # with_transport VALUE: a copy of the test configuration whose [agent]
