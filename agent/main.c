@@ -700,17 +700,9 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
   if (make_stdio(p, child, err) < 0)
     goto fail;
   /* Children of ours land in the container's pid namespace while
-   * pid_for_children points there; we put it back right after fork. */
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->init.pid);
-  int ns = open(path, O_RDONLY | O_CLOEXEC);
-  int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-  if (ns < 0 || own < 0 || setns(ns, CLONE_NEWPID) < 0) {
-    vc_error_set(err, errno, "enter the pid namespace of `%s`", c->id);
-    if (ns >= 0)
-      close(ns);
-    if (own >= 0)
-      close(own);
+   * pid_for_children points there; we step back right after fork. */
+  struct agent_ns_switch sw = {.n = 0};
+  if (agent_ns_switch_enter(&sw, c->init.pid, "pid", err) < 0) {
     close_child_ends(child);
     goto fail;
   }
@@ -719,10 +711,7 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
     agent_exec_child(c, spec->process, child[3],
                      (int[3]){child[0], child[1], child[2]});
   int fork_errno = errno;
-  if (setns(own, CLONE_NEWPID) < 0)
-    agent_log("restore pid namespace: %s", strerror(errno));
-  close(ns);
-  close(own);
+  agent_ns_switch_back(&sw);
   close_child_ends(child);
   if (pid < 0) {
     vc_error_set(err, fork_errno, "fork");
