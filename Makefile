@@ -35,7 +35,7 @@ endif
 VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
-BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -Ilib \
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. \
   -DVC_VERSION='"$(VERSION)"' -DVC_COMMIT='"$(GIT_COMMIT)"' \
   -DVC_SYSCONFDIR='"$(sysconfdir)"' -DVC_DATADIR='"$(datadir)"'
 CFLAGS ?=
@@ -44,11 +44,13 @@ HOST_LIBS := -lyajl -lseccomp -lcap -lmnl -lpthread
 AGENT_LIBS := -l:libyajl_s.a -l:libseccomp.a -l:libcap.a
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# Code shared by the host binary and the guest agent.
-COMMON_SRCS := lib/error.c lib/util.c lib/hooks.c $(wildcard lib/json*.c lib/protocol*.c) \
+# Ground code shared by the host binary and the static guest agent: all of
+# lib/base/ (nothing there may include a header from elsewhere in lib/, vmm/
+# or cmd/), and the parts of oci/ the agent parses specs with.
+COMMON_SRCS := $(wildcard lib/base/*.c) \
   oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c
 # Everything else in lib/, oci/ and vmm/ is host-side library code.
-LIB_SRCS := $(sort $(wildcard lib/*.c oci/*.c vmm/*.c))
+LIB_SRCS := $(sort $(wildcard lib/*.c lib/base/*.c lib/host/*.c oci/*.c vmm/*.c))
 CMD_SRCS := $(wildcard cmd/*.c)
 AGENT_SRCS := $(wildcard agent/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
-#include "protocol.h"
+#include "lib/base/protocol.h"
 
 struct agent_conn;
 

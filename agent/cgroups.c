@@ -1,6 +1,6 @@
 /* linux.resources written into the container's cgroup v2 directory, with
  * runc's conversions from the cgroup v1 values of the spec. */
-#include "cgroups.h"
+#include "agent/cgroups.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "json_build.h"
-#include "util.h"
+#include "lib/base/json.h"
+#include "lib/base/json_build.h"
+#include "lib/base/util.h"
 
 /* Writes value to dir/file; field names the spec entry it comes from. */
 static int cg_write(const char *dir, const char *file, const char *value,

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 #define AGENT_CGROUP_ROOT "/sys/fs/cgroup"
 

@@ -1,7 +1,7 @@
 /* The container side of process creation, run in the cloned child: it is
  * already in its new namespaces and prepares the rootfs, then waits for the
  * agent's start signal and execs the container process. */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +22,13 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "cgroups.h"
-#include "copyup.h"
-#include "hooks.h"
-#include "json_build.h"
+#include "agent/cgroups.h"
+#include "agent/copyup.h"
+#include "lib/base/hooks.h"
+#include "lib/base/json_build.h"
 #include "oci/mount_attr.h"
-#include "security.h"
-#include "util.h"
+#include "agent/security.h"
+#include "lib/base/util.h"
 
 int agent_namespace_flags(const struct oci_spec *spec, int joined, int vm_level,
                           int *flags, vc_error **err) {

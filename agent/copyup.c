@@ -1,4 +1,4 @@
-#include "copyup.h"
+#include "agent/copyup.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 static int copy_file(int src_dir, int dest_dir, const char *name,
                      const struct stat *st, vc_error **err) {

@@ -3,7 +3,7 @@
 #ifndef VC_AGENT_COPYUP_H
 #define VC_AGENT_COPYUP_H
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Copies the tree under the directory src_dir_fd (files, directories,
  * symlinks, device nodes, with modes and owners) into dest_dir_fd. */

@@ -1,5 +1,5 @@
 /* linux.sysctl and linux.devices in the container child. */
-#include "security.h"
+#include "agent/security.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +10,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "util.h"
+#include "lib/base/json.h"
+#include "lib/base/util.h"
 
 int agent_sysctl_apply(const struct oci_spec *spec, vc_error **err) {
   for (size_t i = 0; i < spec->n_sysctl; i++) {

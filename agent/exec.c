@@ -2,7 +2,7 @@
  * agent forked it after entering the container's pid namespace for its
  * children, so it is already in that namespace; it joins the others here
  * and takes the process's security settings as the container's init does. */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "security.h"
-#include "util.h"
+#include "agent/security.h"
+#include "lib/base/util.h"
 
 static void join(pid_t init_pid, const char *name, int type) {
   char path[64];

@@ -4,8 +4,8 @@
  * the host connections and every process's stdio pipes.  Replies to
  * WaitProcess are deferred until the process has exited and its stdout and
  * stderr have been drained, so the host sees all output before the status. */
-#include "agent.h"
-#include "cgroups.h"
+#include "agent/agent.h"
+#include "agent/cgroups.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,9 +30,9 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "json.h"
-#include "json_build.h"
-#include "util.h"
+#include "lib/base/json.h"
+#include "lib/base/json_build.h"
+#include "lib/base/util.h"
 
 #define MAX_CONNS 256
 #define STDIN_BUF_MAX (16u << 20)

@@ -3,7 +3,7 @@
  * sandbox (the host resolved it), and the agent, which is single-threaded,
  * steps into that container's namespaces around the clone or fork of the
  * new process, then back into its own. */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 static const struct {
   const char *type, *proc_name;

@@ -1,6 +1,6 @@
 /* Capabilities, no_new_privs, rlimits, oom_score_adj and seccomp for a
  * container process, applied the way runc's init applies them. */
-#include "security.h"
+#include "agent/security.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +15,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "agent/agent.h"
 #include "oci/capability.h"
 #include "oci/seccomp.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 
 struct agent_security {

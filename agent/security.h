@@ -8,7 +8,7 @@
 #ifndef VC_AGENT_SECURITY_H
 #define VC_AGENT_SECURITY_H
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
 
 struct agent_security;

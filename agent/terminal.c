@@ -3,7 +3,7 @@
  * /dev/pts agree), the slave becomes the controlling terminal and stdio,
  * and the master goes back to the agent over the sync socket, which relays
  * it to the host. */
-#include "agent.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 void agent_child_terminal(const struct oci_process *p, int sync_fd) {
   if (!p->terminal)

@@ -5,9 +5,9 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "sandbox.h"
-#include "util.h"
+#include "cmd/cli.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 #include "vmm/hypervisor.h"
 
 #ifndef CGROUP2_SUPER_MAGIC

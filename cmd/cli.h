@@ -6,12 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "lib/host/config.h"
 #include <sys/types.h>
 #include <termios.h>
 #include <yajl/yajl_tree.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 struct vc_cli {
   const char *root;       /* --root, else [runtime] state_root */

@@ -8,20 +8,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "hooks.h"
-#include "cli.h"
-#include "json.h"
+#include "lib/agent_client.h"
+#include "lib/base/hooks.h"
+#include "cmd/cli.h"
+#include "lib/base/json.h"
 #include "oci/cgroups_path.h"
-#include "json_build.h"
+#include "lib/base/json_build.h"
 #include "oci/spec.h"
 #include "oci/spec_check.h"
-#include "process.h"
-#include "pod.h"
-#include "sandbox.h"
-#include "share.h"
-#include "terminal.h"
-#include "util.h"
+#include "lib/host/process.h"
+#include "lib/pod.h"
+#include "lib/sandbox.h"
+#include "lib/share.h"
+#include "lib/host/terminal.h"
+#include "lib/base/util.h"
 
 char *vc_self_exe(void) {
   char self[PATH_MAX];

@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "cli.h"
+#include "lib/agent_client.h"
+#include "cmd/cli.h"
 #include "oci/spec.h"
-#include "process.h"
-#include "sandbox.h"
-#include "util.h"
+#include "lib/host/process.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 int vc_spawn_shim(const struct vc_sandbox *sb, const char *exec_id,
                   const char *process_file, int tty_slave, pid_t *pid,

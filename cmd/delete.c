@@ -4,11 +4,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cmd/cli.h"
 #include "oci/spec.h"
-#include "pod.h"
-#include "sandbox.h"
-#include "util.h"
+#include "lib/pod.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 int cmd_delete(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   bool force = false;

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "json.h"
-#include "json_build.h"
-#include "sandbox.h"
-#include "util.h"
+#include "cmd/cli.h"
+#include "lib/base/json.h"
+#include "lib/base/json_build.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 /* A Go duration ("5s", "500ms", "1m30s") in milliseconds. */
 static int parse_duration(const char *s, long long *ms, vc_error **err) {

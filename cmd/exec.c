@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "json.h"
+#include "cmd/cli.h"
+#include "lib/base/json.h"
 #include "oci/spec.h"
 #include "oci/spec_check.h"
-#include "sandbox.h"
-#include "util.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 static char *random_exec_id(void) {
   unsigned char b[8] = {0};

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "json.h"
-#include "json_build.h"
+#include "cmd/cli.h"
+#include "lib/base/json.h"
+#include "lib/base/json_build.h"
 #include "oci/capability.h"
 #include "oci/seccomp.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 #define VC_OCI_VERSION_MIN "1.0.0"
 #define VC_OCI_VERSION_MAX "1.1.0"

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cli.h"
-#include "sandbox.h"
-#include "util.h"
+#include "cmd/cli.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 int vc_parse_signal(const char *s, int *sig, vc_error **err) {
   if (isdigit((unsigned char)s[0])) {

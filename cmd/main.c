@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "json_build.h"
-#include "util.h"
+#include "cmd/cli.h"
+#include "lib/base/json_build.h"
+#include "lib/base/util.h"
 
 #ifndef VC_SYSCONFDIR
 #define VC_SYSCONFDIR "/usr/local/etc"

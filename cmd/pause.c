@@ -2,8 +2,8 @@
  * the guest. */
 #include <string.h>
 
-#include "cli.h"
-#include "sandbox.h"
+#include "cmd/cli.h"
+#include "lib/sandbox.h"
 
 static int pause_resume(struct vc_cli *cli, const char *cmd, int argc,
                         char **argv, vc_error **err) {

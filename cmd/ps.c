@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "json.h"
-#include "json_build.h"
-#include "process.h"
-#include "sandbox.h"
-#include "util.h"
+#include "cmd/cli.h"
+#include "lib/base/json.h"
+#include "lib/base/json_build.h"
+#include "lib/host/process.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 static void host_pids(const struct vc_sandbox *sb, struct vc_jb *b) {
   vc_jb_open(b, '[');

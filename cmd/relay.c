@@ -8,11 +8,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "cli.h"
-#include "json_build.h"
-#include "terminal.h"
-#include "util.h"
+#include "lib/agent_client.h"
+#include "cmd/cli.h"
+#include "lib/base/json_build.h"
+#include "lib/host/terminal.h"
+#include "lib/base/util.h"
 
 /* Tells the agent the terminal's size, when winsize_fd has one. */
 static int send_resize(struct vc_agent_client *agent, const char *id,

@@ -11,12 +11,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "cli.h"
-#include "json_build.h"
+#include "lib/agent_client.h"
+#include "cmd/cli.h"
+#include "lib/base/json_build.h"
 #include "oci/spec.h"
-#include "sandbox.h"
-#include "util.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {

@@ -9,11 +9,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "cli.h"
-#include "json_build.h"
-#include "sandbox.h"
-#include "util.h"
+#include "lib/agent_client.h"
+#include "cmd/cli.h"
+#include "lib/base/json_build.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 static void report(int fd, const char *msg) {
   if (fd < 0)

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cmd/cli.h"
 #include "oci/spec.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 int cmd_spec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *bundle = ".";

@@ -1,9 +1,9 @@
 /* vcrun start: lets the created container's process run. */
 #include <string.h>
 
-#include "cli.h"
+#include "cmd/cli.h"
 #include "oci/spec.h"
-#include "sandbox.h"
+#include "lib/sandbox.h"
 
 int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   int first = vc_parse_opts("start", argc, argv, NULL, err);

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "json_build.h"
+#include "cmd/cli.h"
+#include "lib/base/json_build.h"
 #include "oci/spec.h"
-#include "sandbox.h"
-#include "util.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 #define VC_OCI_VERSION "1.0.2"
 

@@ -8,11 +8,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "json.h"
-#include "json_build.h"
-#include "sandbox.h"
-#include "util.h"
+#include "cmd/cli.h"
+#include "lib/base/json.h"
+#include "lib/base/json_build.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 /* A size as runc's flags take it (docker's RAMInBytes): a number with an
  * optional k, m, g, t or p suffix (binary), optionally followed by "b" or

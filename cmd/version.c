@@ -1,7 +1,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 
-#include "cli.h"
+#include "cmd/cli.h"
 
 #ifndef VC_VERSION
 #define VC_VERSION "unknown"

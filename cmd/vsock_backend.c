@@ -2,7 +2,7 @@
  * process, started by the sandbox before QEMU and gone with it. */
 #include <stdlib.h>
 
-#include "cli.h"
+#include "cmd/cli.h"
 #include "vmm/vsock_backend.h"
 
 int cmd_vsock_backend(struct vc_cli *cli, int argc, char **argv, vc_error **err) {

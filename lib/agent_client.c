@@ -1,8 +1,8 @@
-#include "agent_client.h"
+#include "lib/agent_client.h"
 
 #include <string.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 int vc_agent_send(struct vc_agent_client *c, const char *method,
                   const char *params_json, uint32_t *stream, vc_error **err) {

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <yajl/yajl_tree.h>
 
-#include "error.h"
-#include "protocol.h"
+#include "lib/base/error.h"
+#include "lib/base/protocol.h"
 
 struct vc_agent_client {
   int fd;

@@ -1,4 +1,4 @@
-#include "pod.h"
+#include "lib/pod.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "json_build.h"
-#include "process.h"
-#include "sandbox.h"
-#include "util.h"
+#include "lib/base/json_build.h"
+#include "lib/host/process.h"
+#include "lib/sandbox.h"
+#include "lib/base/util.h"
 
 static const struct {
   const char *type, *proc_name;

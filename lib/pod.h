@@ -14,8 +14,8 @@
 #ifndef VC_POD_H
 #define VC_POD_H
 
-#include "config.h"
-#include "error.h"
+#include "lib/host/config.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
 
 struct vc_pod_plan {

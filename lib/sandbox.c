@@ -1,4 +1,4 @@
-#include "sandbox.h"
+#include "lib/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,12 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_client.h"
-#include "json.h"
-#include "json_build.h"
-#include "process.h"
-#include "share.h"
-#include "util.h"
+#include "lib/agent_client.h"
+#include "lib/base/json.h"
+#include "lib/base/json_build.h"
+#include "lib/host/process.h"
+#include "lib/share.h"
+#include "lib/base/util.h"
 #include "vmm/hybrid_vsock.h"
 #include "vmm/vhost_vsock.h"
 

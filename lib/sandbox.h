@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "error.h"
+#include "lib/host/config.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
 #include "vmm/hypervisor.h"
 

@@ -1,4 +1,4 @@
-#include "share.h"
+#include "lib/share.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 char *vc_share_dir(const char *sandbox_dir) {
   return xasprintf("%s/shared", sandbox_dir);

@@ -10,7 +10,7 @@
 #ifndef VC_SHARE_H
 #define VC_SHARE_H
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
 
 /* <sandbox dir>/shared; the caller frees it. */

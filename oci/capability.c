@@ -1,4 +1,4 @@
-#include "capability.h"
+#include "oci/capability.h"
 
 #include <string.h>
 

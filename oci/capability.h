@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
 
 /* Capabilities known here: numbers 0 .. OCI_CAPABILITY_COUNT - 1. */

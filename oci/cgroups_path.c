@@ -1,10 +1,10 @@
-#include "cgroups_path.h"
+#include "oci/cgroups_path.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 static const char *const field = "linux.cgroupsPath";
 

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Sets *out (malloc'd, starting with '/', no "." or ".." parts) to the
  * container's cgroup below the cgroup root:

@@ -1,5 +1,5 @@
 /* Recursive mount options: see mount_attr.h. */
-#include "mount_attr.h"
+#include "oci/mount_attr.h"
 
 #include <string.h>
 

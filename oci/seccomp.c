@@ -1,4 +1,4 @@
-#include "seccomp.h"
+#include "oci/seccomp.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-#include "json.h"
-#include "util.h"
+#include "lib/base/json.h"
+#include "lib/base/util.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 

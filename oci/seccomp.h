@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Most conditions one linux.seccomp.syscalls entry may carry. */
 #define OCI_SECCOMP_MAX_ARGS 16

@@ -1,4 +1,4 @@
-#include "spec.h"
+#include "oci/spec.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "json.h"
-#include "util.h"
+#include "lib/base/json.h"
+#include "lib/base/util.h"
 
 /* --- error reporting ------------------------------------------------------
  * A field is named by its parent's path plus its key, and the full path is

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 struct oci_user {
   uint32_t uid, gid;

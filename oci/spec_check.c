@@ -1,4 +1,4 @@
-#include "spec_check.h"
+#include "oci/spec_check.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #ifndef VC_OCI_SPEC_CHECK_H
 #define VC_OCI_SPEC_CHECK_H
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
 
 /* source starts every error message, as with oci_spec_parse:

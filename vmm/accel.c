@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hypervisor.h"
-#include "util.h"
+#include "vmm/hypervisor.h"
+#include "lib/base/util.h"
 
 static bool cpu_has_virt_extensions(void) {
   FILE *f = fopen("/proc/cpuinfo", "re");

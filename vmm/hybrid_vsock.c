@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 enum attempt { ATTEMPT_OK, ATTEMPT_RETRY, ATTEMPT_FATAL };
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Connects to guest port `port` through `hybrid_socket`: writes
  * "CONNECT <port>\n" and reads "OK <n>\n" (and not a byte more).  Retries

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "error.h"
-#include "json_build.h"
+#include "lib/host/config.h"
+#include "lib/base/error.h"
+#include "lib/base/json_build.h"
 
 struct vc_vm {
   const struct vc_hypervisor_ops *ops;

@@ -1,6 +1,6 @@
 /* A hypervisor that runs nothing, for unit tests of the layers above the
  * interface.  It never proves a feature. */
-#include "hypervisor.h"
+#include "vmm/hypervisor.h"
 
 static int mock_start(struct vc_vm *vm, vc_error **err) {
   vm->pid = 0;

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hypervisor.h"
-#include "process.h"
-#include "util.h"
+#include "vmm/hypervisor.h"
+#include "lib/host/process.h"
+#include "lib/base/util.h"
 
 #define QBOOT_ROM "/usr/share/qemu/qboot.rom"
 

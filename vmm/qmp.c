@@ -8,8 +8,8 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "hypervisor.h"
-#include "util.h"
+#include "vmm/hypervisor.h"
+#include "lib/base/util.h"
 
 /* Reads one line (QMP messages are newline-terminated JSON objects). */
 static int read_line(int fd, char *buf, size_t size, long long deadline,

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 /* Payload layouts (little-endian, packed as the spec gives them). */
 struct vu_state {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "vmm/virtqueue.h"
 
 enum {

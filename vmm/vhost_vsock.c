@@ -1,4 +1,4 @@
-#include "vhost_vsock.h"
+#include "vmm/vhost_vsock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 bool vc_vhost_vsock_available(void) {
   return access(VC_VHOST_VSOCK_DEV, R_OK | W_OK) == 0;

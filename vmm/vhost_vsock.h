@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 #define VC_VHOST_VSOCK_DEV "/dev/vhost-vsock"
 

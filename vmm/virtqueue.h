@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 #define VC_GMEM_MAX_REGIONS 8
 

@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 #include "vmm/vhost_user.h"
 #include "vmm/vsock_device.h"
 

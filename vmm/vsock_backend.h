@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 struct vc_vsock_backend_opts {
   const char *vhost_user_socket; /* we listen here; QEMU connects */

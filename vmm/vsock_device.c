@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vc_vsock_hdr))
 /* Largest payload we read from a host socket for one packet. */

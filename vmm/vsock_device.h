@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "vmm/virtqueue.h"
 
 #define VC_VSOCK_HOST_CID 2

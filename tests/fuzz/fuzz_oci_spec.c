@@ -9,7 +9,7 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-#include "json.h"
+#include "lib/base/json.h"
 #include "oci/spec.h"
 #include "oci/spec_check.h"
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
-#include "agent_client.h"
-#include "protocol.h"
+#include "lib/agent_client.h"
+#include "lib/base/protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct vc_frame_decoder d = {0};

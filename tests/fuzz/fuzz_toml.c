@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "toml.h"
+#include "lib/host/config.h"
+#include "lib/host/toml.h"
 
 /* Touches every node, so that a bad pointer in the tree shows up here. */
 static size_t walk(const struct vc_toml_table *t) {

@@ -4,7 +4,7 @@
 
 #include "oci/cgroups_path.h"
 #include "test.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 static void expect(const char *cg, bool systemd, const char *want) {
   char *got = NULL;

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "lib/host/config.h"
 #include "test.h"
-#include "toml.h"
-#include "util.h"
+#include "lib/host/toml.h"
+#include "lib/base/util.h"
 
 #ifndef VC_DATADIR
 #define VC_DATADIR "/usr/local/share"

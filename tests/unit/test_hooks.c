@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "hooks.h"
+#include "lib/base/hooks.h"
 #include "test.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 static char *sh_argv[4];
 

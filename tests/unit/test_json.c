@@ -1,7 +1,7 @@
 /* lib/json.c: copying an object's members while leaving some out. */
 #include <stdlib.h>
 
-#include "json.h"
+#include "lib/base/json.h"
 #include "test.h"
 
 /* Writes {<members of text except skip>, "added": 1} and returns it. */

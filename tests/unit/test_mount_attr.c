@@ -6,7 +6,7 @@
 
 #include "oci/mount_attr.h"
 #include "test.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 /* The attributes a list of options gives, from nothing. */
 static struct oci_recursive_attr fold(const char *const *options, size_t n) {

@@ -9,10 +9,10 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "json.h"
+#include "lib/base/json.h"
 #include "oci/spec.h"
 #include "test.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 static char *J(const char *s) {
   char *r = xstrdup(s);

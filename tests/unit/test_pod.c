@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "pod.h"
+#include "lib/pod.h"
 #include "test.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 TEST(proc_ns_paths) {
   long pid = 0;

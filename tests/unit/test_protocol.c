@@ -4,9 +4,9 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "agent_client.h"
-#include "json_build.h"
-#include "protocol.h"
+#include "lib/agent_client.h"
+#include "lib/base/json_build.h"
+#include "lib/base/protocol.h"
 #include "test.h"
 
 TEST(header_round_trip) {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "test.h"
-#include "util.h"
+#include "lib/base/util.h"
 #include "vmm/hypervisor.h"
 
 static int argv_has(char **argv, const char *opt, const char *value) {

@@ -12,7 +12,7 @@
 #include "oci/spec.h"
 #include "oci/spec_check.h"
 #include "test.h"
-#include "util.h"
+#include "lib/base/util.h"
 
 static char *sq(const char *s) {
   char *r = xstrdup(s);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "test.h"
-#include "toml.h"
+#include "lib/host/toml.h"
 
 static struct vc_toml_table *parse_len(const char *text, size_t len) {
   struct vc_toml_table *t = NULL;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "vmm/vsock_backend.h"
 
 int main(int argc, char **argv) {

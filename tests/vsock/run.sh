@@ -13,8 +13,8 @@ OUT=build/vsock-test
 GUEST=build/guest
 mkdir -p "$OUT"
 
-CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I. -Ilib"
-SRCS="vmm/virtqueue.c vmm/vhost_user.c vmm/vsock_device.c vmm/vsock_backend.c vmm/hybrid_vsock.c lib/error.c lib/util.c"
+CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I."
+SRCS="vmm/virtqueue.c vmm/vhost_user.c vmm/vsock_device.c vmm/vsock_backend.c vmm/hybrid_vsock.c lib/base/error.c lib/base/util.c"
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 if [ "${1:-}" = "--bench" ]; then SAN=""; fi
 # shellcheck disable=SC2086

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "proto.h"
-#include "util.h"
+#include "lib/base/util.h"
 #include "vmm/hybrid_vsock.h"
 
 static pid_t backend_pid = -1, qemu_pid = -1;

@@ -1,4 +1,4 @@
-#include "terminal.h"
+#include "lib/host/terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 static int send_fd(const char *socket_path, int fd, const char *name,
                    vc_error **err) {

@@ -1,15 +1,15 @@
 /* configuration.toml -> struct vc_config.  The accepted tables and keys are
  * described by the tables below; anything the file holds that they do not
  * describe is an error. */
-#include "config.h"
+#include "lib/host/config.h"
 
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "toml.h"
-#include "util.h"
+#include "lib/host/toml.h"
+#include "lib/base/util.h"
 
 #ifndef VC_DATADIR
 #define VC_DATADIR "/usr/local/share"

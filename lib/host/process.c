@@ -1,4 +1,4 @@
-#include "process.h"
+#include "lib/host/process.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 static bool kept(int fd, const int *keep, size_t n_keep) {
   for (size_t i = 0; i < n_keep; i++)

@@ -1,6 +1,6 @@
 /* The strict TOML-subset parser described in toml.h.  One pass over the
  * text with a cursor; the current line is tracked for every message. */
-#include "toml.h"
+#include "lib/host/toml.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "lib/base/util.h"
 
 /* [a.b.c] headers deeper than this are refused (keeps freeing shallow). */
 #define MAX_HEADER_KEYS 32

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 #define VC_PROTOCOL_VERSION 1
 #define VC_AGENT_VSOCK_PORT 1024

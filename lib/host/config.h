@@ -6,7 +6,7 @@
 #ifndef VC_CONFIG_H
 #define VC_CONFIG_H
 
-#include "error.h"
+#include "lib/base/error.h"
 
 struct vc_hypervisor_config { /* [hypervisor.qemu] */
   char *path;                 /* QEMU binary */

@@ -1,4 +1,4 @@
-#include "protocol.h"
+#include "lib/base/protocol.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "json_build.h"
-#include "util.h"
+#include "lib/base/json_build.h"
+#include "lib/base/util.h"
 
 void vc_frame_header_encode(const struct vc_frame_header *h,
                             uint8_t out[VC_FRAME_HEADER_SIZE]) {

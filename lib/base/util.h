@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Scope-bound cleanup (GCC/Clang extension), so error paths cannot leak. */
 static inline void vc_freep(void *p) { free(*(void **)p); }

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 enum vc_toml_type {
   VC_TOML_STRING,

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hooks.h"
-#include "util.h"
+#include "lib/base/hooks.h"
+#include "lib/base/util.h"
 
 extern char **environ;
 

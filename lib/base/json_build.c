@@ -1,4 +1,4 @@
-#include "json_build.h"
+#include "lib/base/json_build.h"
 
 #include <stdio.h>
 #include <stdlib.h>

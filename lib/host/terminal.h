@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <termios.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Opens a pty pair, makes the slave raw, sends the master over the unix
  * socket at socket_path (SCM_RIGHTS, with the pty's name as the message, as

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 #include "oci/spec.h"
 
 /* Runs hooks[0..n) in order and stops at the first that fails (non-zero

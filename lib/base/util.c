@@ -1,4 +1,4 @@
-#include "util.h"
+#include "lib/base/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Starts argv[0] detached from the caller (double fork + setsid), with
  * stdin on /dev/null, stdout and stderr appended to log_path, and no fd

@@ -15,7 +15,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 /* Deepest nesting of objects and arrays that vc_json_parse accepts.
  * yajl_tree_free and vc_json_gen_value recurse once per level, and yajl_gen

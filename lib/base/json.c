@@ -1,4 +1,4 @@
-#include "json.h"
+#include "lib/base/json.h"
 
 #include <errno.h>
 #include <stdio.h>
