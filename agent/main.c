@@ -30,8 +30,8 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "lib/base/agent_proto.h"
 #include "lib/base/json.h"
-#include "lib/base/json_build.h"
 #include "lib/base/util.h"
 
 #define MAX_CONNS 256
@@ -183,14 +183,18 @@ static void send_frame(struct agent_conn *c, uint8_t type, uint8_t flags,
   }
 }
 
+/* result: a struct of m's response type, or NULL for an empty one. */
 static void reply_result(struct agent_conn *c, uint32_t stream,
-                         const char *result_json) {
-  cleanup_free char *body = vc_proto_result(result_json);
+                         enum vc_agent_method m, const void *result) {
+  cleanup_free char *body = vc_proto_encode_result(m, result);
   send_frame(c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
 }
 
-static void reply_error(struct agent_conn *c, uint32_t stream, const char *msg) {
-  cleanup_free char *body = vc_proto_error(msg);
+/* code: an errno value the host decides by (ENOENT: no such container or
+ * process); the message is for people. */
+static void reply_error(struct agent_conn *c, uint32_t stream, int code,
+                        const char *msg) {
+  cleanup_free char *body = vc_proto_encode_error(code, msg);
   send_frame(c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
 }
 
@@ -229,9 +233,8 @@ static void flush_waits(struct agent *a) {
   while (*pp) {
     struct pending_wait *w = *pp;
     if (proc_done(w->proc)) {
-      cleanup_free char *res = xasprintf("{\"exit_status\":%d}",
-                                         w->proc->exit_status);
-      reply_result(w->conn, w->stream, res);
+      struct vc_msg_wait_result res = {(uint32_t)w->proc->exit_status};
+      reply_result(w->conn, w->stream, VC_AGENT_WAIT_PROCESS, &res);
       *pp = w->next;
       free(w);
     } else {
@@ -363,18 +366,6 @@ static void on_stdin_data(struct agent *a, struct agent_proc *p,
 }
 
 /* ---- requests ----------------------------------------------------------- */
-
-static const char *get_str(yajl_val v, const char *key) {
-  return vc_json_get_str(v, key);
-}
-
-static bool get_int(yajl_val v, const char *key, long long *out) {
-  yajl_val n = vc_json_get(v, key);
-  if (n == NULL || !YAJL_IS_INTEGER(n))
-    return false;
-  *out = YAJL_GET_INTEGER(n);
-  return true;
-}
 
 static int set_nonblock(int fd) {
   int fl = fcntl(fd, F_GETFL);
@@ -510,15 +501,11 @@ static int mount_share(const char *tag, vc_error **err) {
 }
 
 static int create_container(struct agent *a, struct agent_conn *conn,
-                            yajl_val params, vc_error **err) {
-  const char *id = get_str(params, "id");
-  const char *tag = get_str(params, "rootfs_tag");
-  const char *spec_text = get_str(params, "spec");
-  const char *cgroup = get_str(params, "cgroup");
-  long long stdio_stream = 0;
-  get_int(params, "stdio_stream", &stdio_stream);
-  if (id == NULL || tag == NULL || spec_text == NULL)
-    return vc_error_set(err, 0, "CreateContainer: id, rootfs_tag and spec are required");
+                            const struct vc_msg_create_container *params,
+                            vc_error **err) {
+  const char *id = params->id, *tag = params->rootfs_tag;
+  const char *cgroup = params->cgroup;
+  yajl_val joins = NULL;
   if (find_container(a, id) != NULL)
     return vc_error_set(err, EEXIST, "container `%s`", id);
   /* The host computed it from linux.cgroupsPath (oci/cgroups_path.h). */
@@ -529,12 +516,11 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   c->id = xstrdup(id);
   c->cgroup_dir = cgroup ? xasprintf("%s%s", AGENT_CGROUP_ROOT, cgroup)
                          : xasprintf("%s/%s", AGENT_CGROUP_ROOT, id);
-  const char *bundle = get_str(params, "bundle");
-  c->bundle = xstrdup(bundle != NULL ? bundle : "");
+  c->bundle = xstrdup(params->bundle != NULL ? params->bundle : "");
   c->init.container = c;
   proc_init_fds(&c->init);
   int child[4] = {-1, -1, -1, -1};
-  if (oci_spec_parse(spec_text, "config.json", &c->spec, err) < 0)
+  if (oci_spec_parse(params->spec, "config.json", &c->spec, err) < 0)
     goto fail;
   if (c->spec->process == NULL) {
     vc_error_set(err, 0, "config.json: process: missing");
@@ -543,13 +529,17 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   /* A pod member's namespaces of other containers (the host named the
    * container): the agent enters them just around the clone, which
    * inherits them. */
-  yajl_val joins = vc_json_get_object(params, "join_namespaces");
-  size_t n_joins = joins ? joins->u.object.len : 0;
+  if (params->join_namespaces != NULL &&
+      vc_json_parse(params->join_namespaces, &joins, err) < 0)
+    goto fail;
+  size_t n_joins = YAJL_IS_OBJECT(joins) ? joins->u.object.len : 0;
   pid_t join_pids[8];
   int joined = 0;
   for (size_t i = 0; i < n_joins; i++) {
     const char *type = joins->u.object.keys[i];
-    const char *other_id = YAJL_GET_STRING(joins->u.object.values[i]);
+    const char *other_id = YAJL_IS_STRING(joins->u.object.values[i])
+                               ? YAJL_GET_STRING(joins->u.object.values[i])
+                               : NULL;
     struct agent_container *other = other_id ? find_container(a, other_id) : NULL;
     if (other == NULL || other->init.exited || i == N_ELEMS(join_pids)) {
       vc_error_set(err, 0, "linux.namespaces: the %s namespace of container "
@@ -562,8 +552,7 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   }
   /* linux.namespaces' network path was the host's netns the VM runs in
    * (a CRI pod's): in the guest the container gets a new one. */
-  yajl_val vm_net = vc_json_get(params, "vm_network_namespace");
-  int vm_level = YAJL_IS_TRUE(vm_net) ? CLONE_NEWNET : 0;
+  int vm_level = params->vm_network_namespace ? CLONE_NEWNET : 0;
   if (agent_namespace_flags(c->spec, joined, vm_level, &c->ns_flags, err) < 0)
     goto fail;
 
@@ -615,7 +604,7 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     kill(pid, SIGKILL);
     goto fail;
   }
-  attach(&c->init, conn, stdio_stream);
+  attach(&c->init, conn, params->stdio_stream);
   c->next = a->containers;
   a->containers = c;
   if (read_child_status(&c->init, err) != 0) {
@@ -626,37 +615,40 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     goto fail;
   }
   watch_output(a, &c->init);
+  yajl_tree_free(joins);
   return 0;
 
 fail:
+  yajl_tree_free(joins);
   container_free(a, c);
   return -1;
 }
 
-static struct agent_container *container_param(struct agent *a, yajl_val params,
+/* The container a request names; an unknown id is ENOENT, the code the
+ * host decides by. */
+static struct agent_container *container_param(struct agent *a, const char *id,
                                                vc_error **err) {
-  const char *id = get_str(params, "id");
-  struct agent_container *c = id ? find_container(a, id) : NULL;
+  struct agent_container *c = find_container(a, id);
   if (c == NULL)
-    vc_error_set(err, ENOENT, "container `%s` does not exist", id ? id : "");
+    vc_error_set(err, ENOENT, "container `%s` does not exist", id);
   return c;
 }
 
-static struct agent_proc *proc_param(struct agent *a, yajl_val params,
-                                     vc_error **err) {
-  struct agent_container *c = container_param(a, params, err);
+static struct agent_proc *proc_param(struct agent *a, const char *id,
+                                     const char *exec_id, vc_error **err) {
+  struct agent_container *c = container_param(a, id, err);
   if (c == NULL)
     return NULL;
-  const char *exec_id = get_str(params, "exec_id");
   struct agent_proc *p = find_proc(c, exec_id);
   if (p == NULL)
     vc_error_set(err, ENOENT, "process `%s` of container `%s` does not exist",
-                 exec_id, c->id);
+                 exec_id ? exec_id : "", c->id);
   return p;
 }
 
-static int start_container(struct agent *a, yajl_val params, vc_error **err) {
-  struct agent_container *c = container_param(a, params, err);
+static int start_container(struct agent *a, const struct vc_msg_container *params,
+                           vc_error **err) {
+  struct agent_container *c = container_param(a, params->id, err);
   if (c == NULL)
     return -1;
   if (c->started)
@@ -672,16 +664,14 @@ static int start_container(struct agent *a, yajl_val params, vc_error **err) {
 }
 
 static int exec_process(struct agent *a, struct agent_conn *conn,
-                        yajl_val params, vc_error **err) {
-  struct agent_container *c = container_param(a, params, err);
+                        const struct vc_msg_exec_process *params,
+                        vc_error **err) {
+  struct agent_container *c = container_param(a, params->id, err);
   if (c == NULL)
     return -1;
-  const char *exec_id = get_str(params, "exec_id");
-  const char *process_json = get_str(params, "process");
-  long long stdio_stream = 0;
-  get_int(params, "stdio_stream", &stdio_stream);
-  if (exec_id == NULL || exec_id[0] == '\0' || process_json == NULL)
-    return vc_error_set(err, 0, "ExecProcess: exec_id and process are required");
+  const char *exec_id = params->exec_id;
+  if (exec_id[0] == '\0')
+    return vc_error_set(err, EINVAL, "ExecProcess: empty exec_id");
   if (find_proc(c, exec_id) != NULL)
     return vc_error_set(err, EEXIST, "exec id `%s` is in use", exec_id);
   if (!c->started || c->init.exited)
@@ -690,7 +680,7 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
   /* The spec parser's checks, so exec and create validate a process the
    * same way. */
   struct oci_spec *spec = NULL;
-  if (oci_process_parse(process_json, "process.json", &spec, err) < 0)
+  if (oci_process_parse(params->process, "process.json", &spec, err) < 0)
     return -1;
   struct agent_proc *p = xcalloc(1, sizeof(*p));
   p->container = c;
@@ -718,7 +708,7 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
     goto fail;
   }
   p->pid = pid;
-  attach(p, conn, stdio_stream);
+  attach(p, conn, params->stdio_stream);
   p->next = c->execs;
   c->execs = p;
   int r = read_child_status(p, err);
@@ -740,13 +730,14 @@ fail:
   return -1;
 }
 
-static int resize_terminal(struct agent *a, yajl_val params, vc_error **err) {
-  struct agent_proc *p = proc_param(a, params, err);
-  long long rows = 0, cols = 0;
+static int resize_terminal(struct agent *a,
+                           const struct vc_msg_resize_terminal *params,
+                           vc_error **err) {
+  struct agent_proc *p = proc_param(a, params->id, params->exec_id, err);
+  uint32_t rows = params->rows, cols = params->cols;
   if (p == NULL)
     return -1;
-  if (!get_int(params, "rows", &rows) || !get_int(params, "cols", &cols) ||
-      rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+  if (rows > 65535 || cols > 65535)
     return vc_error_set(err, EINVAL, "ResizeTerminal: bad rows or cols");
   if (p->tty_fd < 0)
     return vc_error_set(err, ENOTTY, "the process has no terminal");
@@ -758,20 +749,21 @@ static int resize_terminal(struct agent *a, yajl_val params, vc_error **err) {
 }
 
 static int attach_stdio(struct agent *a, struct agent_conn *conn,
-                        yajl_val params, vc_error **err) {
-  struct agent_proc *p = proc_param(a, params, err);
-  long long stream = 0;
+                        const struct vc_msg_attach_stdio *params,
+                        vc_error **err) {
+  struct agent_proc *p = proc_param(a, params->id, NULL, err);
   if (p == NULL)
     return -1;
-  if (!get_int(params, "stream", &stream) || stream <= 0 || stream > UINT32_MAX)
-    return vc_error_set(err, EINVAL, "AttachStdio: bad stream");
-  attach(p, conn, stream);
+  if (params->stdio_stream == 0)
+    return vc_error_set(err, EINVAL, "AttachStdio: bad stdio_stream");
+  attach(p, conn, params->stdio_stream);
   return 0;
 }
 
 static int wait_process(struct agent *a, struct agent_conn *conn,
-                        yajl_val params, uint32_t stream, vc_error **err) {
-  struct agent_proc *p = proc_param(a, params, err);
+                        const struct vc_msg_process_ref *params,
+                        uint32_t stream, vc_error **err) {
+  struct agent_proc *p = proc_param(a, params->id, params->exec_id, err);
   if (p == NULL)
     return -1;
   struct pending_wait *w = xcalloc(1, sizeof(*w));
@@ -785,17 +777,18 @@ static int wait_process(struct agent *a, struct agent_conn *conn,
 }
 
 /* Every process whose pid namespace is the container's (for --all). */
-static int signal_process(struct agent *a, yajl_val params, vc_error **err) {
-  struct agent_proc *p = proc_param(a, params, err);
-  long long sig = 0;
+static int signal_process(struct agent *a,
+                          const struct vc_msg_signal_process *params,
+                          vc_error **err) {
+  struct agent_proc *p = proc_param(a, params->id, params->exec_id, err);
+  uint32_t sig = params->signal;
   if (p == NULL)
     return -1;
-  if (!get_int(params, "signal", &sig) || sig <= 0 || sig >= 65)
+  if (sig == 0 || sig >= 65)
     return vc_error_set(err, EINVAL, "SignalProcess: bad signal");
-  yajl_val all = vc_json_get(params, "all");
   if (p->exited)
     return vc_error_set(err, ESRCH, "process already finished");
-  if (all != NULL && YAJL_IS_TRUE(all) && p == &p->container->init) {
+  if (params->all && p == &p->container->init) {
     /* The container's cgroup, as runc: a pid namespace may be shared with
      * the rest of its pod. */
     if (agent_cgroup_signal(p->container->cgroup_dir, (int)sig) < 0)
@@ -816,26 +809,19 @@ static const char *container_status(const struct agent_container *c) {
   return c->paused ? "paused" : "running";
 }
 
-static char *state_json(const struct agent_container *c) {
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "status");
-  vc_jb_str(&b, container_status(c));
-  vc_jb_key(&b, "pid");
-  vc_jb_int(&b, c->init.pid);
-  if (c->init.exited) {
-    vc_jb_key(&b, "exit_status");
-    vc_jb_int(&b, c->init.exit_status);
-  }
-  vc_jb_close(&b, '}');
-  return vc_jb_take(&b);
+static void container_state(const struct agent_container *c,
+                            struct vc_msg_state_result *out) {
+  out->status = xstrdup(container_status(c));
+  out->pid = c->init.pid;
+  out->exited = c->init.exited;
+  out->exit_status = c->init.exited ? (uint32_t)c->init.exit_status : 0;
 }
 
 /* Freezes or thaws every process of the container: its cgroup when it has
  * one of its own, else SIGSTOP/SIGCONT to each process. */
-static int set_paused(struct agent *a, yajl_val params, bool pause,
+static int set_paused(struct agent *a, const char *id, bool pause,
                       vc_error **err) {
-  struct agent_container *c = container_param(a, params, err);
+  struct agent_container *c = container_param(a, id, err);
   if (c == NULL)
     return -1;
   if (!c->started || c->init.exited)
@@ -880,12 +866,10 @@ static bool in_cgroup(int pid, const char *rel) {
 
 /* The container's processes (those in its cgroup, as runc lists them: a
  * pod shares pid namespaces): pid in the guest and command line. */
-static char *list_processes(struct agent_container *c) {
+static void list_processes(struct agent_container *c,
+                           struct vc_msg_process_list *out) {
   char path[64];
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "processes");
-  vc_jb_open(&b, '[');
+  size_t cap = 0;
   const char *rel = c->cgroup_dir + strlen(AGENT_CGROUP_ROOT);
   DIR *d = c->init.exited ? NULL : opendir("/proc");
   struct dirent *de;
@@ -905,35 +889,31 @@ static char *list_processes(struct agent_container *c) {
     for (ssize_t i = 0; i + 1 < len; i++)
       if (cmdline[i] == '\0')
         cmdline[i] = ' ';
-    vc_jb_open(&b, '{');
-    vc_jb_key(&b, "pid");
-    vc_jb_int(&b, pid);
-    vc_jb_key(&b, "cmd");
-    vc_jb_str(&b, cmdline);
-    vc_jb_close(&b, '}');
+    if (out->n_processes == cap) {
+      cap = cap ? 2 * cap : 16;
+      out->processes = xrealloc(out->processes, cap * sizeof(*out->processes));
+    }
+    out->processes[out->n_processes++] =
+        (struct vc_msg_process_info){pid, xstrdup(cmdline)};
   }
   if (d)
     closedir(d);
-  vc_jb_close(&b, ']');
-  vc_jb_close(&b, '}');
-  return vc_jb_take(&b);
 }
 
 /* vcrun update: params.resources is LinuxResources as JSON text. */
-static int update_container(struct agent *a, yajl_val params, vc_error **err) {
-  struct agent_container *c = container_param(a, params, err);
+static int update_container(struct agent *a,
+                            const struct vc_msg_update_container *params,
+                            vc_error **err) {
+  struct agent_container *c = container_param(a, params->id, err);
   if (c == NULL)
     return -1;
-  const char *resources = get_str(params, "resources");
-  if (resources == NULL)
-    return vc_error_set(err, 0, "UpdateContainer: resources missing");
   if (c->init.exited)
     return vc_error_set(err, 0, "container not running");
-  return agent_cgroup_update(c->cgroup_dir, resources, err);
+  return agent_cgroup_update(c->cgroup_dir, params->resources, err);
 }
 
-static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
-  struct agent_container *c = container_param(a, params, err);
+static int delete_container(struct agent *a, const char *id, vc_error **err) {
+  struct agent_container *c = container_param(a, id, err);
   if (c == NULL)
     return -1;
   if (!c->init.exited)
@@ -965,91 +945,157 @@ static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
   return 0;
 }
 
-static char *guest_info(void) {
+/* ---- the method table --------------------------------------------------- */
+
+/* Every handler gets its method's typed request (lib/base/agent_proto.h)
+ * and fills result, a zeroed struct of the method's response type. */
+struct request {
+  struct agent *a;
+  struct agent_conn *conn;
+  uint32_t stream;
+  const void *params;
+  void *result;
+};
+typedef int (*handler_fn)(const struct request *r, vc_error **err);
+
+static int on_hello(const struct request *r, vc_error **err) {
+  struct vc_msg_hello_result *out = r->result;
   struct utsname u;
   uname(&u);
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "version");
-  vc_jb_int(&b, VC_PROTOCOL_VERSION);
-  vc_jb_key(&b, "kernel");
-  vc_jb_str(&b, u.release);
-  vc_jb_close(&b, '}');
-  return vc_jb_take(&b);
+  out->version = VC_AGENT_PROTOCOL_VERSION;
+  out->kernel = xstrdup(u.release);
+  return 0;
 }
+
+static int on_create(const struct request *r, vc_error **err) {
+  return create_container(r->a, r->conn, r->params, err);
+}
+
+static int on_start(const struct request *r, vc_error **err) {
+  return start_container(r->a, r->params, err);
+}
+
+static int on_exec(const struct request *r, vc_error **err) {
+  return exec_process(r->a, r->conn, r->params, err);
+}
+
+static int on_attach(const struct request *r, vc_error **err) {
+  return attach_stdio(r->a, r->conn, r->params, err);
+}
+
+static int on_resize(const struct request *r, vc_error **err) {
+  return resize_terminal(r->a, r->params, err);
+}
+
+static int on_wait(const struct request *r, vc_error **err) {
+  return wait_process(r->a, r->conn, r->params, r->stream, err);
+}
+
+static int on_signal(const struct request *r, vc_error **err) {
+  return signal_process(r->a, r->params, err);
+}
+
+static int on_state(const struct request *r, vc_error **err) {
+  const struct vc_msg_container *p = r->params;
+  struct agent_container *c = container_param(r->a, p->id, err);
+  if (c == NULL)
+    return -1;
+  container_state(c, r->result);
+  return 0;
+}
+
+static int on_list(const struct request *r, vc_error **err) {
+  const struct vc_msg_container *p = r->params;
+  struct agent_container *c = container_param(r->a, p->id, err);
+  if (c == NULL)
+    return -1;
+  list_processes(c, r->result);
+  return 0;
+}
+
+static int on_pause(const struct request *r, vc_error **err) {
+  return set_paused(r->a, ((const struct vc_msg_container *)r->params)->id,
+                    true, err);
+}
+
+static int on_resume(const struct request *r, vc_error **err) {
+  return set_paused(r->a, ((const struct vc_msg_container *)r->params)->id,
+                    false, err);
+}
+
+static int on_update(const struct request *r, vc_error **err) {
+  return update_container(r->a, r->params, err);
+}
+
+static int on_stats(const struct request *r, vc_error **err) {
+  const struct vc_msg_container *p = r->params;
+  struct agent_container *c = container_param(r->a, p->id, err);
+  if (c == NULL)
+    return -1;
+  ((struct vc_msg_stats_result *)r->result)->stats =
+      agent_cgroup_stats(c->cgroup_dir);
+  return 0;
+}
+
+static int on_delete(const struct request *r, vc_error **err) {
+  return delete_container(r->a, ((const struct vc_msg_container *)r->params)->id,
+                          err);
+}
+
+static int on_destroy(const struct request *r, vc_error **err) {
+  r->a->shutdown = true;
+  return 0;
+}
+
+/* Indexed by enum vc_agent_method; WaitProcess answers later (flush_waits). */
+static const struct {
+  handler_fn fn;
+  bool deferred;
+} handlers[VC_AGENT_N_METHODS] = {
+    [VC_AGENT_HELLO] = {on_hello, false},
+    [VC_AGENT_CREATE_CONTAINER] = {on_create, false},
+    [VC_AGENT_START_CONTAINER] = {on_start, false},
+    [VC_AGENT_EXEC_PROCESS] = {on_exec, false},
+    [VC_AGENT_ATTACH_STDIO] = {on_attach, false},
+    [VC_AGENT_RESIZE_TERMINAL] = {on_resize, false},
+    [VC_AGENT_WAIT_PROCESS] = {on_wait, true},
+    [VC_AGENT_SIGNAL_PROCESS] = {on_signal, false},
+    [VC_AGENT_STATE_CONTAINER] = {on_state, false},
+    [VC_AGENT_LIST_PROCESSES] = {on_list, false},
+    [VC_AGENT_PAUSE_CONTAINER] = {on_pause, false},
+    [VC_AGENT_RESUME_CONTAINER] = {on_resume, false},
+    [VC_AGENT_UPDATE_CONTAINER] = {on_update, false},
+    [VC_AGENT_STATS_CONTAINER] = {on_stats, false},
+    [VC_AGENT_DELETE_CONTAINER] = {on_delete, false},
+    [VC_AGENT_DESTROY_SANDBOX] = {on_destroy, false},
+};
 
 static void handle_request(struct agent *a, struct agent_conn *conn,
                            uint32_t stream, const char *body) {
-  yajl_val root = NULL;
+  enum vc_agent_method m;
+  void *params = NULL;
+  int code = 0;
   vc_error *err = NULL;
-  if (vc_json_parse(body, &root, &err) < 0) {
-    reply_error(conn, stream, "malformed request");
+  if (vc_proto_decode_request(body, &m, &params, &code, &err) < 0) {
+    reply_error(conn, stream, code, err->msg);
     vc_error_free(&err);
     return;
   }
-  const char *method = get_str(root, "method");
-  yajl_val params = vc_json_get_object(root, "params");
-  if (method == NULL || params == NULL) {
-    reply_error(conn, stream, "malformed request");
-    yajl_tree_free(root);
-    return;
-  }
-  int r = 0;
-  cleanup_free char *result = NULL;
-  bool deferred = false;
-  if (strcmp(method, "Hello") == 0) {
-    result = guest_info();
-  } else if (strcmp(method, "CreateContainer") == 0) {
-    r = create_container(a, conn, params, &err);
-  } else if (strcmp(method, "StartContainer") == 0) {
-    r = start_container(a, params, &err);
-  } else if (strcmp(method, "ExecProcess") == 0) {
-    r = exec_process(a, conn, params, &err);
-  } else if (strcmp(method, "AttachStdio") == 0) {
-    r = attach_stdio(a, conn, params, &err);
-  } else if (strcmp(method, "ResizeTerminal") == 0) {
-    r = resize_terminal(a, params, &err);
-  } else if (strcmp(method, "WaitProcess") == 0) {
-    r = wait_process(a, conn, params, stream, &err);
-    deferred = true;
-  } else if (strcmp(method, "SignalProcess") == 0) {
-    r = signal_process(a, params, &err);
-  } else if (strcmp(method, "StateContainer") == 0) {
-    struct agent_container *c = container_param(a, params, &err);
-    r = c ? 0 : -1;
-    if (c)
-      result = state_json(c);
-  } else if (strcmp(method, "ListProcesses") == 0) {
-    struct agent_container *c = container_param(a, params, &err);
-    r = c ? 0 : -1;
-    if (c)
-      result = list_processes(c);
-  } else if (strcmp(method, "PauseContainer") == 0) {
-    r = set_paused(a, params, true, &err);
-  } else if (strcmp(method, "ResumeContainer") == 0) {
-    r = set_paused(a, params, false, &err);
-  } else if (strcmp(method, "UpdateContainer") == 0) {
-    r = update_container(a, params, &err);
-  } else if (strcmp(method, "StatsContainer") == 0) {
-    struct agent_container *c = container_param(a, params, &err);
-    r = c ? 0 : -1;
-    if (c)
-      result = agent_cgroup_stats(c->cgroup_dir);
-  } else if (strcmp(method, "DeleteContainer") == 0) {
-    r = delete_container(a, params, &err);
-  } else if (strcmp(method, "DestroySandbox") == 0) {
-    a->shutdown = true;
-  } else {
-    vc_error_set(&err, 0, "unknown method `%s`", method);
-    r = -1;
-  }
-  if (r < 0) {
-    reply_error(conn, stream, err ? err->msg : "failed");
+  const struct vc_proto_msg *resp = vc_agent_methods[m].response;
+  void *result = xcalloc(1, resp->size);
+  struct request r = {a, conn, stream, params, result};
+  if (handlers[m].fn(&r, &err) < 0) {
+    /* errnum travels as the code; the text is for people. */
+    reply_error(conn, stream, err && err->errnum ? err->errnum : EIO,
+                err ? err->msg : "failed");
     vc_error_free(&err);
-  } else if (!deferred) {
-    reply_result(conn, stream, result);
+  } else if (!handlers[m].deferred) {
+    reply_result(conn, stream, m, result);
   }
-  yajl_tree_free(root);
+  vc_proto_msg_free(resp, result);
+  free(result);
+  vc_proto_msg_free(vc_agent_methods[m].request, params);
+  free(params);
 }
 
 static void handle_data(struct agent *a, struct agent_conn *conn,

@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <yajl/yajl_tree.h>
 
+#include "lib/base/agent_proto.h"
 #include "lib/base/error.h"
 
 struct vc_cli {
@@ -98,18 +99,21 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
                        const char *bundle_opt, struct vc_sandbox *sb,
                        char **config_text, struct oci_spec **spec_out,
                        vc_error **err);
-char *vc_create_params(const struct vc_sandbox *sb, const char *config_text,
-                       uint32_t stdio_stream);
+struct vc_msg_create_container vc_create_params(const struct vc_sandbox *sb,
+                                               const char *config_text,
+                                               uint32_t stdio_stream);
 char *vc_self_exe(void);
 /* Loads an existing container's state (and locks it if asked). */
 int vc_open_container(struct vc_cli *cli, const char *id, bool lock,
                       struct vc_sandbox *sb, vc_error **err);
 int vc_agent_open(const struct vc_sandbox *sb, struct vc_agent_client *c,
                   vc_error **err);
-/* One request {"id": <container>, extra...} on a fresh connection. */
-int vc_agent_simple(const struct vc_sandbox *sb, const char *method,
-                    const char *extra_json, yajl_val *tree, yajl_val *result,
-                    vc_error **err);
+/* One request on a fresh connection that times out after [agent]
+ * request_timeout.  params NULL: the container's id, {"id": ...}; result
+ * (a struct of m's response type, or NULL) is freed by the caller with
+ * vc_agent_result_free. */
+int vc_agent_simple(const struct vc_sandbox *sb, enum vc_agent_method m,
+                    const void *params, void *result, vc_error **err);
 /* created | running | paused | stopped, from the VM and the agent. */
 const char *vc_container_status(const struct vc_sandbox *sb);
 /* The host pid standing for the container (its shim), 0 when stopped. */

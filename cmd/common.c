@@ -174,34 +174,19 @@ void vc_term_close(struct vc_term *t) {
   t->slave = -1;
 }
 
-char *vc_create_params(const struct vc_sandbox *sb, const char *config_text,
-                       uint32_t stdio_stream) {
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "id");
-  vc_jb_str(&b, sb->id);
-  vc_jb_key(&b, "cgroup");
-  vc_jb_str(&b, sb->cgroup_path);
-  vc_jb_key(&b, "rootfs_tag");
-  vc_jb_str(&b, VC_ROOTFS_TAG);
-  vc_jb_key(&b, "bundle"); /* for the state given to guest hooks */
-  vc_jb_str(&b, sb->bundle);
-  vc_jb_key(&b, "spec");
-  vc_jb_str(&b, config_text);
-  if (sb->join_namespaces != NULL) {
-    vc_jb_key(&b, "join_namespaces");
-    vc_jb_raw(&b, sb->join_namespaces);
-  }
-  if (sb->vm_netns != NULL) {
-    vc_jb_key(&b, "vm_network_namespace");
-    vc_jb_bool(&b, true);
-  }
-  if (stdio_stream != 0) {
-    vc_jb_key(&b, "stdio_stream");
-    vc_jb_int(&b, stdio_stream);
-  }
-  vc_jb_close(&b, '}');
-  return vc_jb_take(&b);
+struct vc_msg_create_container vc_create_params(const struct vc_sandbox *sb,
+                                               const char *config_text,
+                                               uint32_t stdio_stream) {
+  return (struct vc_msg_create_container){
+      .id = sb->id,
+      .cgroup = sb->cgroup_path,
+      .rootfs_tag = VC_ROOTFS_TAG,
+      .bundle = sb->bundle, /* for the state given to guest hooks */
+      .spec = config_text,
+      .join_namespaces = sb->join_namespaces,
+      .vm_network_namespace = sb->vm_netns != NULL,
+      .stdio_stream = stdio_stream,
+  };
 }
 
 int vc_open_container(struct vc_cli *cli, const char *id, bool lock,
@@ -221,47 +206,37 @@ int vc_agent_open(const struct vc_sandbox *sb, struct vc_agent_client *c,
   return c->fd < 0 ? -1 : 0;
 }
 
-int vc_agent_simple(const struct vc_sandbox *sb, const char *method,
-                    const char *extra_json, yajl_val *tree, yajl_val *result,
-                    vc_error **err) {
+int vc_agent_simple(const struct vc_sandbox *sb, enum vc_agent_method m,
+                    const void *params, void *result, vc_error **err) {
   unsigned timeout_ms = sb->cfg->agent.request_timeout_ms;
   struct vc_agent_client c = {vc_sandbox_agent_request_fd(sb, timeout_ms, err), 1};
   if (c.fd < 0)
     return -1;
-  cleanup_free char *quoted = vc_json_quote(sb->id);
-  cleanup_free char *params = xasprintf("{\"id\":%s%s%s}", quoted,
-                                        extra_json ? "," : "",
-                                        extra_json ? extra_json : "");
-  yajl_val t = NULL;
-  int r = vc_agent_call(&c, method, params, &t, result, err);
+  struct vc_msg_container by_id = {sb->id};
+  int r = vc_agent_call(&c, m, params ? params : &by_id, result, err);
   close(c.fd);
   if (r < 0 && err != NULL && *err != NULL && ((*err)->errnum == EAGAIN || (*err)->errnum == EWOULDBLOCK)) {
     vc_error_free(err);
     vc_error_set(err, 0, "the agent did not answer %s within [agent] request_timeout (%u s)",
-                 method, timeout_ms / 1000);
+                 vc_agent_methods[m].name, timeout_ms / 1000);
   }
-  if (tree != NULL)
-    *tree = t;
-  else
-    yajl_tree_free(t);
   return r;
 }
 
 const char *vc_container_status(const struct vc_sandbox *sb) {
   if (!vc_sandbox_alive(sb))
     return "stopped";
-  yajl_val tree = NULL, result = NULL;
+  struct vc_msg_state_result state = {0};
   vc_error *err = NULL;
   const char *status = "stopped";
-  if (vc_agent_simple(sb, "StateContainer", NULL, &tree, &result, &err) == 0) {
-    const char *s = vc_json_get_str(result, "status");
+  if (vc_agent_simple(sb, VC_AGENT_STATE_CONTAINER, NULL, &state, &err) == 0) {
     static const char *const known[] = {"created", "running", "paused", "stopped"};
-    for (size_t i = 0; s && i < 4; i++)
-      if (strcmp(s, known[i]) == 0)
+    for (size_t i = 0; i < N_ELEMS(known); i++)
+      if (strcmp(state.status, known[i]) == 0)
         status = known[i];
   }
   vc_error_free(&err);
-  yajl_tree_free(tree);
+  vc_agent_result_free(VC_AGENT_STATE_CONTAINER, &state);
   return status;
 }
 

@@ -94,9 +94,8 @@ int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
   struct vc_sandbox sb = VC_SANDBOX_INIT;
   struct oci_spec *spec = NULL;
   struct vc_term term = VC_TERM_INIT;
-  cleanup_free char *config_text = NULL, *params = NULL;
-  struct vc_agent_client agent = {-1, 1};
-  yajl_val tree = NULL;
+  cleanup_free char *config_text = NULL;
+  struct vc_agent_client agent = VC_AGENT_CLIENT_INIT;
   int ret = -1;
   if (vc_prepare_sandbox(cli, id, bundle, &sb, &config_text, &spec, err) < 0 ||
       vc_term_check(spec->process->terminal, console_socket, true, err) < 0)
@@ -106,8 +105,8 @@ int vc_create_container(struct vc_cli *cli, const char *id, const char *bundle,
   if (vc_sandbox_save_config(&sb, config_text, err) < 0 ||
       vc_agent_open(&sb, &agent, err) < 0)
     goto destroy;
-  params = vc_create_params(&sb, config_text, 0);
-  if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)
+  struct vc_msg_create_container params = vc_create_params(&sb, config_text, 0);
+  if (vc_agent_call(&agent, VC_AGENT_CREATE_CONTAINER, &params, NULL, err) < 0)
     goto destroy;
   /* The pty goes to the engine once the container exists, as with runc. */
   if (vc_term_open(&term, spec->process->terminal, console_socket, true, err) < 0 ||
@@ -130,7 +129,6 @@ out:
   vc_term_close(&term);
   if (agent.fd >= 0)
     close(agent.fd);
-  yajl_tree_free(tree);
   oci_spec_free(spec);
   vc_sandbox_free(&sb);
   return ret;

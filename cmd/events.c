@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cmd/cli.h"
+#include "lib/agent_client.h"
 #include "lib/base/json.h"
 #include "lib/base/json_build.h"
 #include "lib/sandbox.h"
@@ -53,13 +54,8 @@ bad:
 
 /* Prints one stats event; -1 when the agent cannot be asked. */
 static int print_stats(const struct vc_sandbox *sb, vc_error **err) {
-  yajl_val tree = NULL, result = NULL;
-  if (vc_agent_simple(sb, "StatsContainer", NULL, &tree, &result, err) < 0)
-    return -1;
-  cleanup_free char *data = NULL;
-  int r = vc_json_serialize(result, &data, err);
-  yajl_tree_free(tree);
-  if (r < 0)
+  struct vc_msg_stats_result stats = {0};
+  if (vc_agent_simple(sb, VC_AGENT_STATS_CONTAINER, NULL, &stats, err) < 0)
     return -1;
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
@@ -68,7 +64,8 @@ static int print_stats(const struct vc_sandbox *sb, vc_error **err) {
   vc_jb_key(&b, "id");
   vc_jb_str(&b, sb->id);
   vc_jb_key(&b, "data");
-  vc_jb_raw(&b, data);
+  vc_jb_raw(&b, stats.stats);
+  vc_agent_result_free(VC_AGENT_STATS_CONTAINER, &stats);
   vc_jb_close(&b, '}');
   cleanup_free char *line = vc_jb_take(&b);
   printf("%s\n", line);

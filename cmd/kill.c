@@ -47,8 +47,6 @@ int cmd_kill(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (argc - first == 2 && vc_parse_signal(argv[first + 1], &sig, err) < 0)
     return -1;
   struct vc_sandbox sb = VC_SANDBOX_INIT;
-  cleanup_free char *extra = xasprintf("\"signal\":%d,\"all\":%s", sig,
-                                       all ? "true" : "false");
   int ret = -1;
   if (vc_open_container(cli, argv[first], true, &sb, err) < 0)
     goto out;
@@ -57,7 +55,9 @@ int cmd_kill(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     vc_error_set(err, 0, "container not running");
     goto out;
   }
-  ret = vc_agent_simple(&sb, "SignalProcess", extra, NULL, NULL, err);
+  struct vc_msg_signal_process params = {.id = sb.id, .signal = (uint32_t)sig,
+                                         .all = all};
+  ret = vc_agent_simple(&sb, VC_AGENT_SIGNAL_PROCESS, &params, NULL, err);
 out:
   vc_sandbox_free(&sb);
   return ret < 0 ? -1 : 0;

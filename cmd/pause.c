@@ -15,9 +15,10 @@ static int pause_resume(struct vc_cli *cli, const char *cmd, int argc,
   struct vc_sandbox sb = VC_SANDBOX_INIT;
   int ret = -1;
   if (vc_open_container(cli, argv[first], true, &sb, err) == 0)
-    ret = vc_agent_simple(&sb, strcmp(cmd, "pause") == 0 ? "PauseContainer"
-                                                         : "ResumeContainer",
-                          NULL, NULL, NULL, err);
+    ret = vc_agent_simple(&sb, strcmp(cmd, "pause") == 0
+                                   ? VC_AGENT_PAUSE_CONTAINER
+                                   : VC_AGENT_RESUME_CONTAINER,
+                          NULL, NULL, err);
   vc_sandbox_free(&sb);
   return ret < 0 ? -1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "lib/agent_client.h"
 #include "lib/base/json.h"
 #include "lib/base/json_build.h"
 #include "lib/host/process.h"
@@ -53,7 +54,7 @@ int cmd_ps(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
     return vc_error_set(err, 0, "ps: invalid format option `%s`", format);
   struct vc_sandbox sb = VC_SANDBOX_INIT;
-  yajl_val tree = NULL, result = NULL;
+  struct vc_msg_process_list list = {0};
   int ret = -1;
   if (vc_open_container(cli, argv[first], false, &sb, err) < 0)
     goto out;
@@ -70,20 +71,15 @@ int cmd_ps(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     vc_error_set(err, 0, "container `%s` is not running", sb.id);
     goto out;
   }
-  if (vc_agent_simple(&sb, "ListProcesses", NULL, &tree, &result, err) < 0)
+  if (vc_agent_simple(&sb, VC_AGENT_LIST_PROCESSES, NULL, &list, err) < 0)
     goto out;
   printf("%-8s %s\n", "PID", "CMD");
-  yajl_val list = vc_json_get_array(result, "processes");
-  for (size_t i = 0; list && i < YAJL_GET_ARRAY(list)->len; i++) {
-    yajl_val p = YAJL_GET_ARRAY(list)->values[i];
-    yajl_val pid = vc_json_get(p, "pid");
-    const char *cmd = vc_json_get_str(p, "cmd");
-    if (pid != NULL && YAJL_IS_INTEGER(pid))
-      printf("%-8lld %s\n", YAJL_GET_INTEGER(pid), cmd ? cmd : "");
-  }
+  for (size_t i = 0; i < list.n_processes; i++)
+    printf("%-8lld %s\n", (long long)list.processes[i].pid,
+           list.processes[i].cmd ? list.processes[i].cmd : "");
   ret = 0;
 out:
-  yajl_tree_free(tree);
+  vc_agent_result_free(VC_AGENT_LIST_PROCESSES, &list);
   vc_sandbox_free(&sb);
   return ret;
 }

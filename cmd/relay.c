@@ -20,12 +20,8 @@ static int send_resize(struct vc_agent_client *agent, const char *id,
   unsigned rows, cols;
   if (!vc_tty_size(winsize_fd, &rows, &cols))
     return 0;
-  cleanup_free char *quoted = vc_json_quote(id);
-  cleanup_free char *quoted_exec = vc_json_quote(exec_id ? exec_id : "");
-  cleanup_free char *params =
-      xasprintf("{\"id\":%s,\"exec_id\":%s,\"rows\":%u,\"cols\":%u}", quoted,
-                quoted_exec, rows, cols);
-  return vc_agent_send(agent, "ResizeTerminal", params, NULL, err);
+  struct vc_msg_resize_terminal params = {id, exec_id, rows, cols};
+  return vc_agent_send(agent, VC_AGENT_RESIZE_TERMINAL, &params, NULL, err);
 }
 
 /* Relays stdio between this process and the container until the agent
@@ -82,12 +78,9 @@ int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
         if (send_resize(agent, id, exec_id, winsize_fd, err) < 0)
           break;
       } else {
-        cleanup_free char *quoted = vc_json_quote(id);
-        cleanup_free char *quoted_exec = vc_json_quote(exec_id ? exec_id : "");
-        cleanup_free char *params =
-            xasprintf("{\"id\":%s,\"exec_id\":%s,\"signal\":%u}", quoted,
-                      quoted_exec, si.ssi_signo);
-        if (vc_agent_send(agent, "SignalProcess", params, NULL, err) < 0)
+        struct vc_msg_signal_process params = {.id = id, .exec_id = exec_id,
+                                               .signal = si.ssi_signo};
+        if (vc_agent_send(agent, VC_AGENT_SIGNAL_PROCESS, &params, NULL, err) < 0)
           break;
       }
     }
@@ -115,19 +108,16 @@ int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
             /* A closed stdout must not kill the container's run. */
           }
         } else if (h.type == VC_FRAME_RESPONSE && h.stream == wait_stream) {
-          yajl_val tree = NULL, result = NULL;
-          if (vc_agent_parse_response("WaitProcess", body, &tree, &result, err) == 0) {
-            const char *path[] = {"exit_status", NULL};
-            yajl_val st = yajl_tree_get(result, path, yajl_t_number);
-            if (st != NULL && YAJL_IS_INTEGER(st) && YAJL_GET_INTEGER(st) >= 0 &&
-                YAJL_GET_INTEGER(st) <= 255) {
-              *exit_status = (int)YAJL_GET_INTEGER(st);
+          struct vc_msg_wait_result wait = {0};
+          if (vc_proto_decode_response(VC_AGENT_WAIT_PROCESS, body, &wait, err) == 0) {
+            if (wait.exit_status <= 255) {
+              *exit_status = (int)wait.exit_status;
               ret = 0;
             } else {
-              vc_error_set(err, 0, "agent WaitProcess: bad exit_status");
+              vc_error_set(err, 0, "agent WaitProcess: bad exit_status %u",
+                           wait.exit_status);
             }
           }
-          yajl_tree_free(tree);
           done = true;
         } else if (h.type == VC_FRAME_RESPONSE) {
           /* The answer to a SignalProcess: a failure only means the

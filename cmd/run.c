@@ -64,9 +64,8 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   struct vc_sandbox sb = VC_SANDBOX_INIT;
   struct oci_spec *spec = NULL;
   struct vc_term term = VC_TERM_INIT;
-  struct vc_agent_client agent = {-1, 1};
+  struct vc_agent_client agent = VC_AGENT_CLIENT_INIT;
   cleanup_free char *config_text = NULL;
-  cleanup_free char *params = NULL, *quoted_id = NULL, *id_params = NULL;
   int status = -1;
   if (vc_prepare_sandbox(cli, id, bundle_opt, &sb, &config_text, &spec, err) < 0 ||
       vc_term_check(spec->process->terminal, console_socket, false, err) < 0)
@@ -84,15 +83,14 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   agent.fd = vc_sandbox_agent_connect(&sb, 5000, err);
   if (agent.fd < 0)
     goto out_destroy;
-  params = vc_create_params(&sb, config_text, VC_STDIO_STREAM);
-  quoted_id = vc_json_quote(id);
-  id_params = xasprintf("{\"id\":%s}", quoted_id);
-  yajl_val tree = NULL;
+  struct vc_msg_create_container params =
+      vc_create_params(&sb, config_text, VC_STDIO_STREAM);
+  struct vc_msg_container by_id = {id};
+  struct vc_msg_process_ref init = {id, NULL};
   uint32_t wait_stream;
   int exit_status = 0;
-  if (vc_agent_call(&agent, "CreateContainer", params, &tree, NULL, err) < 0)
+  if (vc_agent_call(&agent, VC_AGENT_CREATE_CONTAINER, &params, NULL, err) < 0)
     goto out_close;
-  yajl_tree_free(tree);
   /* A pod member: the sandbox may be used (and deleted) again now. */
   vc_sandbox_unlock_sandbox(&sb);
   if (vc_create_hooks(&sb, spec, err) < 0)
@@ -100,13 +98,12 @@ int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (vc_term_open(&term, spec->process->terminal, console_socket, false, err) < 0 ||
       vc_term_use_slave_as_stdio(&term, err) < 0)
     goto out_close;
-  if (vc_agent_call(&agent, "StartContainer", id_params, &tree, NULL, err) < 0)
+  if (vc_agent_call(&agent, VC_AGENT_START_CONTAINER, &by_id, NULL, err) < 0)
     goto out_close;
-  yajl_tree_free(tree);
   if (vc_run_host_hooks(&sb, spec->hooks.poststart, spec->hooks.n_poststart,
                         "running", err) < 0)
     goto out_close; /* as runc 1.1: the container is killed, run fails */
-  if (vc_agent_send(&agent, "WaitProcess", id_params, &wait_stream, err) < 0)
+  if (vc_agent_send(&agent, VC_AGENT_WAIT_PROCESS, &init, &wait_stream, err) < 0)
     goto out_close;
   if (vc_relay_stdio(&agent, id, NULL, VC_STDIO_STREAM, wait_stream,
                      spec->process->terminal ? 0 : -1, &exit_status, err) == 0)

@@ -28,32 +28,26 @@ int vc_shim_main(struct vc_cli *cli, const char *id, const char *exec_id,
                  const char *process_file, int ready_fd, int winsize_fd,
                  vc_error **err) {
   struct vc_sandbox sb = VC_SANDBOX_INIT;
-  struct vc_agent_client agent = {-1, 1};
-  cleanup_free char *params = NULL, *process = NULL, *quoted_id = NULL,
-                    *quoted_exec = NULL, *wait_params = NULL;
-  yajl_val tree = NULL;
+  struct vc_agent_client agent = VC_AGENT_CLIENT_INIT;
+  cleanup_free char *process = NULL;
   uint32_t wait_stream;
   int status = -1, exit_status = 0;
   if (vc_open_container(cli, id, false, &sb, err) < 0 ||
       vc_agent_open(&sb, &agent, err) < 0)
     goto fail;
-  quoted_id = vc_json_quote(id);
-  quoted_exec = vc_json_quote(exec_id ? exec_id : "");
   if (exec_id != NULL) {
     if (vc_read_file(process_file, &process, NULL, err) < 0)
       goto fail;
-    cleanup_free char *quoted_process = vc_json_quote(process);
-    params = xasprintf("{\"id\":%s,\"exec_id\":%s,\"process\":%s,\"stdio_stream\":%d}",
-                       quoted_id, quoted_exec, quoted_process, VC_STDIO_STREAM);
-    if (vc_agent_call(&agent, "ExecProcess", params, &tree, NULL, err) < 0)
+    struct vc_msg_exec_process exec = {id, exec_id, process, VC_STDIO_STREAM};
+    if (vc_agent_call(&agent, VC_AGENT_EXEC_PROCESS, &exec, NULL, err) < 0)
       goto fail;
   } else {
-    params = xasprintf("{\"id\":%s,\"stream\":%d}", quoted_id, VC_STDIO_STREAM);
-    if (vc_agent_call(&agent, "AttachStdio", params, &tree, NULL, err) < 0)
+    struct vc_msg_attach_stdio attach = {id, VC_STDIO_STREAM};
+    if (vc_agent_call(&agent, VC_AGENT_ATTACH_STDIO, &attach, NULL, err) < 0)
       goto fail;
   }
-  wait_params = xasprintf("{\"id\":%s,\"exec_id\":%s}", quoted_id, quoted_exec);
-  if (vc_agent_send(&agent, "WaitProcess", wait_params, &wait_stream, err) < 0)
+  struct vc_msg_process_ref proc = {id, exec_id};
+  if (vc_agent_send(&agent, VC_AGENT_WAIT_PROCESS, &proc, &wait_stream, err) < 0)
     goto fail;
   report(ready_fd, "R");
   ready_fd = -1;
@@ -75,7 +69,6 @@ fail:
 out:
   if (agent.fd >= 0)
     close(agent.fd);
-  yajl_tree_free(tree);
   vc_sandbox_free(&sb);
   return status;
 }

@@ -1,4 +1,5 @@
 /* vcrun start: lets the created container's process run. */
+#include <signal.h>
 #include <string.h>
 
 #include "cmd/cli.h"
@@ -25,7 +26,7 @@ int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     vc_error_set(err, 0, "cannot start an already running container");
     goto out;
   }
-  ret = vc_agent_simple(&sb, "StartContainer", NULL, NULL, NULL, err);
+  ret = vc_agent_simple(&sb, VC_AGENT_START_CONTAINER, NULL, NULL, err);
   spec = ret == 0 ? vc_bundle_spec(&sb) : NULL;
   if (spec != NULL &&
       vc_run_host_hooks(&sb, spec->hooks.poststart, spec->hooks.n_poststart,
@@ -33,8 +34,9 @@ int cmd_start(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     /* runc 1.1 kills the container when a poststart hook fails, and start
      * fails with the hook's error. */
     vc_error *kerr = NULL;
-    vc_agent_simple(&sb, "SignalProcess", "\"signal\":9,\"all\":true", NULL,
-                    NULL, &kerr);
+    struct vc_msg_signal_process kill_all = {.id = sb.id, .signal = SIGKILL,
+                                             .all = true};
+    vc_agent_simple(&sb, VC_AGENT_SIGNAL_PROCESS, &kill_all, NULL, &kerr);
     vc_error_free(&kerr);
     ret = -1;
   }

@@ -165,9 +165,8 @@ static int read_resources(const char *path, char **out, vc_error **err) {
 
 static int send_update(const struct vc_sandbox *sb, const char *resources,
                        vc_error **err) {
-  cleanup_free char *quoted = vc_json_quote(resources);
-  cleanup_free char *extra = xasprintf("\"resources\":%s", quoted);
-  return vc_agent_simple(sb, "UpdateContainer", extra, NULL, NULL, err);
+  struct vc_msg_update_container params = {sb->id, resources};
+  return vc_agent_simple(sb, VC_AGENT_UPDATE_CONTAINER, &params, NULL, err);
 }
 
 int cmd_update(struct vc_cli *cli, int argc, char **argv, vc_error **err) {

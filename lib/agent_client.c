@@ -1,78 +1,62 @@
 #include "lib/agent_client.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/base/util.h"
 
-int vc_agent_send(struct vc_agent_client *c, const char *method,
-                  const char *params_json, uint32_t *stream, vc_error **err) {
-  if (c->next_stream == 0)
+int vc_agent_send(struct vc_agent_client *c, enum vc_agent_method m,
+                  const void *params, uint32_t *stream, vc_error **err) {
+  if (c->next_stream == 0 || c->next_stream % 2 == 0)
     c->next_stream = 1;
   uint32_t id = c->next_stream;
   c->next_stream += 2;
-  cleanup_free char *body = vc_proto_request(method, params_json);
+  cleanup_free char *body = vc_proto_encode_request(m, params);
   if (vc_frame_write(c->fd, VC_FRAME_REQUEST, 0, id, body, strlen(body), err) < 0)
-    return vc_error_wrap(err, "agent %s", method);
+    return vc_error_wrap(err, "agent %s", vc_agent_methods[m].name);
   if (stream != NULL)
     *stream = id;
   return 0;
 }
 
-int vc_agent_parse_response(const char *method, const char *body,
-                            yajl_val *tree, yajl_val *result, vc_error **err) {
-  char perr[256];
-  yajl_val v = yajl_tree_parse(body, perr, sizeof(perr));
-  if (v == NULL || !YAJL_IS_OBJECT(v)) {
-    yajl_tree_free(v);
-    return vc_error_set(err, 0, "agent %s: malformed response", method);
-  }
-  const char *err_path[] = {"error", NULL};
-  const char *res_path[] = {"result", NULL};
-  yajl_val e = yajl_tree_get(v, err_path, yajl_t_any);
-  if (e != NULL) {
-    const char *msg = YAJL_IS_STRING(e) ? YAJL_GET_STRING(e) : "(no message)";
-    vc_error_set(err, 0, "%s", msg);
-    yajl_tree_free(v);
-    return -1;
-  }
-  yajl_val r = yajl_tree_get(v, res_path, yajl_t_object);
-  if (r == NULL) {
-    yajl_tree_free(v);
-    return vc_error_set(err, 0, "agent %s: response without result", method);
-  }
-  *tree = v;
-  if (result != NULL)
-    *result = r;
-  return 0;
-}
-
-int vc_agent_call(struct vc_agent_client *c, const char *method,
-                  const char *params_json, yajl_val *tree, yajl_val *result,
-                  vc_error **err) {
+int vc_agent_call(struct vc_agent_client *c, enum vc_agent_method m,
+                  const void *params, void *result, vc_error **err) {
+  const char *name = vc_agent_methods[m].name;
   uint32_t stream;
-  if (vc_agent_send(c, method, params_json, &stream, err) < 0)
+  if (vc_agent_send(c, m, params, &stream, err) < 0)
     return -1;
   for (;;) {
     struct vc_frame_header h;
-    char *body = NULL;
+    cleanup_free char *body = NULL;
     int r = vc_frame_read(c->fd, &h, &body, err);
     if (r < 0)
-      return vc_error_wrap(err, "agent %s", method);
+      return vc_error_wrap(err, "agent %s", name);
     if (r == 0)
-      return vc_error_set(err, 0, "agent %s: connection closed by the guest",
-                          method);
-    if (h.type == VC_FRAME_RESPONSE && h.stream == stream) {
-      yajl_val t = NULL;
-      int pr = vc_agent_parse_response(method, body, &t, result, err);
-      free(body);
-      if (pr < 0)
-        return -1;
-      if (tree != NULL)
-        *tree = t;
-      else
-        yajl_tree_free(t);
-      return 0;
-    }
-    free(body); /* not ours: callers that expect DATA use the decoder */
+      return vc_error_set(err, 0, "agent %s: connection closed by the guest", name);
+    if (h.type == VC_FRAME_RESPONSE && h.stream == stream)
+      return vc_proto_decode_response(m, body, result, err);
   }
+}
+
+int vc_agent_hello(struct vc_agent_client *c, char **kernel, vc_error **err) {
+  struct vc_msg_hello_result hello = {0};
+  if (vc_agent_call(c, VC_AGENT_HELLO, NULL, &hello, err) < 0)
+    return -1;
+  int ret = 0;
+  if (hello.version != VC_AGENT_PROTOCOL_VERSION) {
+    ret = vc_error_set(err, 0, "the guest agent speaks protocol version %u, this "
+                       "vcrun speaks version %d: rebuild the guest image "
+                       "(make guest) with this vcrun", hello.version,
+                       VC_AGENT_PROTOCOL_VERSION);
+    if (err != NULL && *err != NULL)
+      (*err)->errnum = EPROTO; /* callers stop waiting for this agent */
+  } else if (kernel != NULL)
+    *kernel = vc_steal(&hello.kernel);
+  vc_agent_result_free(VC_AGENT_HELLO, &hello);
+  return ret;
+}
+
+void vc_agent_result_free(enum vc_agent_method m, void *result) {
+  vc_proto_msg_free(vc_agent_methods[m].response, result);
 }

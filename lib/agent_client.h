@@ -1,31 +1,40 @@
-/* The host side of the agent protocol over one connection. */
+/* The host side of the agent protocol over one connection: typed calls of
+ * the methods in lib/base/agent_proto.h.  Every reply is untrusted and goes
+ * through vc_proto_decode_response (size- and depth-guarded). */
 #ifndef VC_AGENT_CLIENT_H
 #define VC_AGENT_CLIENT_H
 
 #include <stdint.h>
-#include <yajl/yajl_tree.h>
 
+#include "lib/base/agent_proto.h"
 #include "lib/base/error.h"
 #include "lib/base/protocol.h"
 
 struct vc_agent_client {
   int fd;
-  uint32_t next_stream; /* odd ids for requests; stdio uses its own */
+  uint32_t next_stream; /* odd ids for requests; stdio uses even ones */
 };
 
-/* Sends a request without waiting; *stream gets its id. */
-int vc_agent_send(struct vc_agent_client *c, const char *method,
-                  const char *params_json, uint32_t *stream, vc_error **err);
+#define VC_AGENT_CLIENT_INIT {-1, 1}
 
-/* Parses a RESPONSE body: *result gets the "result" value (caller frees
- * the returned tree with yajl_tree_free), or the agent's error is returned
- * as ours.  The body is untrusted: anything malformed is an error. */
-int vc_agent_parse_response(const char *method, const char *body,
-                            yajl_val *tree, yajl_val *result, vc_error **err);
+/* Sends a request for method m (params: a struct of its request type, or
+ * NULL for none) without waiting; *stream (if non-NULL) gets its id. */
+int vc_agent_send(struct vc_agent_client *c, enum vc_agent_method m,
+                  const void *params, uint32_t *stream, vc_error **err);
 
-/* Sends and waits for the response (no DATA frames expected meanwhile). */
-int vc_agent_call(struct vc_agent_client *c, const char *method,
-                  const char *params_json, yajl_val *tree, yajl_val *result,
-                  vc_error **err);
+/* Sends a request and waits for its response, skipping other frames (DATA
+ * frames are for callers that use a decoder).  result: a struct of m's
+ * response type to fill (free it with vc_agent_result_free), or NULL.  An
+ * error reply is returned as *err with errnum set to the agent's code. */
+int vc_agent_call(struct vc_agent_client *c, enum vc_agent_method m,
+                  const void *params, void *result, vc_error **err);
+
+/* Hello, and the check that the agent speaks our protocol version: a
+ * mismatch is an error naming both versions.  kernel (if non-NULL) gets the
+ * guest's kernel release (caller frees).  A mismatch has errnum EPROTO. */
+int vc_agent_hello(struct vc_agent_client *c, char **kernel, vc_error **err);
+
+/* Frees what a result of method m's response type owns. */
+void vc_agent_result_free(enum vc_agent_method m, void *result);
 
 #endif

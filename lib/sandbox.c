@@ -135,12 +135,17 @@ static int wait_for_agent(struct vc_sandbox *sb, vc_error **err) {
     int fd = vc_sandbox_agent_connect(sb, 250, &cerr);
     if (fd >= 0) {
       struct vc_agent_client c = {fd, 1};
-      yajl_val tree = NULL;
-      int r = vc_agent_call(&c, "Hello", NULL, &tree, NULL, &cerr);
-      yajl_tree_free(tree);
+      int r = vc_agent_hello(&c, NULL, &cerr);
       close(fd);
       if (r == 0)
         return 0;
+      if (cerr->errnum == EPROTO) {
+        /* An agent of another protocol version answers at once: waiting
+         * longer cannot help. */
+        vc_error_set(err, 0, "%s", cerr->msg);
+        vc_error_free(&cerr);
+        return -1;
+      }
     }
     bool alive = sb->vm.ops->alive(&sb->vm);
     if (!alive || vc_now_ms() > deadline) {
@@ -357,15 +362,12 @@ static int leave_sandbox(struct vc_sandbox *sb, vc_error **err) {
     vc_error *e = NULL;
     int fd = vc_sandbox_agent_request_fd(sb, sb->cfg->agent.request_timeout_ms, &e);
     struct vc_agent_client c = {fd, 1};
-    cleanup_free char *quoted = vc_json_quote(sb->id);
-    cleanup_free char *params = xasprintf("{\"id\":%s}", quoted);
-    yajl_val t = NULL;
-    int r = fd < 0 ? -1 : vc_agent_call(&c, "DeleteContainer", params, &t, NULL, &e);
-    yajl_tree_free(t);
+    struct vc_msg_container params = {sb->id};
+    int r = fd < 0 ? -1 : vc_agent_call(&c, VC_AGENT_DELETE_CONTAINER, &params, NULL, &e);
     if (fd >= 0)
       close(fd);
     /* An unknown id is fine: create may have failed before it existed. */
-    if (r < 0 && (e == NULL || strstr(e->msg, "does not exist") == NULL)) {
+    if (r < 0 && (e == NULL || e->errnum != ENOENT)) {
       vc_error_set(err, e ? e->errnum : 0, "remove container `%s` from sandbox "
                    "`%s`: %s; nothing removed", sb->id, sb->sandbox_id,
                    e ? e->msg : "no answer");
@@ -398,13 +400,11 @@ int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err) {
     int fd = vc_sandbox_agent_request_fd(sb, 2000, &e);
     if (fd >= 0) {
       struct vc_agent_client c = {fd, 1};
-      yajl_val t = NULL;
-      if (vc_agent_call(&c, "DestroySandbox", NULL, &t, NULL, &e) == 0) {
+      if (vc_agent_call(&c, VC_AGENT_DESTROY_SANDBOX, NULL, NULL, &e) == 0) {
         long long deadline = vc_now_ms() + 2000;
         while (sb->vm.ops->alive(&sb->vm) && vc_now_ms() < deadline)
           sleep_ms(5);
       }
-      yajl_tree_free(t);
       close(fd);
     }
     vc_error_free(&e);

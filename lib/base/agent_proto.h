@@ -13,7 +13,9 @@
  * VC_AGENT_PROTOCOL_VERSION, which the host checks before anything else.
  *
  * Field types (enum vc_proto_type) and their C types:
- *   VC_PT_STR   char *      a JSON string; NULL when absent
+ *   VC_PT_STR   char *      a JSON string; NULL when absent (const char *
+ *                           in requests: borrowed from the caller when
+ *                           encoding, owned when decoded)
  *   VC_PT_U32   uint32_t    a JSON integer in [0, UINT32_MAX]
  *   VC_PT_I64   int64_t     a JSON integer
  *   VC_PT_BOOL  bool        true or false
@@ -76,13 +78,13 @@ struct vc_msg_empty {
 /* A container: StartContainer, StateContainer, ListProcesses,
  * PauseContainer, ResumeContainer, StatsContainer, DeleteContainer. */
 struct vc_msg_container {
-  char *id;
+  const char *id;
 };
 
 /* A process of a container: its init when exec_id is NULL or "". */
 struct vc_msg_process_ref {
-  char *id;
-  char *exec_id;
+  const char *id;
+  const char *exec_id;
 };
 
 struct vc_msg_hello_result {
@@ -91,14 +93,14 @@ struct vc_msg_hello_result {
 };
 
 struct vc_msg_create_container {
-  char *id;
-  char *cgroup;     /* the container's cgroup below the guest's root */
-  char *rootfs_tag; /* the virtio-fs tag the rootfs is shared under */
-  char *bundle;     /* for the state guest hooks get */
-  char *spec;       /* config.json's text */
+  const char *id;
+  const char *cgroup;     /* the container's cgroup below the guest's root */
+  const char *rootfs_tag; /* the virtio-fs tag the rootfs is shared under */
+  const char *bundle;     /* for the state guest hooks get */
+  const char *spec;       /* config.json's text */
   /* Namespaces to enter instead of making new ones:
    * {"<type>": "<container id>", ...}, or NULL. */
-  char *join_namespaces;
+  const char *join_namespaces;
   /* The VM runs in the pod's host network namespace (see lib/pod.h). */
   bool vm_network_namespace;
   /* The stream for the init's stdio on this connection; 0: attached later
@@ -107,20 +109,20 @@ struct vc_msg_create_container {
 };
 
 struct vc_msg_exec_process {
-  char *id;
-  char *exec_id;
-  char *process; /* the OCI process object's text */
+  const char *id;
+  const char *exec_id;
+  const char *process; /* the OCI process object's text */
   uint32_t stdio_stream;
 };
 
 struct vc_msg_attach_stdio {
-  char *id;
+  const char *id;
   uint32_t stdio_stream;
 };
 
 struct vc_msg_resize_terminal {
-  char *id;
-  char *exec_id;
+  const char *id;
+  const char *exec_id;
   uint32_t rows, cols;
 };
 
@@ -129,8 +131,8 @@ struct vc_msg_wait_result {
 };
 
 struct vc_msg_signal_process {
-  char *id;
-  char *exec_id;
+  const char *id;
+  const char *exec_id;
   uint32_t signal;
   bool all; /* every process of the container (kill --all) */
 };
@@ -153,8 +155,8 @@ struct vc_msg_process_list {
 };
 
 struct vc_msg_update_container {
-  char *id;
-  char *resources; /* a LinuxResources object's text */
+  const char *id;
+  const char *resources; /* a LinuxResources object's text */
 };
 
 struct vc_msg_stats_result {

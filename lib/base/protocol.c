@@ -136,18 +136,3 @@ void vc_frame_decoder_free(struct vc_frame_decoder *d) {
   d->buf = NULL;
   d->len = d->cap = 0;
 }
-
-char *vc_proto_request(const char *method, const char *params_json) {
-  cleanup_free char *m = vc_json_quote(method);
-  return xasprintf("{\"method\":%s,\"params\":%s}", m,
-                   params_json ? params_json : "{}");
-}
-
-char *vc_proto_result(const char *result_json) {
-  return xasprintf("{\"result\":%s}", result_json ? result_json : "{}");
-}
-
-char *vc_proto_error(const char *message) {
-  cleanup_free char *m = vc_json_quote(message);
-  return xasprintf("{\"error\":%s}", m);
-}

@@ -2,9 +2,8 @@
  *
  * A connection carries frames: a 10-byte header (u32 body length, u32 stream
  * id, u8 type, u8 flags; big-endian) and a body of at most VC_FRAME_MAX
- * bytes.  REQUEST and RESPONSE bodies are JSON objects:
- *   request:  {"method": "CreateContainer", "params": {...}}
- *   response: {"result": {...}}  or  {"error": "message"}
+ * bytes.  REQUEST and RESPONSE bodies are JSON objects whose methods and
+ * fields are defined, with their codec, in lib/base/agent_proto.h.
  * A response carries the stream id of its request.  DATA frames carry a
  * process's stdio: the stream id names the process's stdio channel (chosen
  * by the host when it creates the process), the low flag bits the fd (0, 1,
@@ -18,7 +17,6 @@
 
 #include "lib/base/error.h"
 
-#define VC_PROTOCOL_VERSION 1
 #define VC_AGENT_VSOCK_PORT 1024
 #define VC_FRAME_HEADER_SIZE 10
 #define VC_FRAME_MAX (1u << 20)
@@ -66,11 +64,5 @@ int vc_frame_decoder_feed(struct vc_frame_decoder *d, const void *data,
 int vc_frame_decoder_next(struct vc_frame_decoder *d, struct vc_frame_header *h,
                           char **body, vc_error **err);
 void vc_frame_decoder_free(struct vc_frame_decoder *d);
-
-/* Builds request and response bodies.  params/result are JSON text (an
- * object) or NULL for {}.  The returned string is malloc'd. */
-char *vc_proto_request(const char *method, const char *params_json);
-char *vc_proto_result(const char *result_json);
-char *vc_proto_error(const char *message);
 
 #endif

@@ -1,27 +1,53 @@
-/* Feeds arbitrary bytes to the agent-protocol decoder and the response
- * parser, as a hostile guest would send them. */
+/* Feeds arbitrary bytes to the host's side of the agent protocol as a
+ * hostile guest would send them: the frame decoder, then every method's
+ * response decoder on each body; and, for the agent's side, the request
+ * decoder. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
 
 #include "lib/agent_client.h"
+#include "lib/base/agent_proto.h"
 #include "lib/base/protocol.h"
+#include "lib/base/util.h"
+
+static void decode_body(const char *body) {
+  for (int m = 0; m < VC_AGENT_N_METHODS; m++) {
+    const struct vc_proto_msg *resp = vc_agent_methods[m].response;
+    void *result = xcalloc(1, resp->size);
+    vc_error *err = NULL;
+    if (vc_proto_decode_response((enum vc_agent_method)m, body, result, &err) == 0)
+      vc_agent_result_free((enum vc_agent_method)m, result);
+    vc_error_free(&err);
+    free(result);
+  }
+  enum vc_agent_method m;
+  void *params = NULL;
+  int code;
+  vc_error *err = NULL;
+  if (vc_proto_decode_request(body, &m, &params, &code, &err) == 0) {
+    vc_proto_msg_free(vc_agent_methods[m].request, params);
+    free(params);
+  }
+  vc_error_free(&err);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  /* The input as one body... */
+  char *text = xcalloc(1, size + 1);
+  memcpy(text, data, size);
+  decode_body(text);
+  free(text);
+  /* ...and as a byte stream of frames, fed in two parts. */
   struct vc_frame_decoder d = {0};
   vc_error *err = NULL;
-  /* Split the input in two feeds to exercise partial frames. */
   size_t half = size / 2;
   if (vc_frame_decoder_feed(&d, data, half, &err) == 0 &&
       vc_frame_decoder_feed(&d, data + half, size - half, &err) == 0) {
     struct vc_frame_header h;
     char *body;
     while (vc_frame_decoder_next(&d, &h, &body, &err) == 1) {
-      yajl_val tree = NULL, result = NULL;
-      if (vc_agent_parse_response("Fuzz", body, &tree, &result, &err) == 0)
-        yajl_tree_free(tree);
-      vc_error_free(&err);
+      decode_body(body);
       free(body);
     }
   }

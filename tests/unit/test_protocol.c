@@ -4,7 +4,6 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "lib/agent_client.h"
 #include "lib/base/json_build.h"
 #include "lib/base/protocol.h"
 #include "test.h"
@@ -115,32 +114,6 @@ TEST(decoder_rejects_garbage) {
   vc_frame_decoder_free(&d);
 }
 
-TEST(request_and_response_bodies) {
-  char *req = vc_proto_request("Create\"X", "{\"k\":1}");
-  CHECK_STR(req, "{\"method\":\"Create\\\"X\",\"params\":{\"k\":1}}");
-  free(req);
-  yajl_val tree = NULL, result = NULL;
-  vc_error *err = NULL;
-  char *ok = vc_proto_result("{\"exit_status\":3}");
-  CHECK(vc_agent_parse_response("WaitProcess", ok, &tree, &result, &err) == 0);
-  const char *path[] = {"exit_status", NULL};
-  yajl_val st = yajl_tree_get(result, path, yajl_t_number);
-  CHECK(st != NULL && YAJL_GET_INTEGER(st) == 3);
-  yajl_tree_free(tree);
-  free(ok);
-  char *bad = vc_proto_error("no such container");
-  CHECK(vc_agent_parse_response("X", bad, &tree, &result, &err) < 0);
-  CHECK(err != NULL && strcmp(err->msg, "no such container") == 0);
-  vc_error_free(&err);
-  free(bad);
-  /* Untrusted replies: not JSON, not an object, no result. */
-  const char *hostile[] = {"", "[1]", "{\"result\":5}", "{\"x\":{}}", "{\"result\":"};
-  for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
-    CHECK(vc_agent_parse_response("X", hostile[i], &tree, &result, &err) < 0);
-    vc_error_free(&err);
-  }
-}
-
 TEST(json_builder_escapes) {
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
@@ -170,7 +143,6 @@ int main(void) {
   RUN(truncated_frame_is_an_error);
   RUN(decoder_byte_by_byte);
   RUN(decoder_rejects_garbage);
-  RUN(request_and_response_bodies);
   RUN(json_builder_escapes);
   return TEST_SUMMARY();
 }
