@@ -94,6 +94,8 @@ int vc_frame_read(int fd, struct vc_frame_header *h, char **body,
 
 int vc_frame_decoder_feed(struct vc_frame_decoder *d, const void *data,
                           size_t len, vc_error **err) {
+  if (len == 0)
+    return 0;
   if (d->len + len > 2 * (VC_FRAME_MAX + VC_FRAME_HEADER_SIZE))
     return vc_error_set(err, 0, "protocol: peer sent too much unparsed data");
   if (d->len + len > d->cap) {
