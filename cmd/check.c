@@ -53,7 +53,7 @@ static const char *cgroup_layout(void) {
 int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (argc > 0)
     return vc_error_set(err, 0, "check: takes no arguments");
-  if (vc_cli_config(cli, err) < 0)
+  if (vc_cli_context(cli, err) == NULL)
     return -1;
   const struct vc_hypervisor_config *h = &cli->cfg.hypervisor;
   failures = 0;

@@ -7,10 +7,8 @@
 #include <time.h>
 
 #include "cmd/cli.h"
-#include "lib/agent_client.h"
 #include "lib/base/json.h"
 #include "lib/base/json_build.h"
-#include "lib/sandbox.h"
 #include "lib/base/util.h"
 
 /* A Go duration ("5s", "500ms", "1m30s") in milliseconds. */
@@ -52,20 +50,20 @@ bad:
                       "as 5s or 500ms)", s);
 }
 
-/* Prints one stats event; -1 when the agent cannot be asked. */
-static int print_stats(const struct vc_sandbox *sb, vc_error **err) {
-  struct vc_msg_stats_result stats = {0};
-  if (vc_agent_simple(sb, VC_AGENT_STATS_CONTAINER, NULL, &stats, err) < 0)
+/* Prints one stats event. */
+static int print_stats(const struct vc_context *ctx, const char *id,
+                       vc_error **err) {
+  cleanup_free char *data = NULL;
+  if (vc_container_stats(ctx, id, &data, err) < 0)
     return -1;
   struct vc_jb b = {0};
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "type");
   vc_jb_str(&b, "stats");
   vc_jb_key(&b, "id");
-  vc_jb_str(&b, sb->id);
+  vc_jb_str(&b, id);
   vc_jb_key(&b, "data");
-  vc_jb_raw(&b, stats.stats);
-  vc_agent_result_free(VC_AGENT_STATS_CONTAINER, &stats);
+  vc_jb_raw(&b, data);
   vc_jb_close(&b, '}');
   cleanup_free char *line = vc_jb_take(&b);
   printf("%s\n", line);
@@ -87,43 +85,25 @@ int cmd_events(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
       {"interval", 0, true, &interval, NULL, NULL},
       {NULL, 0, false, NULL, NULL, NULL},
   };
-  int first = vc_parse_opts("events", argc, argv, opts, err);
-  if (first < 0)
-    return -1;
-  if (argc - first != 1)
-    return vc_error_set(err, 0, "events: expects exactly one argument, the container id");
+  const char *id = vc_parse_id_args("events", argc, argv, opts, err);
   long long interval_ms = 0;
-  if (parse_duration(interval, &interval_ms, err) < 0)
+  if (id == NULL || parse_duration(interval, &interval_ms, err) < 0)
     return -1;
-  struct vc_sandbox sb = VC_SANDBOX_INIT;
-  int ret = -1;
-  if (vc_open_container(cli, argv[first], false, &sb, err) < 0)
-    goto out;
-  if (strcmp(vc_container_status(&sb), "stopped") == 0) {
-    vc_error_set(err, 0, "container with id %s is not running", sb.id);
-    goto out;
-  }
-  if (stats) {
-    ret = print_stats(&sb, err);
-    goto out;
-  }
+  const struct vc_context *ctx = vc_cli_context(cli, err);
+  if (ctx == NULL || print_stats(ctx, id, err) < 0)
+    return -1;
   /* Until the container stops: then the stream simply ends. */
-  for (;;) {
-    if (strcmp(vc_container_status(&sb), "stopped") == 0)
-      break;
-    vc_error *e = NULL;
-    if (print_stats(&sb, &e) < 0) {
-      /* the VM may have gone between the check and the call */
-      vc_error_free(&e);
-      if (strcmp(vc_container_status(&sb), "stopped") == 0)
-        break;
-      if (print_stats(&sb, err) < 0)
-        goto out;
-    }
+  while (!stats) {
     sleep_ms(interval_ms);
+    vc_error *e = NULL;
+    if (print_stats(ctx, id, &e) < 0) {
+      bool stopped = e->errnum == ESRCH;
+      if (!stopped)
+        *err = e;
+      else
+        vc_error_free(&e);
+      return stopped ? 0 : -1;
+    }
   }
-  ret = 0;
-out:
-  vc_sandbox_free(&sb);
-  return ret;
+  return 0;
 }

@@ -1,46 +1,13 @@
-/* vcrun exec: runs another process in a running container, through a shim
- * (--detach) or in this process (foreground, exiting with its status). */
+/* vcrun exec: option parsing around vc_container_exec, which runs the
+ * process through a shim (--detach) or in this process (foreground,
+ * exiting with its status). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/cli.h"
-#include "lib/base/json.h"
-#include "oci/spec.h"
-#include "oci/spec_check.h"
-#include "lib/sandbox.h"
 #include "lib/base/util.h"
-
-static char *random_exec_id(void) {
-  unsigned char b[8] = {0};
-  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    if (read(fd, b, sizeof(b)) < 0) {
-      /* fall back to the pid and time below */
-    }
-    close(fd);
-  }
-  return xasprintf("exec-%02x%02x%02x%02x%02x%02x%02x%02x-%d", b[0], b[1], b[2],
-                   b[3], b[4], b[5], b[6], b[7], (int)getpid());
-}
-
-/* What `exec ID CMD...` changes in the container's process. */
-struct exec_overrides {
-  char **args;
-  size_t n_args;
-  const struct vc_strlist *env, *gids, *caps;
-  const char *cwd;
-  const char *apparmor_profile, *selinux_label; /* --apparmor, --process-label */
-  bool tty;
-  bool no_new_privs; /* --no-new-privs: set, else the container's */
-  bool set_uid, set_gid;
-  unsigned long long uid, gid; /* from --user UID[:GID] */
-  unsigned long long *gid_values; /* --additional-gids, parsed */
-};
 
 /* A uid or gid: a decimal number that fits in 32 bits, as runc takes it. */
 static bool parse_id(const char *text, const char *stop,
@@ -56,8 +23,11 @@ static bool parse_id(const char *text, const char *stop,
   return true;
 }
 
-/* Checks --user and --additional-gids before anything is sent. */
-static int parse_ids(const char *user, struct exec_overrides *o, vc_error **err) {
+/* Checks --user and --additional-gids before anything is sent; *gid_values
+ * gets the parsed gids (caller frees). */
+static int parse_ids(const char *user, const struct vc_strlist *gids,
+                     struct vc_exec_options *o, unsigned long long **gid_values,
+                     vc_error **err) {
   const char *rest = NULL;
   if (user != NULL) {
     if (!parse_id(user, ":", &o->uid, &rest) ||
@@ -66,193 +36,40 @@ static int parse_ids(const char *user, struct exec_overrides *o, vc_error **err)
     o->set_uid = true;
     o->set_gid = strchr(user, ':') != NULL;
   }
-  o->gid_values = xcalloc(o->gids->n + 1, sizeof(*o->gid_values));
-  for (size_t i = 0; i < o->gids->n; i++)
-    if (!parse_id(o->gids->items[i], "", &o->gid_values[i], &rest))
+  *gid_values = xcalloc(gids->n + 1, sizeof(**gid_values));
+  for (size_t i = 0; i < gids->n; i++)
+    if (!parse_id(gids->items[i], "", &(*gid_values)[i], &rest))
       return vc_error_set(err, 0,
                           "exec: --additional-gids `%s` must be a GID from 0 "
-                          "to 4294967295", o->gids->items[i]);
+                          "to 4294967295", gids->items[i]);
+  o->gids = *gid_values;
+  o->n_gids = gids->n;
   return 0;
-}
-
-/* Writes key: the items of the array orig (if any), then extra strings. */
-static void gen_array_plus(struct vc_json_gen *j, const char *key, yajl_val orig,
-                           const struct vc_strlist *extra) {
-  vc_json_gen_key(j, key);
-  vc_json_gen_array_open(j);
-  for (size_t i = 0; YAJL_IS_ARRAY(orig) && i < orig->u.array.len; i++)
-    vc_json_gen_value(j, orig->u.array.values[i]);
-  for (size_t i = 0; i < extra->n; i++)
-    vc_json_gen_str(j, extra->items[i]);
-  vc_json_gen_array_close(j);
-}
-
-/* key: the override if set, else the original value, else 0. */
-static void gen_id(struct vc_json_gen *j, const char *key, bool set,
-                   unsigned long long value, yajl_val orig) {
-  vc_json_gen_key(j, key);
-  if (set)
-    vc_json_gen_uint(j, value);
-  else if (orig != NULL)
-    vc_json_gen_value(j, orig);
-  else
-    vc_json_gen_uint(j, 0);
-}
-
-static void gen_user(struct vc_json_gen *j, yajl_val user,
-                     const struct exec_overrides *o) {
-  static const char *const replaced[] = {"uid", "gid", "additionalGids", NULL};
-  vc_json_gen_key(j, "user");
-  vc_json_gen_map_open(j);
-  vc_json_gen_members(j, user, replaced);
-  gen_id(j, "uid", o->set_uid, o->uid, vc_json_get(user, "uid"));
-  gen_id(j, "gid", o->set_gid, o->gid, vc_json_get(user, "gid"));
-  yajl_val gids = vc_json_get(user, "additionalGids");
-  if (gids != NULL || o->gids->n > 0) {
-    vc_json_gen_key(j, "additionalGids");
-    vc_json_gen_array_open(j);
-    for (size_t i = 0; YAJL_IS_ARRAY(gids) && i < gids->u.array.len; i++)
-      vc_json_gen_value(j, gids->u.array.values[i]);
-    for (size_t i = 0; i < o->gids->n; i++)
-      vc_json_gen_uint(j, o->gid_values[i]);
-    vc_json_gen_array_close(j);
-  }
-  vc_json_gen_map_close(j);
-}
-
-/* --cap, as runc 1.1.5 (after CVE-2022-29162): each one is added to the
- * bounding, effective, permitted and ambient sets, not to inheritable. */
-static void gen_capabilities(struct vc_json_gen *j, yajl_val caps,
-                             const struct vc_strlist *added) {
-  static const char *const extended[] = {"bounding", "effective", "permitted",
-                                         "ambient", NULL};
-  vc_json_gen_key(j, "capabilities");
-  vc_json_gen_map_open(j);
-  vc_json_gen_members(j, caps, extended);
-  for (size_t i = 0; extended[i] != NULL; i++)
-    gen_array_plus(j, extended[i], vc_json_get(caps, extended[i]), added);
-  vc_json_gen_map_close(j);
-}
-
-/* The process for `exec ID CMD...`, as runc's exec builds it: a copy of the
- * container's whole process object (capabilities, rlimits, user...) with
- * args, env (the container's plus --env), cwd, user and terminal replaced,
- * --additional-gids and --cap added, --no-new-privs, --apparmor and
- * --process-label set if given, and no consoleSize. */
-static int process_from_args(const struct vc_sandbox *sb,
-                             const struct exec_overrides *o, char **out,
-                             char **where, vc_error **err) {
-  cleanup_free char *config_path = vc_sandbox_config_path(sb);
-  cleanup_free char *text = NULL;
-  yajl_val tree = NULL;
-  if (vc_read_file(config_path, &text, NULL, err) < 0)
-    return -1;
-  if (vc_json_parse(text, &tree, err) < 0)
-    return vc_error_wrap(err, "%s", config_path);
-  yajl_val p = vc_json_get_object(tree, "process");
-  if (p == NULL) {
-    yajl_tree_free(tree);
-    return vc_error_set(err, 0, "%s: process: missing", config_path);
-  }
-  /* Keys written below rather than copied. */
-  const char *replaced[16] = {"terminal", "args", "env", "cwd", "user",
-                              "consoleSize"};
-  size_t n_replaced = 6;
-  if (o->caps->n > 0)
-    replaced[n_replaced++] = "capabilities";
-  if (o->no_new_privs)
-    replaced[n_replaced++] = "noNewPrivileges";
-  if (o->apparmor_profile != NULL)
-    replaced[n_replaced++] = "apparmorProfile";
-  if (o->selinux_label != NULL)
-    replaced[n_replaced++] = "selinuxLabel";
-  struct vc_json_gen j;
-  vc_json_gen_init(&j, NULL);
-  vc_json_gen_map_open(&j);
-  vc_json_gen_members(&j, p, replaced);
-  vc_json_gen_key(&j, "terminal");
-  vc_json_gen_bool(&j, o->tty);
-  vc_json_gen_key(&j, "args");
-  vc_json_gen_strv(&j, o->args, o->n_args);
-  gen_array_plus(&j, "env", vc_json_get(p, "env"), o->env);
-  vc_json_gen_key(&j, "cwd");
-  if (o->cwd != NULL)
-    vc_json_gen_str(&j, o->cwd);
-  else if (vc_json_get(p, "cwd") != NULL)
-    vc_json_gen_value(&j, vc_json_get(p, "cwd"));
-  else
-    vc_json_gen_str(&j, "/");
-  gen_user(&j, vc_json_get(p, "user"), o);
-  if (o->caps->n > 0)
-    gen_capabilities(&j, vc_json_get(p, "capabilities"), o->caps);
-  if (o->no_new_privs) {
-    vc_json_gen_key(&j, "noNewPrivileges");
-    vc_json_gen_bool(&j, true);
-  }
-  if (o->apparmor_profile != NULL) {
-    vc_json_gen_key(&j, "apparmorProfile");
-    vc_json_gen_str(&j, o->apparmor_profile);
-  }
-  if (o->selinux_label != NULL) {
-    vc_json_gen_key(&j, "selinuxLabel");
-    vc_json_gen_str(&j, o->selinux_label);
-  }
-  vc_json_gen_map_close(&j);
-  yajl_tree_free(tree);
-  if (vc_json_gen_finish(&j, out, err) < 0)
-    return vc_error_wrap(err, "%s: process", config_path);
-  *where = xstrdup(config_path);
-  return 0;
-}
-
-/* The process is checked on the host before it is sent, as config.json's
- * is at create (the agent checks it again): its fields, capability names,
- * and the LSM labels, which get create's warning or error.  where: the
- * file it came from; field_prefix: "process." when that is config.json. */
-static int check_process(const struct vc_cli *cli, const char *process,
-                         const char *where, const char *field_prefix,
-                         bool *terminal, vc_error **err) {
-  struct oci_spec *spec = NULL;
-  if (oci_process_parse(process, where, &spec, err) < 0)
-    return -1;
-  const struct oci_process *p = spec->process;
-  int ret = oci_spec_check(spec, where, err);
-  if (ret == 0)
-    ret = vc_check_lsm_labels(cli, p->apparmor_profile, p->selinux_label, where,
-                              field_prefix, err);
-  *terminal = p->terminal;
-  oci_spec_free(spec);
-  return ret;
 }
 
 int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
-  const char *process_file = NULL, *pid_file = NULL, *console_socket = NULL;
-  const char *cwd = NULL, *user = NULL, *preserve_fds = NULL;
-  const char *apparmor = NULL, *process_label = NULL;
-  bool detach = false, tty = false, no_new_privs = false;
+  struct vc_exec_options o = {0};
+  const char *user = NULL, *preserve_fds = NULL;
   struct vc_strlist env = {0}, gids = {0}, caps = {0};
   const struct vc_opt opts[] = {
-      {"process", 'p', true, &process_file, NULL, NULL},
-      {"detach", 'd', false, NULL, &detach, NULL},
-      {"pid-file", 0, true, &pid_file, NULL, NULL},
-      {"tty", 't', false, NULL, &tty, NULL},
-      {"console-socket", 0, true, &console_socket, NULL, NULL},
+      {"process", 'p', true, &o.process_file, NULL, NULL},
+      {"detach", 'd', false, NULL, &o.detach, NULL},
+      {"pid-file", 0, true, &o.pid_file, NULL, NULL},
+      {"tty", 't', false, NULL, &o.tty, NULL},
+      {"console-socket", 0, true, &o.console_socket, NULL, NULL},
       {"env", 'e', true, NULL, NULL, &env},
-      {"cwd", 0, true, &cwd, NULL, NULL},
+      {"cwd", 0, true, &o.cwd, NULL, NULL},
       {"user", 'u', true, &user, NULL, NULL},
       {"additional-gids", 'g', true, NULL, NULL, &gids},
       {"cap", 'c', true, NULL, NULL, &caps},
-      {"no-new-privs", 0, false, NULL, &no_new_privs, NULL},
-      {"apparmor", 0, true, &apparmor, NULL, NULL},
-      {"process-label", 0, true, &process_label, NULL, NULL},
+      {"no-new-privs", 0, false, NULL, &o.no_new_privs, NULL},
+      {"apparmor", 0, true, &o.apparmor_profile, NULL, NULL},
+      {"process-label", 0, true, &o.selinux_label, NULL, NULL},
       {"preserve-fds", 0, true, &preserve_fds, NULL, NULL},
       {NULL, 0, false, NULL, NULL, NULL},
   };
-  struct exec_overrides over = {0};
-  struct vc_sandbox sb = VC_SANDBOX_INIT;
-  struct vc_term term = VC_TERM_INIT;
-  cleanup_free char *process = NULL, *exec_id = NULL, *path = NULL;
-  cleanup_free char *pid_path = NULL, *pid = NULL, *where = NULL;
+  cleanup_free unsigned long long *gid_values = NULL;
+  const struct vc_context *ctx = NULL;
   int ret = -1;
   int first = vc_parse_opts("exec", argc, argv, opts, err);
   if (first < 0 || vc_check_preserve_fds("exec", preserve_fds, err) < 0)
@@ -261,72 +78,23 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     vc_error_set(err, 0, "exec: expects the container id");
     goto out;
   }
-  if (process_file == NULL && argc - first < 2) {
+  if (o.process_file == NULL && argc - first < 2) {
     vc_error_set(err, 0, "exec: expects a command (or --process FILE)");
     goto out;
   }
-  over = (struct exec_overrides){.args = argv + first + 1,
-                                 .n_args = (size_t)(argc - first - 1),
-                                 .env = &env, .gids = &gids, .caps = &caps,
-                                 .cwd = cwd, .tty = tty,
-                                 .no_new_privs = no_new_privs,
-                                 .apparmor_profile = apparmor,
-                                 .selinux_label = process_label};
-  if (process_file == NULL && parse_ids(user, &over, err) < 0)
+  o.args = argv + first + 1;
+  o.n_args = (size_t)(argc - first - 1);
+  o.env = env.items;
+  o.n_env = env.n;
+  o.caps = caps.items;
+  o.n_caps = caps.n;
+  if (o.process_file == NULL && parse_ids(user, &gids, &o, &gid_values, err) < 0)
     goto out;
-  if (vc_open_container(cli, argv[first], false, &sb, err) < 0)
-    goto out;
-  if (strcmp(vc_container_status(&sb), "running") != 0) {
-    vc_error_set(err, 0, "cannot exec in a stopped container");
-    goto out;
-  }
-  /* With --process, the file is used as it is, as with runc. */
-  if (process_file != NULL) {
-    if (vc_read_file(process_file, &process, NULL, err) < 0)
-      goto out;
-    where = xstrdup(process_file);
-  } else if (process_from_args(&sb, &over, &process, &where, err) < 0) {
-    goto out;
-  }
-  bool terminal = false;
-  if (check_process(cli, process, where, process_file ? "" : "process.",
-                    &terminal, err) < 0)
-    goto out;
-  if (vc_term_open(&term, terminal, console_socket, detach, err) < 0)
-    goto out;
-  exec_id = random_exec_id();
-  path = xasprintf("%s/%s.json", sb.dir, exec_id);
-  if (vc_write_file_atomic(path, process, strlen(process), 0600, err) < 0)
-    goto out;
-  if (!detach) {
-    pid = xasprintf("%d", (int)getpid());
-    if (pid_file != NULL &&
-        vc_write_file_atomic(pid_file, pid, strlen(pid), 0644, err) < 0)
-      goto out_unlink;
-    if (vc_term_use_slave_as_stdio(&term, err) < 0)
-      goto out_unlink;
-    ret = vc_shim_main(cli, sb.id, exec_id, path, -1, terminal ? 0 : -1, err);
-    goto out_unlink;
-  }
-  pid_t shim;
-  if (vc_spawn_shim(&sb, exec_id, path, term.slave, &shim, err) < 0)
-    goto out_unlink;
-  /* ps --format json lists the exec shims by these files. */
-  pid_path = xasprintf("%s/%s.pid", sb.dir, exec_id);
-  pid = xasprintf("%d", (int)shim);
-  if (vc_write_file_atomic(pid_path, pid, strlen(pid), 0600, err) < 0 ||
-      (pid_file != NULL &&
-       vc_write_file_atomic(pid_file, pid, strlen(pid), 0644, err) < 0))
-    goto out_unlink;
-  ret = 0;
-out_unlink:
-  unlink(path);
+  if ((ctx = vc_cli_context(cli, err)) != NULL)
+    ret = vc_container_exec(ctx, argv[first], &o, err);
 out:
-  vc_term_close(&term);
   free(env.items);
   free(gids.items);
   free(caps.items);
-  free(over.gid_values);
-  vc_sandbox_free(&sb);
   return ret;
 }

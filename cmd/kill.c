@@ -8,10 +8,8 @@
 #include <strings.h>
 
 #include "cmd/cli.h"
-#include "lib/sandbox.h"
-#include "lib/base/util.h"
 
-int vc_parse_signal(const char *s, int *sig, vc_error **err) {
+static int parse_signal(const char *s, int *sig, vc_error **err) {
   if (isdigit((unsigned char)s[0])) {
     char *end;
     long n = strtol(s, &end, 10);
@@ -44,21 +42,8 @@ int cmd_kill(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (argc - first < 1 || argc - first > 2)
     return vc_error_set(err, 0, "kill: expects the container id and an optional signal");
   int sig = SIGTERM;
-  if (argc - first == 2 && vc_parse_signal(argv[first + 1], &sig, err) < 0)
+  if (argc - first == 2 && parse_signal(argv[first + 1], &sig, err) < 0)
     return -1;
-  struct vc_sandbox sb = VC_SANDBOX_INIT;
-  int ret = -1;
-  if (vc_open_container(cli, argv[first], true, &sb, err) < 0)
-    goto out;
-  const char *status = vc_container_status(&sb);
-  if (strcmp(status, "stopped") == 0) {
-    vc_error_set(err, 0, "container not running");
-    goto out;
-  }
-  struct vc_msg_signal_process params = {.id = sb.id, .signal = (uint32_t)sig,
-                                         .all = all};
-  ret = vc_agent_simple(&sb, VC_AGENT_SIGNAL_PROCESS, &params, NULL, err);
-out:
-  vc_sandbox_free(&sb);
-  return ret < 0 ? -1 : 0;
+  const struct vc_context *ctx = vc_cli_context(cli, err);
+  return ctx == NULL ? -1 : vc_container_kill(ctx, argv[first], sig, all, err);
 }

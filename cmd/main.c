@@ -61,9 +61,13 @@ static void usage(FILE *out) {
                "  -h, --help          show this help\n");
 }
 
-int vc_cli_config(struct vc_cli *cli, vc_error **err) {
+static void log_to_cli(void *arg, const char *level, const char *msg) {
+  vc_log(arg, level, msg);
+}
+
+const struct vc_context *vc_cli_context(struct vc_cli *cli, vc_error **err) {
   if (cli->cfg_loaded)
-    return 0;
+    return &cli->ctx;
   const char *path = cli->config_path;
   if (path == NULL)
     path = getenv("VCRUN_CONFIG");
@@ -73,21 +77,46 @@ int vc_cli_config(struct vc_cli *cli, vc_error **err) {
   if (!explicit_path && access(path, F_OK) < 0) {
     vc_config_init_defaults(&cli->cfg);
   } else if (vc_config_load(path, &cli->cfg, err) < 0) {
-    return -1;
+    return NULL;
   }
   if (cli->root != NULL) {
     free(cli->cfg.runtime.state_root);
     cli->cfg.runtime.state_root = xstrdup(cli->root);
   }
   cli->cfg_loaded = true;
-  return 0;
+  cli->ctx = (struct vc_context){.cfg = &cli->cfg,
+                                 .debug = cli->debug,
+                                 .systemd_cgroup = cli->systemd_cgroup,
+                                 .log = log_to_cli,
+                                 .log_arg = cli};
+  return &cli->ctx;
 }
 
-int vc_validate_id(const char *id, vc_error **err) {
-  if (id == NULL || id[0] == '\0')
-    return vc_error_set(err, 0, "container id cannot be empty");
-  if (!vc_id_valid(id))
-    return vc_error_set(err, 0, "invalid container id `%s`", id);
+const char *vc_parse_id_args(const char *cmd, int argc, char **argv,
+                             const struct vc_opt *opts, vc_error **err) {
+  int first = vc_parse_opts(cmd, argc, argv, opts, err);
+  if (first < 0)
+    return NULL;
+  if (argc - first != 1) {
+    vc_error_set(err, 0, "%s: expects exactly one argument, the container id", cmd);
+    return NULL;
+  }
+  return argv[first];
+}
+
+int vc_check_preserve_fds(const char *cmd, const char *value, vc_error **err) {
+  if (value == NULL)
+    return 0;
+  char *end = NULL;
+  errno = 0;
+  unsigned long n = strtoul(value, &end, 10);
+  if (value[0] == '\0' || value[0] == '-' || *end != '\0' || errno != 0)
+    return vc_error_set(err, 0, "%s: invalid --preserve-fds `%s` (a number)",
+                        cmd, value);
+  if (n > 0)
+    return vc_error_set(err, 0, "%s: --preserve-fds %lu: host file descriptors "
+                        "cannot be passed into the container's VM (only 0)",
+                        cmd, n);
   return 0;
 }
 

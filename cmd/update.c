@@ -11,7 +11,6 @@
 #include "cmd/cli.h"
 #include "lib/base/json.h"
 #include "lib/base/json_build.h"
-#include "lib/sandbox.h"
 #include "lib/base/util.h"
 
 /* A size as runc's flags take it (docker's RAMInBytes): a number with an
@@ -163,12 +162,6 @@ static int read_resources(const char *path, char **out, vc_error **err) {
   return 0;
 }
 
-static int send_update(const struct vc_sandbox *sb, const char *resources,
-                       vc_error **err) {
-  struct vc_msg_update_container params = {sb->id, resources};
-  return vc_agent_simple(sb, VC_AGENT_UPDATE_CONTAINER, &params, NULL, err);
-}
-
 int cmd_update(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   struct update_flags f = {0};
   const char *resources_path = NULL;
@@ -215,21 +208,10 @@ int cmd_update(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   if (from_flags == NULL && from_file == NULL)
     return vc_error_set(err, 0, "update: nothing to update (give --resources "
                         "or a resource flag)");
-  struct vc_sandbox sb = VC_SANDBOX_INIT;
-  int ret = -1;
-  if (vc_open_container(cli, argv[first], true, &sb, err) < 0)
-    goto out;
-  if (strcmp(vc_container_status(&sb), "stopped") == 0) {
-    vc_error_set(err, 0, "container not running");
-    goto out;
-  }
   /* As in runc, the flags override what the file says. */
-  if (from_file != NULL && send_update(&sb, from_file, err) < 0)
-    goto out;
-  if (from_flags != NULL && send_update(&sb, from_flags, err) < 0)
-    goto out;
-  ret = 0;
-out:
-  vc_sandbox_free(&sb);
-  return ret;
+  const char *resources[] = {from_file, from_flags};
+  const struct vc_context *ctx = vc_cli_context(cli, err);
+  return ctx == NULL ? -1
+                     : vc_container_update(ctx, argv[first], resources,
+                                           N_ELEMS(resources), err);
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "lib/base/util.h"
 
@@ -59,4 +61,13 @@ int vc_agent_hello(struct vc_agent_client *c, char **kernel, vc_error **err) {
 
 void vc_agent_result_free(enum vc_agent_method m, void *result) {
   vc_proto_msg_free(vc_agent_methods[m].response, result);
+}
+
+int vc_agent_set_timeout(struct vc_agent_client *c, unsigned timeout_ms,
+                         vc_error **err) {
+  struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+      setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+    return vc_error_set(err, errno, "agent connection: set a timeout");
+  return 0;
 }

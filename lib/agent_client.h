@@ -34,6 +34,12 @@ int vc_agent_call(struct vc_agent_client *c, enum vc_agent_method m,
  * guest's kernel release (caller frees).  A mismatch has errnum EPROTO. */
 int vc_agent_hello(struct vc_agent_client *c, char **kernel, vc_error **err);
 
+/* Reads and writes on the connection fail (EAGAIN) once timeout_ms pass
+ * without progress: a wedged guest must not hang a command.  0: wait as
+ * long as it takes (a relay of a long-running process). */
+int vc_agent_set_timeout(struct vc_agent_client *c, unsigned timeout_ms,
+                         vc_error **err);
+
 /* Frees what a result of method m's response type owns. */
 void vc_agent_result_free(enum vc_agent_method m, void *result);
 

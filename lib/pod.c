@@ -15,7 +15,8 @@
 
 #include "lib/base/json_build.h"
 #include "lib/host/process.h"
-#include "lib/sandbox.h"
+#include "lib/container.h"
+#include "lib/state.h"
 #include "lib/base/util.h"
 
 static const struct {
@@ -63,8 +64,8 @@ bool vc_pod_proc_ns_path(const char *path, long *pid, const char **name) {
 /* Loads each container under cfg's state root until match says stop;
  * returns 0 with *found loaded then, -1 when none matched. */
 static int find_container(const struct vc_config *cfg,
-                          bool (*match)(const struct vc_sandbox *, const void *),
-                          const void *arg, struct vc_sandbox *found) {
+                          bool (*match)(const struct vc_container *, const void *),
+                          const void *arg, struct vc_container *found) {
   DIR *d = opendir(cfg->runtime.state_root);
   if (d == NULL)
     return -1;
@@ -72,13 +73,13 @@ static int find_container(const struct vc_config *cfg,
   for (struct dirent *de; ret < 0 && (de = readdir(d)) != NULL;) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
       continue;
-    struct vc_sandbox sb = VC_SANDBOX_INIT;
+    struct vc_container c = VC_CONTAINER_INIT;
     vc_error *e = NULL;
-    if (vc_sandbox_load(cfg, de->d_name, &sb, &e) == 0 && match(&sb, arg)) {
-      *found = sb;
+    if (vc_state_load(cfg, de->d_name, &c, &e) == 0 && match(&c, arg)) {
+      *found = c;
       ret = 0;
     } else {
-      vc_sandbox_free(&sb);
+      vc_container_free(&c);
     }
     vc_error_free(&e);
   }
@@ -87,22 +88,22 @@ static int find_container(const struct vc_config *cfg,
 }
 
 /* Its shim (the pid `state` reports) is *(long *)pid. */
-static bool has_shim_pid(const struct vc_sandbox *sb, const void *pid) {
-  return sb->shim_pid == *(const long *)pid && vc_pid_is(sb->shim_pid, sb->dir);
+static bool has_shim_pid(const struct vc_container *c, const void *pid) {
+  return c->shim_pid == *(const long *)pid && vc_pid_is(c->shim_pid, c->dir);
 }
 
 /* A member of sandbox id whose process still runs (its shim lives). */
-static bool is_live_member(const struct vc_sandbox *sb, const void *id) {
-  return strcmp(sb->sandbox_id, id) == 0 && strcmp(sb->id, id) != 0 &&
-         vc_pid_is(sb->shim_pid, sb->dir);
+static bool is_live_member(const struct vc_container *c, const void *id) {
+  return strcmp(c->sandbox_id, id) == 0 && strcmp(c->id, id) != 0 &&
+         vc_pid_is(c->shim_pid, c->dir);
 }
 
 char *vc_pod_live_member(const struct vc_config *cfg, const char *sandbox_id) {
-  struct vc_sandbox member = VC_SANDBOX_INIT;
+  struct vc_container member = VC_CONTAINER_INIT;
   if (find_container(cfg, is_live_member, sandbox_id, &member) < 0)
     return NULL;
   char *id = xstrdup(member.id);
-  vc_sandbox_free(&member);
+  vc_container_free(&member);
   return id;
 }
 
@@ -147,12 +148,12 @@ static int cri_annotations(const struct oci_spec *spec, const char *config_path,
 static bool same_path_as_sandbox(const struct vc_config *cfg,
                                  const char *sandbox_id, const char *type,
                                  const char *path) {
-  struct vc_sandbox owner = VC_SANDBOX_INIT;
+  struct vc_container owner = VC_CONTAINER_INIT;
   vc_error *e = NULL;
   bool same = false;
   struct oci_spec *spec = NULL;
-  if (vc_sandbox_load(cfg, sandbox_id, &owner, &e) == 0 &&
-      vc_sandbox_load_spec(&owner, &spec, &e) == 0) {
+  if (vc_state_load(cfg, sandbox_id, &owner, &e) == 0 &&
+      vc_container_load_spec(&owner, &spec, &e) == 0) {
     for (size_t i = 0; i < spec->n_namespaces; i++)
       if (strcmp(spec->namespaces[i].type, type) == 0 &&
           spec->namespaces[i].path != NULL)
@@ -160,7 +161,7 @@ static bool same_path_as_sandbox(const struct vc_config *cfg,
   }
   oci_spec_free(spec);
   vc_error_free(&e);
-  vc_sandbox_free(&owner);
+  vc_container_free(&owner);
   return same;
 }
 
@@ -202,7 +203,7 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
       continue;
     const char *want = vc_pod_ns_proc_name(ns->type), *name = NULL;
     long pid = 0;
-    struct vc_sandbox other = VC_SANDBOX_INIT;
+    struct vc_container other = VC_CONTAINER_INIT;
     const char *target = NULL;
     if (!ns_joinable(ns->type)) {
       vc_error_set(err, 0, "%s: linux.namespaces[%zu].path: joining a %s "
@@ -227,7 +228,7 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
         (type == NULL || strcmp(type, "container") != 0)) {
       /* The VM's own, if the container boots one: checked below. */
       vm_netns_index = i;
-      vc_sandbox_free(&other);
+      vc_container_free(&other);
       continue;
     }
     if (target == NULL) {
@@ -254,7 +255,7 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
       any = true;
       refused = false;
     }
-    vc_sandbox_free(&other);
+    vc_container_free(&other);
     if (refused)
       goto out;
   }

@@ -1,4 +1,5 @@
 #include "lib/base/json.h"
+#include "lib/base/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -120,6 +121,16 @@ yajl_val vc_json_get_path(yajl_val obj, const char *const *path) {
 const char *vc_json_get_str(yajl_val obj, const char *key) {
   yajl_val v = vc_json_get(obj, key);
   return YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+long long vc_json_get_int(yajl_val obj, const char *key) {
+  yajl_val v = vc_json_get(obj, key);
+  return v != NULL && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+char *vc_json_strdup(yajl_val obj, const char *key) {
+  const char *s = vc_json_get_str(obj, key);
+  return s != NULL ? xstrdup(s) : NULL;
 }
 
 yajl_val vc_json_get_array(yajl_val obj, const char *key) {

@@ -40,6 +40,10 @@ yajl_val vc_json_get_path(yajl_val obj, const char *const *path);
  * type. */
 const char *vc_json_get_str(yajl_val obj, const char *key);
 yajl_val vc_json_get_array(yajl_val obj, const char *key);
+/* The member as an integer (0 when absent or not an integer), and as a
+ * malloc'd copy of a string (NULL when absent or not a string). */
+long long vc_json_get_int(yajl_val obj, const char *key);
+char *vc_json_strdup(yajl_val obj, const char *key);
 yajl_val vc_json_get_object(yajl_val obj, const char *key);
 
 /* Results of the integer conversions. */

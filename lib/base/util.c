@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/file.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -283,4 +284,21 @@ ssize_t vc_recv_fd(int sock, void *buf, size_t len, int *fd) {
       c->cmsg_len == CMSG_LEN(sizeof(int)))
     memcpy(fd, CMSG_DATA(c), sizeof(int));
   return n;
+}
+
+int vc_dir_lock(const char *dir, int *lock_fd, vc_error **err) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return vc_error_set(err, errno, "open `%s`", dir);
+  if (flock(fd, LOCK_EX) < 0) {
+    int e = errno;
+    close(fd);
+    return vc_error_set(err, e, "lock `%s`", dir);
+  }
+  *lock_fd = fd;
+  return 0;
+}
+
+int vc_strcmp_ptr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
 }

@@ -64,6 +64,13 @@ ssize_t vc_recv_fd(int sock, void *buf, size_t len, int *fd);
 
 bool vc_file_exists(const char *path);
 
+/* strcmp for qsort over an array of char *. */
+int vc_strcmp_ptr(const void *a, const void *b);
+
+/* Takes an exclusive flock on directory dir, waiting for it; *lock_fd gets
+ * the fd that holds it (close it to unlock). */
+int vc_dir_lock(const char *dir, int *lock_fd, vc_error **err);
+
 /* path as "/"-joined parts, without empty or "." ones ("" for the root),
  * compared as written; NULL when a part is "..", which only the file
  * system could resolve.  The caller frees it. */

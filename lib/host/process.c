@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -189,4 +191,27 @@ char *vc_log_tail(const char *path, size_t max_bytes) {
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
     buf[--n] = '\0';
   return buf;
+}
+
+char *vc_self_exe(void) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n < 0)
+    return xstrdup("/proc/self/exe");
+  self[n] = '\0';
+  return xstrdup(self);
+}
+
+void vc_kill_processes_naming(const char *needle, int timeout_ms) {
+  DIR *d = opendir("/proc");
+  for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+    char *end;
+    long pid = strtol(de->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1 || pid == getpid())
+      continue;
+    if (vc_pid_is((pid_t)pid, needle))
+      vc_pid_terminate((pid_t)pid, timeout_ms);
+  }
+  if (d != NULL)
+    closedir(d);
 }

@@ -35,4 +35,13 @@ char *vc_log_tail(const char *path, size_t max_bytes);
  * ignored): inherited fds must not reach the VMM or the container. */
 void vc_close_fds_except(int first, const int *keep, size_t n_keep);
 
+/* Terminates (vc_pid_terminate) every process whose command line contains
+ * needle, except this one: what a crashed create left running, found by
+ * the state directory its helpers name. */
+void vc_kill_processes_naming(const char *needle, int timeout_ms);
+
+/* This process's executable (for the shims it starts), or "/proc/self/exe"
+ * when it cannot be read; the caller frees it. */
+char *vc_self_exe(void);
+
 #endif

@@ -77,3 +77,49 @@ bool vc_tty_size(int fd, unsigned *rows, unsigned *cols) {
   *cols = ws.ws_col;
   return true;
 }
+
+int vc_term_check(bool terminal, const char *console_socket, bool detach,
+                  vc_error **err) {
+  if (!terminal && console_socket != NULL)
+    return vc_error_set(err, 0,
+                        "cannot use console socket if vcrun will not allocate tty");
+  if (terminal && detach && console_socket == NULL)
+    return vc_error_set(err, 0, "cannot allocate tty if vcrun will detach "
+                                "without setting console socket");
+  return 0;
+}
+
+int vc_term_open(struct vc_term *t, bool terminal, const char *console_socket,
+                 bool detach, vc_error **err) {
+  *t = (struct vc_term)VC_TERM_INIT;
+  t->terminal = terminal;
+  if (vc_term_check(terminal, console_socket, detach, err) < 0)
+    return -1;
+  if (!terminal)
+    return 0;
+  if (console_socket != NULL)
+    return vc_console_socket_pty(console_socket, &t->slave, err);
+  int r = vc_tty_make_raw(0, &t->saved, err);
+  t->raw = r == 1;
+  return r < 0 ? -1 : 0;
+}
+
+int vc_term_use_slave_as_stdio(struct vc_term *t, vc_error **err) {
+  if (t->slave < 0)
+    return 0;
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(t->slave, fd) < 0)
+      return vc_error_set(err, errno, "dup2 the console pty");
+  close(t->slave);
+  t->slave = -1;
+  return 0;
+}
+
+void vc_term_close(struct vc_term *t) {
+  if (t->raw)
+    vc_tty_restore(0, &t->saved);
+  t->raw = false;
+  if (t->slave >= 0)
+    close(t->slave);
+  t->slave = -1;
+}

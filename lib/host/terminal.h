@@ -24,4 +24,24 @@ void vc_tty_restore(int fd, const struct termios *saved);
 /* The window size of the terminal fd; false if fd has none (or 0x0). */
 bool vc_tty_size(int fd, unsigned *rows, unsigned *cols);
 
+/* How a process's terminal reaches the host (process.terminal true): a pty
+ * of ours sent over --console-socket, whose slave a shim relays, or, in the
+ * foreground, our own stdin made raw.  vc_term_check checks the
+ * combinations as runc does (detach: the caller returns before the process
+ * ends). */
+struct vc_term {
+  bool terminal;
+  int slave; /* the console-socket pty's slave, or -1 */
+  bool raw;  /* our stdin was made raw: restore it */
+  struct termios saved;
+};
+#define VC_TERM_INIT {false, -1, false, {0}}
+int vc_term_check(bool terminal, const char *console_socket, bool detach,
+                  vc_error **err);
+int vc_term_open(struct vc_term *t, bool terminal, const char *console_socket,
+                 bool detach, vc_error **err);
+/* Foreground only: makes the console-socket slave this process's stdio. */
+int vc_term_use_slave_as_stdio(struct vc_term *t, vc_error **err);
+void vc_term_close(struct vc_term *t);
+
 #endif

@@ -1,5 +1,5 @@
-/* Relaying a container process's stdio between this host process and the
- * agent, shared by `run` and the per-process shim. */
+#include "lib/relay.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,9 +8,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "lib/agent_client.h"
-#include "cmd/cli.h"
-#include "lib/base/json_build.h"
 #include "lib/host/terminal.h"
 #include "lib/base/util.h"
 
@@ -24,8 +21,6 @@ static int send_resize(struct vc_agent_client *agent, const char *id,
   return vc_agent_send(agent, VC_AGENT_RESIZE_TERMINAL, &params, NULL, err);
 }
 
-/* Relays stdio between this process and the container until the agent
- * answers the WaitProcess request; forwards the usual signals. */
 int vc_relay_stdio(struct vc_agent_client *agent, const char *id,
                    const char *exec_id, uint32_t stdio_stream,
                    uint32_t wait_stream, int winsize_fd, int *exit_status,

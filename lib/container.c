@@ -1,0 +1,847 @@
+#include "lib/container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/agent_client.h"
+#include "lib/base/hooks.h"
+#include "lib/base/json_build.h"
+#include "lib/base/util.h"
+#include "lib/host/process.h"
+#include "lib/host/terminal.h"
+#include "lib/pod.h"
+#include "lib/relay.h"
+#include "lib/share.h"
+#include "lib/shim.h"
+#include "lib/state.h"
+#include "oci/cgroups_path.h"
+#include "oci/spec_check.h"
+
+#define VC_OCI_VERSION "1.0.2"
+
+static void log_msg(const struct vc_context *ctx, const char *level,
+                    const char *msg) {
+  if (ctx->log != NULL)
+    ctx->log(ctx->log_arg, level, msg);
+}
+
+/* ---- loading and state ------------------------------------------------- */
+
+bool vc_container_owns_sandbox(const struct vc_container *c) {
+  return c->sandbox_id == NULL || strcmp(c->sandbox_id, c->id) == 0;
+}
+
+static int check_id(const char *id, vc_error **err) {
+  if (id == NULL || id[0] == '\0')
+    return vc_error_set(err, 0, "container id cannot be empty");
+  if (!vc_id_valid(id))
+    return vc_error_set(err, 0, "invalid container id `%s`", id);
+  return 0;
+}
+
+int vc_container_load(const struct vc_context *ctx, const char *id, bool lock,
+                      struct vc_container *c, vc_error **err) {
+  if (check_id(id, err) < 0 || vc_state_load(ctx->cfg, id, c, err) < 0)
+    return -1;
+  c->sandbox.helper_exe = vc_self_exe();
+  c->sandbox.debug = ctx->debug;
+  return lock ? vc_dir_lock(c->dir, &c->lock_fd, err) : 0;
+}
+
+void vc_container_free(struct vc_container *c) {
+  if (c->lock_fd >= 0)
+    close(c->lock_fd);
+  free(c->id);
+  free(c->dir);
+  free(c->bundle);
+  free(c->rootfs);
+  free(c->cgroup_path);
+  free(c->created);
+  free(c->sandbox_id);
+  vc_sandbox_free(&c->sandbox);
+  memset(c, 0, sizeof(*c));
+  c->lock_fd = -1;
+}
+
+char *vc_container_config_path(const struct vc_container *c) {
+  char *saved = xasprintf("%s/config.json", c->dir);
+  if (access(saved, F_OK) == 0 || c->bundle == NULL)
+    return saved;
+  free(saved);
+  return xasprintf("%s/config.json", c->bundle);
+}
+
+int vc_container_load_spec(const struct vc_container *c, struct oci_spec **spec,
+                           vc_error **err) {
+  cleanup_free char *path = vc_container_config_path(c);
+  return oci_spec_load_file(path, spec, err);
+}
+
+/* The spec for hooks at start and delete, or NULL when it cannot be read
+ * any more (then there are no hooks to run). */
+static struct oci_spec *spec_or_null(const struct vc_container *c) {
+  struct oci_spec *spec = NULL;
+  vc_error *e = NULL;
+  if (vc_container_load_spec(c, &spec, &e) < 0)
+    spec = NULL;
+  vc_error_free(&e);
+  return spec;
+}
+
+const char *vc_container_status(const struct vc_container *c) {
+  if (!vc_sandbox_alive(&c->sandbox))
+    return "stopped";
+  struct vc_msg_state_result state = {0};
+  struct vc_msg_container by_id = {c->id};
+  vc_error *err = NULL;
+  const char *status = "stopped";
+  if (vc_sandbox_call(&c->sandbox, VC_AGENT_STATE_CONTAINER, &by_id, &state,
+                      &err) == 0) {
+    static const char *const known[] = {"created", "running", "paused", "stopped"};
+    for (size_t i = 0; i < N_ELEMS(known); i++)
+      if (strcmp(state.status, known[i]) == 0)
+        status = known[i];
+  }
+  vc_error_free(&err);
+  vc_agent_result_free(VC_AGENT_STATE_CONTAINER, &state);
+  return status;
+}
+
+pid_t vc_container_pid(const struct vc_container *c, const char *status) {
+  if (strcmp(status, "stopped") == 0)
+    return 0;
+  return vc_pid_is(c->shim_pid, c->dir) ? c->shim_pid : 0;
+}
+
+char *vc_container_state_json(const struct vc_container *c, const char *status,
+                              bool annotations) {
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "ociVersion");
+  vc_jb_str(&b, VC_OCI_VERSION);
+  vc_jb_key(&b, "id");
+  vc_jb_str(&b, c->id);
+  vc_jb_key(&b, "pid");
+  vc_jb_int(&b, vc_container_pid(c, status));
+  vc_jb_key(&b, "status");
+  vc_jb_str(&b, status);
+  vc_jb_key(&b, "bundle");
+  vc_jb_str(&b, c->bundle);
+  vc_jb_key(&b, "rootfs");
+  vc_jb_str(&b, c->rootfs);
+  vc_jb_key(&b, "created");
+  vc_jb_str(&b, c->created);
+  vc_jb_key(&b, "owner");
+  vc_jb_str(&b, "");
+  if (annotations) {
+    /* From config.json (create's copy), as the spec asks state to report. */
+    struct oci_spec *spec = spec_or_null(c);
+    vc_jb_key(&b, "annotations");
+    vc_jb_open(&b, '{');
+    for (size_t i = 0; spec != NULL && i < spec->n_annotations; i++) {
+      vc_jb_key(&b, spec->annotations[i].key);
+      vc_jb_str(&b, spec->annotations[i].value);
+    }
+    oci_spec_free(spec);
+    vc_jb_close(&b, '}');
+  }
+  vc_jb_close(&b, '}');
+  return vc_jb_take(&b);
+}
+
+int vc_container_list(const struct vc_context *ctx, char ***ids, size_t *n,
+                      vc_error **err) {
+  *ids = NULL;
+  *n = 0;
+  DIR *d = opendir(ctx->cfg->runtime.state_root);
+  if (d == NULL)
+    return errno == ENOENT ? 0
+                           : vc_error_set(err, errno, "open `%s`",
+                                          ctx->cfg->runtime.state_root);
+  size_t cap = 0;
+  for (struct dirent *de; (de = readdir(d)) != NULL;) {
+    if (de->d_name[0] == '.' || !vc_id_valid(de->d_name))
+      continue;
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 16;
+      *ids = xrealloc(*ids, cap * sizeof(**ids));
+    }
+    (*ids)[(*n)++] = xstrdup(de->d_name);
+  }
+  closedir(d);
+  qsort(*ids, *n, sizeof(**ids), vc_strcmp_ptr);
+  return 0;
+}
+
+/* ---- hooks on the host --------------------------------------------------- */
+
+static int run_host_hooks(const struct vc_container *c,
+                          const struct oci_hook *hooks, size_t n,
+                          const char *status, vc_error **err) {
+  if (n == 0)
+    return 0;
+  cleanup_free char *state = vc_container_state_json(c, status, true);
+  return vc_hooks_run(hooks, n, state, err);
+}
+
+/* prestart (deprecated) then createRuntime, where runc runs both: the
+ * container exists, create has not returned; state says "creating". */
+static int create_hooks(const struct vc_container *c, const struct oci_spec *spec,
+                        vc_error **err) {
+  if (run_host_hooks(c, spec->hooks.prestart, spec->hooks.n_prestart,
+                     "creating", err) < 0)
+    return -1;
+  return run_host_hooks(c, spec->hooks.create_runtime,
+                        spec->hooks.n_create_runtime, "creating", err);
+}
+
+/* poststop, once the container is gone: each failure is a warning and the
+ * remaining hooks still run (runtime.md). */
+static void poststop_hooks(const struct vc_context *ctx,
+                           const struct vc_container *c,
+                           const struct oci_spec *spec) {
+  if (spec == NULL || spec->hooks.n_poststop == 0)
+    return;
+  cleanup_free char *state = vc_container_state_json(c, "stopped", true);
+  for (size_t i = 0; i < spec->hooks.n_poststop; i++) {
+    vc_error *e = NULL;
+    if (vc_hook_run(&spec->hooks.poststop[i], i, state, &e) < 0)
+      log_msg(ctx, "warning", e->msg);
+    vc_error_free(&e);
+  }
+}
+
+/* ---- create -------------------------------------------------------------- */
+
+int vc_check_lsm_labels(const struct vc_context *ctx,
+                        const char *apparmor_profile, const char *selinux_label,
+                        const char *where, const char *field_prefix,
+                        vc_error **err) {
+  const struct {
+    const char *field, *value, *lsm;
+  } labels[] = {{"apparmorProfile", apparmor_profile, "AppArmor"},
+                {"selinuxLabel", selinux_label, "SELinux"}};
+  bool fatal = strcmp(ctx->cfg->runtime.lsm_labels, "error") == 0;
+  for (size_t i = 0; i < N_ELEMS(labels); i++) {
+    if (labels[i].value == NULL || labels[i].value[0] == '\0')
+      continue;
+    cleanup_free char *msg = xasprintf(
+        "%s: %s%s \"%s\" is not applied: the guest kernel has no %s%s", where,
+        field_prefix, labels[i].field, labels[i].value, labels[i].lsm,
+        fatal ? " ([runtime] lsm_labels = \"error\")" : "");
+    if (fatal)
+      return vc_error_set(err, 0, "%s", msg);
+    log_msg(ctx, "warning", msg);
+  }
+  return 0;
+}
+
+static char *now_rfc3339(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+/* What create learns from the bundle before anything is started. */
+struct create_plan {
+  struct oci_spec *spec;
+  char *config_text;
+  struct vc_pod_plan pod;
+};
+
+static void create_plan_free(struct create_plan *p) {
+  oci_spec_free(p->spec);
+  free(p->config_text);
+  vc_pod_plan_free(&p->pod);
+}
+
+/* Reads and checks the bundle (config.json, rootfs, bind sources, the pod
+ * it belongs to) into c and plan: every error here comes before anything
+ * is started, and names config.json and the field. */
+static int prepare(const struct vc_context *ctx, const char *id,
+                   const char *bundle, struct vc_container *c,
+                   struct create_plan *plan, vc_error **err) {
+  if (check_id(id, err) < 0)
+    return -1;
+  c->bundle = realpath(bundle, NULL);
+  if (c->bundle == NULL)
+    return vc_error_set(err, errno, "bundle `%s`", bundle);
+  cleanup_free char *config_path = xasprintf("%s/config.json", c->bundle);
+  if (vc_read_file(config_path, &plan->config_text, NULL, err) < 0 ||
+      oci_spec_parse(plan->config_text, config_path, &plan->spec, err) < 0)
+    return -1;
+  const struct oci_spec *spec = plan->spec;
+  if (spec->process == NULL)
+    return vc_error_set(err, 0, "%s: process: missing", config_path);
+  /* Names the guest would refuse fail here, before anything is started. */
+  if (oci_spec_check(spec, config_path, err) < 0)
+    return -1;
+  if (oci_cgroups_path(id, spec->cgroups_path, ctx->systemd_cgroup,
+                       &c->cgroup_path, err) < 0)
+    return vc_error_wrap(err, "%s", config_path);
+  if (vc_check_lsm_labels(ctx, spec->process->apparmor_profile,
+                          spec->process->selinux_label, config_path, "process.",
+                          err) < 0)
+    return -1;
+  cleanup_free char *joined =
+      spec->root_path[0] == '/' ? xstrdup(spec->root_path)
+                                : xasprintf("%s/%s", c->bundle, spec->root_path);
+  c->rootfs = realpath(joined, NULL);
+  if (c->rootfs == NULL)
+    return vc_error_set(err, errno, "%s: root.path `%s`", config_path, joined);
+  if (vc_share_check_sources(spec, c->bundle, config_path, err) < 0 ||
+      vc_pod_plan(ctx->cfg, id, spec, config_path, &plan->pod, err) < 0)
+    return -1;
+  c->id = xstrdup(id);
+  c->dir = xasprintf("%s/%s", ctx->cfg->runtime.state_root, id);
+  c->created = now_rfc3339();
+  return 0;
+}
+
+static int make_state_dir(const struct vc_context *ctx,
+                          const struct vc_container *c, vc_error **err) {
+  if (vc_mkdir_p(ctx->cfg->runtime.state_root, 0711, err) < 0)
+    return -1;
+  if (mkdir(c->dir, 0700) == 0)
+    return 0;
+  if (errno == EEXIST)
+    return vc_error_set(err, 0, "container with id `%s` already exists", c->id);
+  return vc_error_set(err, errno, "create state directory `%s`", c->dir);
+}
+
+static int persist_container(void *arg, vc_error **err) {
+  return vc_state_save(arg, err);
+}
+
+/* Boots c's own sandbox.  The state is saved before anything starts and
+ * again after each host process, so a kill -9 at any point leaves
+ * something delete --force can clean up. */
+static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
+                        const struct create_plan *plan, vc_error **err) {
+  struct vc_sandbox *sb = &c->sandbox;
+  c->sandbox_id = xstrdup(c->id);
+  sb->id = xstrdup(c->id);
+  sb->dir = xstrdup(c->dir);
+  sb->cfg = ctx->cfg;
+  sb->debug = ctx->debug;
+  sb->helper_exe = vc_self_exe();
+  sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
+  vc_sandbox_init_paths(sb);
+  if (vc_state_save(c, err) < 0)
+    return -1;
+  cleanup_free char *share = vc_share_dir(sb->dir);
+  if (vc_share_create(share, err) < 0 ||
+      vc_share_add(share, c->id, c->rootfs, c->bundle, plan->spec, err) < 0) {
+    vc_error *e = NULL;
+    vc_share_teardown(share, &e);
+    vc_error_free(&e);
+    return -1;
+  }
+  return vc_sandbox_boot(sb, persist_container, c, err);
+}
+
+/* Joins the running sandbox plan names, as a pod member: its rootfs and
+ * bind sources go into the sandbox's share under the sandbox's lock, which
+ * stays held (in c->sandbox) until the member is saved with its shim, so
+ * the sandbox cannot be deleted in between. */
+static int join_sandbox(const struct vc_context *ctx, struct vc_container *c,
+                        const struct create_plan *plan, vc_error **err) {
+  struct vc_container owner = VC_CONTAINER_INIT;
+  const char *sandbox_id = plan->pod.sandbox_id;
+  cleanup_free char *share = NULL;
+  int ret = -1;
+  if (vc_state_load(ctx->cfg, sandbox_id, &owner, err) < 0) {
+    vc_error_wrap(err, "sandbox `%s`", sandbox_id);
+    goto out;
+  }
+  if (!vc_container_owns_sandbox(&owner)) {
+    vc_error_set(err, 0, "`%s` is a member of sandbox `%s`, not a sandbox",
+                 sandbox_id, owner.sandbox_id);
+    goto out;
+  }
+  if (vc_sandbox_lock(&owner.sandbox, err) < 0)
+    goto out;
+  if (!vc_sandbox_alive(&owner.sandbox)) {
+    vc_error_set(err, 0, "sandbox `%s` is not running", sandbox_id);
+    goto out;
+  }
+  if (make_state_dir(ctx, c, err) < 0)
+    goto out;
+  /* The sandbox is c's now, lock and all. */
+  c->sandbox = owner.sandbox;
+  owner.sandbox = (struct vc_sandbox)VC_SANDBOX_INIT;
+  c->sandbox_id = xstrdup(c->sandbox.id);
+  c->vm_pid = c->sandbox.vm.pid;
+  share = vc_share_dir(c->sandbox.dir);
+  if (vc_share_add(share, c->id, c->rootfs, c->bundle, plan->spec, err) < 0) {
+    vc_rmdir_r(c->dir, NULL);
+    goto out;
+  }
+  if (vc_state_save(c, err) < 0) {
+    vc_share_remove(share, c->id, NULL);
+    vc_rmdir_r(c->dir, NULL);
+    goto out;
+  }
+  ret = 0;
+out:
+  vc_container_free(&owner);
+  return ret;
+}
+
+/* Removes c: for the sandbox container, its sandbox (VM, helpers, share)
+ * and its directory; for a member, it leaves its sandbox, which keeps
+ * running.  Best effort: it goes on past failures, reported in *err. */
+static int destroy(struct vc_container *c, vc_error **err);
+
+/* create and run share this: the container's sandbox booted or joined, its
+ * config copy saved, and the container created in the guest over agent (a
+ * connection the caller keeps, with stdio_stream for the init's stdio if
+ * not 0).  On failure nothing is left. */
+static int create_in_sandbox(const struct vc_context *ctx, struct vc_container *c,
+                             const struct create_plan *plan,
+                             struct vc_agent_client *agent,
+                             uint32_t stdio_stream, vc_error **err) {
+  if (plan->pod.sandbox_id != NULL) {
+    if (join_sandbox(ctx, c, plan, err) < 0)
+      return -1;
+  } else if (make_state_dir(ctx, c, err) < 0) {
+    return -1;
+  } else if (boot_sandbox(ctx, c, plan, err) < 0) {
+    vc_rmdir_r(c->dir, NULL);
+    return -1;
+  }
+  cleanup_free char *config_copy = xasprintf("%s/config.json", c->dir);
+  struct vc_msg_create_container params = {
+      .id = c->id,
+      .cgroup = c->cgroup_path,
+      .rootfs_tag = VC_ROOTFS_TAG,
+      .bundle = c->bundle, /* for the state given to guest hooks */
+      .spec = plan->config_text,
+      .join_namespaces = plan->pod.joins_json,
+      .vm_network_namespace = plan->pod.vm_netns != NULL,
+      .stdio_stream = stdio_stream,
+  };
+  unsigned timeout_ms = ctx->cfg->agent.request_timeout_ms;
+  if (vc_write_file_atomic(config_copy, plan->config_text,
+                           strlen(plan->config_text), 0600, err) < 0 ||
+      (agent->fd = vc_sandbox_agent_connect(&c->sandbox, 3000, err)) < 0 ||
+      vc_agent_set_timeout(agent, timeout_ms, err) < 0 ||
+      vc_agent_call(agent, VC_AGENT_CREATE_CONTAINER, &params, NULL, err) < 0) {
+    vc_error *e = NULL;
+    destroy(c, &e);
+    vc_error_free(&e);
+    return -1;
+  }
+  return 0;
+}
+
+int vc_container_create(const struct vc_context *ctx, const char *id,
+                        const struct vc_create_options *o, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  struct create_plan plan = {0};
+  struct vc_term term = VC_TERM_INIT;
+  struct vc_agent_client agent = VC_AGENT_CLIENT_INIT;
+  int ret = -1;
+  if (prepare(ctx, id, o->bundle, &c, &plan, err) < 0 ||
+      vc_term_check(plan.spec->process->terminal, o->console_socket, true, err) < 0 ||
+      create_in_sandbox(ctx, &c, &plan, &agent, 0, err) < 0)
+    goto out;
+  /* The pty goes to the engine once the container exists, as with runc. */
+  if (vc_term_open(&term, plan.spec->process->terminal, o->console_socket, true,
+                   err) < 0 ||
+      vc_shim_spawn(ctx, &c, NULL, NULL, term.slave, &c.shim_pid, err) < 0 ||
+      vc_state_save(&c, err) < 0)
+    goto destroy;
+  /* A pod member: the sandbox may be used (and deleted) again now. */
+  vc_sandbox_unlock(&c.sandbox);
+  if (create_hooks(&c, plan.spec, err) < 0)
+    goto destroy;
+  if (o->pid_file != NULL) {
+    cleanup_free char *pid = xasprintf("%d", (int)c.shim_pid);
+    if (vc_write_file_atomic(o->pid_file, pid, strlen(pid), 0644, err) < 0)
+      goto destroy;
+  }
+  ret = 0;
+  goto out;
+destroy:;
+  vc_error *derr = NULL;
+  destroy(&c, &derr);
+  vc_error_free(&derr);
+out:
+  vc_term_close(&term);
+  if (agent.fd >= 0)
+    close(agent.fd);
+  create_plan_free(&plan);
+  vc_container_free(&c);
+  return ret;
+}
+
+/* ---- run in the foreground ----------------------------------------------- */
+
+static int run_foreground(const struct vc_context *ctx, const char *id,
+                          const struct vc_create_options *o, vc_error **err) {
+  /* run outlives the VM and its helpers: adopt them when their detaching
+   * parent exits, so that they are reaped here and leave no zombie. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  struct vc_container c = VC_CONTAINER_INIT;
+  struct create_plan plan = {0};
+  struct vc_term term = VC_TERM_INIT;
+  struct vc_agent_client agent = VC_AGENT_CLIENT_INIT;
+  int status = -1;
+  if (prepare(ctx, id, o->bundle, &c, &plan, err) < 0 ||
+      vc_term_check(plan.spec->process->terminal, o->console_socket, false, err) < 0)
+    goto out;
+  if (o->pid_file != NULL) {
+    cleanup_free char *pid = xasprintf("%d", getpid());
+    if (vc_write_file_atomic(o->pid_file, pid, strlen(pid), 0644, err) < 0)
+      goto out;
+  }
+  if (create_in_sandbox(ctx, &c, &plan, &agent, VC_STDIO_STREAM, err) < 0)
+    goto out;
+  vc_sandbox_unlock(&c.sandbox);
+  struct vc_msg_container by_id = {id};
+  struct vc_msg_process_ref init = {id, NULL};
+  uint32_t wait_stream;
+  int exit_status = 0;
+  if (create_hooks(&c, plan.spec, err) < 0 ||
+      vc_term_open(&term, plan.spec->process->terminal, o->console_socket,
+                   false, err) < 0 ||
+      vc_term_use_slave_as_stdio(&term, err) < 0 ||
+      vc_agent_call(&agent, VC_AGENT_START_CONTAINER, &by_id, NULL, err) < 0)
+    goto out_destroy;
+  /* As runc 1.1: when a poststart hook fails the container is killed and
+   * run fails. */
+  if (run_host_hooks(&c, plan.spec->hooks.poststart,
+                     plan.spec->hooks.n_poststart, "running", err) < 0)
+    goto out_destroy;
+  /* The process may run for as long as it likes. */
+  if (vc_agent_set_timeout(&agent, 0, err) < 0 ||
+      vc_agent_send(&agent, VC_AGENT_WAIT_PROCESS, &init, &wait_stream, err) < 0)
+    goto out_destroy;
+  if (vc_relay_stdio(&agent, id, NULL, VC_STDIO_STREAM, wait_stream,
+                     plan.spec->process->terminal ? 0 : -1, &exit_status,
+                     err) == 0)
+    status = exit_status;
+out_destroy:
+  vc_term_close(&term);
+  close(agent.fd);
+  agent.fd = -1;
+  vc_error *derr = NULL;
+  if (destroy(&c, &derr) < 0 && status >= 0) {
+    *err = derr; /* the container ran, but cleanup failed: say so */
+    derr = NULL;
+    status = -1;
+  }
+  vc_error_free(&derr);
+  poststop_hooks(ctx, &c, plan.spec);
+out:
+  vc_term_close(&term);
+  if (agent.fd >= 0)
+    close(agent.fd);
+  create_plan_free(&plan);
+  vc_container_free(&c);
+  return status;
+}
+
+int vc_container_run(const struct vc_context *ctx, const char *id,
+                     const struct vc_create_options *o, bool detach,
+                     vc_error **err) {
+  if (!detach)
+    return run_foreground(ctx, id, o, err);
+  /* create + start; the shim keeps running with the container. */
+  if (vc_container_create(ctx, id, o, err) < 0)
+    return -1;
+  if (vc_container_start(ctx, id, err) < 0) {
+    vc_error *derr = NULL;
+    vc_container_delete(ctx, id, true, &derr);
+    vc_error_free(&derr);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the other verbs ----------------------------------------------------- */
+
+int vc_container_start(const struct vc_context *ctx, const char *id,
+                       vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  struct oci_spec *spec = NULL;
+  int ret = -1;
+  if (vc_container_load(ctx, id, true, &c, err) < 0)
+    goto out;
+  const char *status = vc_container_status(&c);
+  if (strcmp(status, "stopped") == 0) {
+    vc_error_set(err, 0, "cannot start a container that has stopped");
+    goto out;
+  }
+  if (strcmp(status, "created") != 0) {
+    vc_error_set(err, 0, "cannot start an already running container");
+    goto out;
+  }
+  struct vc_msg_container by_id = {c.id};
+  if (vc_sandbox_call(&c.sandbox, VC_AGENT_START_CONTAINER, &by_id, NULL, err) < 0)
+    goto out;
+  ret = 0;
+  spec = spec_or_null(&c);
+  if (spec != NULL &&
+      run_host_hooks(&c, spec->hooks.poststart, spec->hooks.n_poststart,
+                     "running", err) < 0) {
+    /* runc 1.1 kills the container when a poststart hook fails, and start
+     * fails with the hook's error. */
+    struct vc_msg_signal_process kill_all = {.id = c.id, .signal = SIGKILL,
+                                             .all = true};
+    vc_error *kerr = NULL;
+    vc_sandbox_call(&c.sandbox, VC_AGENT_SIGNAL_PROCESS, &kill_all, NULL, &kerr);
+    vc_error_free(&kerr);
+    ret = -1;
+  }
+out:
+  oci_spec_free(spec);
+  vc_container_free(&c);
+  return ret;
+}
+
+/* Loads id and checks that it runs (or is at least not stopped), with
+ * not_running as the error otherwise (errnum ESRCH). */
+static int load_live(const struct vc_context *ctx, const char *id, bool lock,
+                     const char *not_running, struct vc_container *c,
+                     vc_error **err) {
+  if (vc_container_load(ctx, id, lock, c, err) < 0)
+    return -1;
+  if (strcmp(vc_container_status(c), "stopped") == 0) {
+    vc_error_set(err, 0, "%s", not_running);
+    (*err)->errnum = ESRCH; /* callers tell "stopped" from failures by it */
+    return -1;
+  }
+  return 0;
+}
+
+int vc_container_kill(const struct vc_context *ctx, const char *id, int sig,
+                      bool all, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  int ret = load_live(ctx, id, true, "container not running", &c, err);
+  if (ret == 0) {
+    struct vc_msg_signal_process params = {.id = c.id, .signal = (uint32_t)sig,
+                                           .all = all};
+    ret = vc_sandbox_call(&c.sandbox, VC_AGENT_SIGNAL_PROCESS, &params, NULL, err);
+  }
+  vc_container_free(&c);
+  return ret;
+}
+
+static int leave_sandbox(struct vc_container *c, vc_error **err) {
+  /* While the VM runs, the agent must forget the member first: removing
+   * its rootfs and state under a live container would leave it orphaned
+   * in the guest.  If the agent cannot say so, nothing is removed and
+   * delete can be tried again (or the sandbox deleted with --force). */
+  if (vc_sandbox_alive(&c->sandbox)) {
+    vc_error *e = NULL;
+    struct vc_msg_container by_id = {c->id};
+    int r = vc_sandbox_call(&c->sandbox, VC_AGENT_DELETE_CONTAINER, &by_id, NULL, &e);
+    /* An unknown id is fine: create may have failed before it existed. */
+    if (r < 0 && e->errnum != ENOENT) {
+      vc_error_set(err, e->errnum, "remove container `%s` from sandbox `%s`: "
+                   "%s; nothing removed", c->id, c->sandbox_id, e->msg);
+      vc_error_free(&e);
+      return -1;
+    }
+    vc_error_free(&e);
+  }
+  int ret = 0;
+  if (vc_pid_is(c->shim_pid, c->dir))
+    vc_pid_terminate(c->shim_pid, 1000);
+  cleanup_free char *share = vc_share_dir(c->sandbox.dir);
+  if (vc_share_remove(share, c->id, err) < 0)
+    ret = -1;
+  if (vc_rmdir_r(c->dir, ret < 0 ? NULL : err) < 0)
+    ret = -1;
+  return ret;
+}
+
+static int destroy(struct vc_container *c, vc_error **err) {
+  if (!vc_container_owns_sandbox(c))
+    return leave_sandbox(c, err);
+  int ret = vc_sandbox_stop(&c->sandbox, err);
+  if (vc_pid_is(c->shim_pid, c->dir))
+    vc_pid_terminate(c->shim_pid, 1000);
+  /* vc_sandbox_stop refuses to go on while a mount is left in the share:
+   * the rootfs must never be removed through its bind mount. */
+  if (ret == 0 && vc_rmdir_r(c->dir, err) < 0)
+    ret = -1;
+  return ret;
+}
+
+/* delete --force of a container whose state.json cannot be read (empty or
+ * truncated after a crash): what can be found by its directory's name, the
+ * host processes whose command line names it and the mounts below it, is
+ * stopped and removed. */
+static int force_cleanup(const struct vc_context *ctx, const char *id,
+                         vc_error **err) {
+  cleanup_free char *dir = xasprintf("%s/%s", ctx->cfg->runtime.state_root, id);
+  struct stat st;
+  if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+    return 0;
+  /* The helpers name files inside the directory; the shim names the
+   * directory itself.  Either way with a boundary, so that another
+   * container's directory that merely starts with this one's is safe. */
+  cleanup_free char *inside = xasprintf("%s/", dir);
+  cleanup_free char *shim = xasprintf("--state-dir %s ", dir);
+  vc_kill_processes_naming(inside, 1000);
+  vc_kill_processes_naming(shim, 1000);
+  cleanup_free char *share = vc_share_dir(dir);
+  if (vc_share_teardown(share, err) < 0)
+    return -1;
+  return vc_rmdir_r(dir, err);
+}
+
+int vc_container_delete(const struct vc_context *ctx, const char *id,
+                        bool force, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  struct oci_spec *spec = NULL;
+  cleanup_free char *member = NULL;
+  int ret = -1;
+  if (vc_container_load(ctx, id, true, &c, err) < 0) {
+    /* Engines clean up with delete --force whatever happened before. */
+    if (force && *err != NULL && vc_id_valid(id)) {
+      bool unknown = (*err)->errnum == ENOENT;
+      vc_error_free(err);
+      ret = unknown ? 0 : force_cleanup(ctx, id, err);
+    }
+    goto out;
+  }
+  const char *status = vc_container_status(&c);
+  if (!force && (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0)) {
+    vc_error_set(err, 0, "cannot delete container %s that is not stopped: %s",
+                 id, status);
+    goto out;
+  }
+  /* Deleting a pod's sandbox container stops the VM under its members:
+   * only with --force while one of them still runs. */
+  if (!force && vc_container_owns_sandbox(&c) &&
+      (member = vc_pod_live_member(ctx->cfg, id)) != NULL) {
+    vc_error_set(err, 0, "cannot delete sandbox container %s: container %s "
+                 "of its pod is running (delete it first, or use --force)",
+                 id, member);
+    goto out;
+  }
+  spec = spec_or_null(&c);
+  ret = destroy(&c, err);
+  poststop_hooks(ctx, &c, spec);
+out:
+  oci_spec_free(spec);
+  vc_container_free(&c);
+  return ret;
+}
+
+/* One request about container id: loaded (and locked if asked), checked
+ * to be running when not_running names the error, else as it is. */
+static int call_container(const struct vc_context *ctx, const char *id,
+                          bool lock, const char *not_running,
+                          enum vc_agent_method m, void *result, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  int ret = not_running != NULL ? load_live(ctx, id, lock, not_running, &c, err)
+                                : vc_container_load(ctx, id, lock, &c, err);
+  if (ret == 0) {
+    struct vc_msg_container by_id = {c.id};
+    ret = vc_sandbox_call(&c.sandbox, m, &by_id, result, err);
+  }
+  vc_container_free(&c);
+  return ret;
+}
+
+int vc_container_pause(const struct vc_context *ctx, const char *id,
+                       vc_error **err) {
+  return call_container(ctx, id, true, NULL, VC_AGENT_PAUSE_CONTAINER, NULL, err);
+}
+
+int vc_container_resume(const struct vc_context *ctx, const char *id,
+                        vc_error **err) {
+  return call_container(ctx, id, true, NULL, VC_AGENT_RESUME_CONTAINER, NULL, err);
+}
+
+int vc_container_ps(const struct vc_context *ctx, const char *id,
+                    struct vc_msg_process_list *list, vc_error **err) {
+  cleanup_free char *not_running = xasprintf("container `%s` is not running", id);
+  return call_container(ctx, id, false, not_running, VC_AGENT_LIST_PROCESSES,
+                        list, err);
+}
+
+int vc_container_host_pids(const struct vc_context *ctx, const char *id,
+                           pid_t **pids, size_t *n, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  *pids = NULL;
+  *n = 0;
+  if (vc_container_load(ctx, id, false, &c, err) < 0) {
+    vc_container_free(&c);
+    return -1;
+  }
+  size_t cap = 8;
+  *pids = xcalloc(cap, sizeof(**pids));
+  if (vc_pid_is(c.shim_pid, c.dir))
+    (*pids)[(*n)++] = c.shim_pid;
+  /* A detached exec's shim: exec-<id>.pid, written by vc_container_exec. */
+  DIR *d = opendir(c.dir);
+  for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+    size_t len = strlen(de->d_name);
+    if (strncmp(de->d_name, "exec-", 5) != 0 || len < 4 ||
+        strcmp(de->d_name + len - 4, ".pid") != 0)
+      continue;
+    cleanup_free char *path = xasprintf("%s/%s", c.dir, de->d_name);
+    cleanup_free char *text = NULL;
+    vc_error *e = NULL;
+    if (vc_read_file(path, &text, NULL, &e) == 0) {
+      pid_t pid = (pid_t)atoi(text);
+      if (vc_pid_is(pid, c.dir)) {
+        if (*n == cap)
+          *pids = xrealloc(*pids, (cap *= 2) * sizeof(**pids));
+        (*pids)[(*n)++] = pid;
+      }
+    }
+    vc_error_free(&e);
+  }
+  if (d != NULL)
+    closedir(d);
+  vc_container_free(&c);
+  return 0;
+}
+
+int vc_container_update(const struct vc_context *ctx, const char *id,
+                        const char *const resources[], size_t n,
+                        vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  int ret = load_live(ctx, id, true, "container not running", &c, err);
+  for (size_t i = 0; ret == 0 && i < n; i++) {
+    if (resources[i] == NULL)
+      continue;
+    struct vc_msg_update_container params = {c.id, resources[i]};
+    ret = vc_sandbox_call(&c.sandbox, VC_AGENT_UPDATE_CONTAINER, &params, NULL, err);
+  }
+  vc_container_free(&c);
+  return ret;
+}
+
+int vc_container_stats(const struct vc_context *ctx, const char *id,
+                       char **stats_json, vc_error **err) {
+  struct vc_msg_stats_result stats = {0};
+  cleanup_free char *not_running =
+      xasprintf("container with id %s is not running", id);
+  int ret = call_container(ctx, id, false, not_running,
+                           VC_AGENT_STATS_CONTAINER, &stats, err);
+  if (ret == 0)
+    *stats_json = vc_steal(&stats.stats);
+  vc_agent_result_free(VC_AGENT_STATS_CONTAINER, &stats);
+  return ret;
+}
