@@ -58,22 +58,32 @@ static ssize_t read_line(int fd, char *buf, size_t cap, long long deadline) {
   return -1;
 }
 
-static bool parse_ok(const char *line, uint32_t *local_port) {
-  if (strncmp(line, "OK ", 3) != 0)
+/* "<prefix><digits>\n" with the digits' value in *port. */
+static bool parse_line(const char *prefix, const char *line, size_t len,
+                       uint32_t *port) {
+  size_t plen = strlen(prefix);
+  if (len > VC_HYBRID_LINE_MAX || len < plen + 2 || line[len - 1] != '\n' ||
+      memcmp(line, prefix, plen) != 0)
     return false;
   uint64_t v = 0;
-  const char *p = line + 3;
-  if (*p < '0' || *p > '9')
-    return false;
-  for (; *p >= '0' && *p <= '9'; p++) {
-    v = v * 10 + (uint64_t)(*p - '0');
-    if (v > UINT32_MAX)
+  size_t i = plen;
+  for (; i < len - 1; i++) {
+    if (line[i] < '0' || line[i] > '9' || i - plen >= 10)
       return false;
+    v = v * 10 + (uint64_t)(line[i] - '0');
   }
-  if (strcmp(p, "\n") != 0)
+  if (v > UINT32_MAX)
     return false;
-  *local_port = (uint32_t)v;
+  *port = (uint32_t)v;
   return true;
+}
+
+bool vc_hybrid_parse_connect(const char *line, size_t len, uint32_t *port) {
+  return parse_line("CONNECT ", line, len, port);
+}
+
+bool vc_hybrid_parse_ok(const char *line, size_t len, uint32_t *port) {
+  return parse_line("OK ", line, len, port);
 }
 
 static enum attempt attempt(const char *path, uint32_t port,
@@ -110,7 +120,7 @@ static enum attempt attempt(const char *path, uint32_t port,
     }
     done += (size_t)w;
   }
-  char line[64];
+  char line[VC_HYBRID_LINE_MAX + 1];
   ssize_t r = read_line(fd, line, sizeof(line), deadline);
   if (r == 0) {
     snprintf(why, why_len,
@@ -125,7 +135,8 @@ static enum attempt attempt(const char *path, uint32_t port,
     return e == ETIMEDOUT || e == ECONNRESET ? ATTEMPT_RETRY : ATTEMPT_FATAL;
   }
   uint32_t local_port;
-  if (!parse_ok(line, &local_port)) {
+  if (!vc_hybrid_parse_ok(line, (size_t)r, &local_port)) {
+    line[vc_printable(line, (size_t)r)] = '\0';
     line[strcspn(line, "\n")] = '\0';
     snprintf(why, why_len, "unexpected answer `%.40s`", line);
     return ATTEMPT_FATAL;

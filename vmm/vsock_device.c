@@ -11,11 +11,12 @@
 #include <unistd.h>
 
 #include "lib/base/util.h"
+#include "vmm/hybrid_vsock.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vc_vsock_hdr))
 /* Largest payload we read from a host socket for one packet. */
 #define MAX_PKT_PAYLOAD (64 * 1024)
-#define LINE_MAX_LEN 32
+#define LINE_MAX_LEN VC_HYBRID_LINE_MAX
 #define LOCAL_PORT_BASE (1u << 30)
 /* tx processing stops while the control queue has less room than this, so
  * replies to guest packets are never dropped. */
@@ -425,23 +426,6 @@ static int flush_to_host(struct vc_vsock_dev *d, struct conn *c) {
   return 0;
 }
 
-static bool parse_connect(const char *s, uint32_t len, uint32_t *port) {
-  static const char pfx[] = "CONNECT ";
-  if (len < sizeof(pfx) || memcmp(s, pfx, sizeof(pfx) - 1) != 0)
-    return false;
-  uint64_t v = 0;
-  uint32_t i = sizeof(pfx) - 1, digits = 0;
-  for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
-    v = v * 10 + (uint64_t)(s[i] - '0');
-    if (v > UINT32_MAX)
-      return false;
-  }
-  if (digits == 0 || i != len)
-    return false;
-  *port = (uint32_t)v;
-  return true;
-}
-
 static uint32_t alloc_local_port(struct vc_vsock_dev *d, uint32_t guest_port) {
   for (;;) {
     uint32_t p = d->next_local_port++;
@@ -479,7 +463,7 @@ static void host_line_readable(struct vc_vsock_dev *d, struct conn *c,
   if (nl == NULL)
     return;
   uint32_t port;
-  if (!parse_connect(c->line, c->line_len - 1, &port)) {
+  if (!vc_hybrid_parse_connect(c->line, c->line_len, &port)) {
     conn_free(d, c, false);
     return;
   }

@@ -415,8 +415,13 @@ int vc_proto_decode_response(enum vc_agent_method m, const char *body,
     yajl_val c = vc_json_get(e, "code");
     if (c == NULL || vc_json_to_i64(c, 0, 4095, &code) != VC_JSON_NUM_OK)
       code = 0;
-    /* The agent's text, bounded: it ends up on a terminal. */
-    vc_error_set(err, 0, "%.1024s", msg ? msg : "(the agent gave no message)");
+    /* The agent's text ends up on a terminal: bounded and printable. */
+    char text[1025];
+    size_t n = msg ? strnlen(msg, sizeof(text) - 1) : 0;
+    memcpy(text, msg ? msg : "", n);
+    n = vc_printable(text, n);
+    text[n] = '\0';
+    vc_error_set(err, 0, "%s", n ? text : "(the agent gave no message)");
     if (err != NULL && *err != NULL)
       (*err)->errnum = (int)code;
   } else if (r == NULL) {

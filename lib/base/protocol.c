@@ -96,12 +96,20 @@ int vc_frame_decoder_feed(struct vc_frame_decoder *d, const void *data,
                           size_t len, vc_error **err) {
   if (len == 0)
     return 0;
-  if (d->len + len > 2 * (VC_FRAME_MAX + VC_FRAME_HEADER_SIZE))
+  const size_t frame_max = VC_FRAME_HEADER_SIZE + VC_FRAME_MAX;
+  /* A caller that pops every frame after each feed never holds a whole
+   * maximal frame here; one that does not may hold one, never more. */
+  if (d->len > frame_max || len > frame_max)
     return vc_error_set(err, 0, "protocol: peer sent too much unparsed data");
-  if (d->len + len > d->cap) {
+  size_t need = d->len + len;
+  if (need > d->cap) {
     size_t cap = d->cap ? d->cap : 4096;
-    while (cap < d->len + len)
+    while (cap < need)
       cap *= 2;
+    /* Doubling past the largest frame would only reserve memory no frame
+     * can use. */
+    if (cap > frame_max)
+      cap = need > frame_max ? need : frame_max;
     uint8_t *n = realloc(d->buf, cap);
     if (n == NULL)
       return vc_error_set(err, ENOMEM, "protocol");
@@ -109,7 +117,13 @@ int vc_frame_decoder_feed(struct vc_frame_decoder *d, const void *data,
     d->cap = cap;
   }
   memcpy(d->buf + d->len, data, len);
-  d->len += len;
+  d->len = need;
+  /* The buffer starts at a frame boundary: judge that frame's header as
+   * soon as it is complete, before buffering the body it announces. */
+  struct vc_frame_header h;
+  if (d->len >= VC_FRAME_HEADER_SIZE &&
+      vc_frame_header_decode(d->buf, &h, err) < 0)
+    return -1;
   return 0;
 }
 

@@ -52,7 +52,14 @@ int vc_frame_read(int fd, struct vc_frame_header *h, char **body,
                   vc_error **err);
 
 /* Incremental decoder for event loops: feed bytes as they arrive, then pop
- * complete frames. */
+ * every complete frame (vc_frame_decoder_next until it returns 0).  Used
+ * that way, the buffer never holds more than one maximal frame
+ * (VC_FRAME_HEADER_SIZE + VC_FRAME_MAX) plus the last feed, and a header
+ * that is invalid (unknown type or flags, a length over VC_FRAME_MAX) fails
+ * the feed that brings its last byte (or, when it follows other frames in
+ * that feed, the next call that reaches it), never after more is buffered.
+ * feed also fails when given more than one maximal frame at once, or when
+ * the caller left more than a maximal frame unparsed. */
 struct vc_frame_decoder {
   uint8_t *buf;
   size_t len, cap;

@@ -223,6 +223,26 @@ long long vc_now_ms(void) {
 
 bool vc_file_exists(const char *path) { return access(path, F_OK) == 0; }
 
+size_t vc_printable(char *s, size_t len) {
+  size_t out = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\r' && i + 1 < len && s[i + 1] == '\n')
+      continue; /* serial consoles end lines with "\r\n" */
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      s[out++] = '?';
+    } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+               (unsigned char)s[i + 1] <= 0x9f) {
+      s[out++] = '?';
+      s[out++] = '?';
+      i++;
+    } else {
+      s[out++] = (char)c;
+    }
+  }
+  return out;
+}
+
 char *vc_path_clean(const char *path) {
   size_t cap = strlen(path) + 2, len = 0;
   char *res = xcalloc(1, cap);

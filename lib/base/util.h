@@ -71,6 +71,13 @@ int vc_strcmp_ptr(const void *a, const void *b);
  * the fd that holds it (close it to unlock). */
 int vc_dir_lock(const char *dir, int *lock_fd, vc_error **err);
 
+/* Makes len bytes of untrusted text (a guest's console, a QEMU log, a
+ * peer's answer) safe to print inside a message, in place: "\r\n" becomes
+ * "\n"; NUL, other control bytes except '\n' and '\t', DEL and
+ * UTF-8-encoded C1 controls (which a terminal may obey as escapes) become
+ * '?'; other bytes are kept.  Returns the new length (no NUL is added). */
+size_t vc_printable(char *s, size_t len);
+
 /* path as "/"-joined parts, without empty or "." ones ("" for the root),
  * compared as written; NULL when a part is "..", which only the file
  * system could resolve.  The caller frees it. */

@@ -186,6 +186,9 @@ char *vc_log_tail(const char *path, size_t max_bytes) {
   close(fd);
   if (n < 0)
     n = 0;
+  /* The guest or the VMM wrote it: no NULs hiding the rest, no escapes
+   * reaching the user's terminal. */
+  n = (ssize_t)vc_printable(buf, (size_t)n);
   buf[n] = '\0';
   /* Trim trailing whitespace so the tail reads well inside a message. */
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))

@@ -28,7 +28,8 @@ bool vc_pid_is(pid_t pid, const char *needle);
  * SIGKILL was sent and it went away. */
 void vc_pid_terminate(pid_t pid, int timeout_ms);
 
-/* The last max_bytes of a log file, for error messages ("" if absent). */
+/* The last max_bytes of a log file, for error messages ("" if absent),
+ * made printable (vc_printable): the console log is the guest's. */
 char *vc_log_tail(const char *path, size_t max_bytes);
 
 /* Closes every fd >= first except those listed in keep (-1 entries are
