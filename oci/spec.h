@@ -102,7 +102,7 @@ struct oci_sysctl {
 };
 
 struct oci_spec {
-  char *oci_version; /* 1.0.x, 1.1.x or 1.2.x */
+  char *oci_version; /* SemVer with major 1: 1.0.2-dev, 1.3.0 */
   char *root_path;   /* as written in config.json: relative to the bundle or absolute */
   bool root_readonly;
   char *hostname, *domainname;
