@@ -84,10 +84,12 @@ void vc_term_close(struct vc_term *t);
 
 /* The guest kernel has neither AppArmor nor SELinux: a label (NULL or ""
  * for none) is a warning or an error, as [runtime] lsm_labels says.  The
- * message names where (a file) and field_prefix + the field. */
+ * message names where (a file) and field_prefix + the field for the
+ * process's labels, linux.mountLabel for mount_label. */
 int vc_check_lsm_labels(const struct vc_cli *cli, const char *apparmor_profile,
-                        const char *selinux_label, const char *where,
-                        const char *field_prefix, vc_error **err);
+                        const char *selinux_label, const char *mount_label,
+                        const char *where, const char *field_prefix,
+                        vc_error **err);
 
 struct vc_sandbox;
 /* Fills sb from the bundle (config.json parsed and checked, rootfs

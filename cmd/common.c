@@ -43,19 +43,21 @@ static char *now_rfc3339(void) {
 }
 
 int vc_check_lsm_labels(const struct vc_cli *cli, const char *apparmor_profile,
-                        const char *selinux_label, const char *where,
-                        const char *field_prefix, vc_error **err) {
+                        const char *selinux_label, const char *mount_label,
+                        const char *where, const char *field_prefix,
+                        vc_error **err) {
   const struct {
-    const char *field, *value, *lsm;
-  } labels[] = {{"apparmorProfile", apparmor_profile, "AppArmor"},
-                {"selinuxLabel", selinux_label, "SELinux"}};
+    const char *prefix, *field, *value, *lsm;
+  } labels[] = {{field_prefix, "apparmorProfile", apparmor_profile, "AppArmor"},
+                {field_prefix, "selinuxLabel", selinux_label, "SELinux"},
+                {"linux.", "mountLabel", mount_label, "SELinux"}};
   bool fatal = strcmp(cli->cfg.runtime.lsm_labels, "error") == 0;
   for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
     if (labels[i].value == NULL || labels[i].value[0] == '\0')
       continue;
     cleanup_free char *msg = xasprintf(
         "%s: %s%s \"%s\" is not applied: the guest kernel has no %s%s", where,
-        field_prefix, labels[i].field, labels[i].value, labels[i].lsm,
+        labels[i].prefix, labels[i].field, labels[i].value, labels[i].lsm,
         fatal ? " ([runtime] lsm_labels = \"error\")" : "");
     if (fatal)
       return vc_error_set(err, 0, "%s", msg);
@@ -92,8 +94,8 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     goto out;
   }
   if (vc_check_lsm_labels(cli, spec->process->apparmor_profile,
-                          spec->process->selinux_label, config_path, "process.",
-                          err) < 0)
+                          spec->process->selinux_label, spec->mount_label,
+                          config_path, "process.", err) < 0)
     goto out;
   joined = spec->root_path[0] == '/'
                ? xstrdup(spec->root_path)

@@ -218,8 +218,8 @@ static int check_process(const struct vc_cli *cli, const char *process,
   const struct oci_process *p = spec->process;
   int ret = oci_spec_check(spec, where, err);
   if (ret == 0)
-    ret = vc_check_lsm_labels(cli, p->apparmor_profile, p->selinux_label, where,
-                              field_prefix, err);
+    ret = vc_check_lsm_labels(cli, p->apparmor_profile, p->selinux_label, NULL,
+                              where, field_prefix, err);
   *terminal = p->terminal;
   oci_spec_free(spec);
   return ret;

@@ -651,7 +651,8 @@ static int parse_linux(struct pctx *c, yajl_val root, struct oci_spec *s) {
                        s->n_readonly_paths) < 0)
     return -1;
   if (get_str(c, v, lp, "cgroupsPath", false, &s->cgroups_path) < 0 ||
-      get_str(c, v, lp, "rootfsPropagation", false, &s->rootfs_propagation) < 0)
+      get_str(c, v, lp, "rootfsPropagation", false, &s->rootfs_propagation) < 0 ||
+      get_str(c, v, lp, "mountLabel", false, &s->mount_label) < 0)
     return -1;
   if (s->rootfs_propagation != NULL && s->rootfs_propagation[0] != '\0' &&
       lookup(propagations, sizeof(propagations) / sizeof(propagations[0]),
@@ -844,6 +845,7 @@ void oci_spec_free(struct oci_spec *s) {
   free_strv(s->readonly_paths, s->n_readonly_paths);
   free(s->cgroups_path);
   free(s->rootfs_propagation);
+  free(s->mount_label);
   for (size_t i = 0; i < s->n_sysctl; i++) {
     free(s->sysctl[i].key);
     free(s->sysctl[i].value);

@@ -121,6 +121,7 @@ struct oci_spec {
   size_t n_masked_paths, n_readonly_paths;
   char *cgroups_path;
   char *rootfs_propagation; /* [r]shared, [r]slave, [r]private, [r]unbindable */
+  char *mount_label; /* linux.mountLabel (an SELinux context), NULL if absent */
   struct oci_sysctl *sysctl;
   size_t n_sysctl;
   char *resources_json; /* linux.resources (an object) as compact JSON, NULL if absent */

@@ -154,3 +154,16 @@ refused_on_host() {
   vcrun delete --force ex
   assert_no_leftovers
 }
+
+@test "linux.mountLabel with [runtime] lsm_labels = \"error\" is refused before a VM boots" {
+  local conf="$BATS_TEST_TMPDIR/lsm.toml"
+  sed 's/^lsm_labels = .*/lsm_labels = "error"/' "$NO_VM_CONFIG" > "$conf"
+  grep -q '^lsm_labels = "error"' "$conf"
+  set_config "$BUNDLE" '.linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+  rm -f "$VM_MARK"
+  VCRUN_CONFIG=$conf run vcrun create --bundle "$BUNDLE" bad </dev/null
+  assert_failure 1
+  assert_output --partial "$(realpath "$BUNDLE")/config.json: linux.mountLabel \"system_u:object_r:container_file_t:s0\" is not applied: the guest kernel has no SELinux ([runtime] lsm_labels = \"error\")"
+  [ ! -e "$VM_MARK" ] || fail "a VMM or virtiofsd was started"
+  assert_no_leftovers
+}

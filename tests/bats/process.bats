@@ -86,13 +86,14 @@ load helpers
   [ -e "$BUNDLE/rootfs/x" ]
 }
 
-@test "process.apparmorProfile and selinuxLabel: a warning by default" {
-  set_config "$BUNDLE" '.process.apparmorProfile = "docker-default" | .process.selinuxLabel = "system_u:system_r:container_t:s0"'
+@test "process.apparmorProfile, selinuxLabel and linux.mountLabel: a warning by default" {
+  set_config "$BUNDLE" '.process.apparmorProfile = "docker-default" | .process.selinuxLabel = "system_u:system_r:container_t:s0" | .linux.mountLabel = "system_u:object_r:container_file_t:s0"'
   in_container 'echo ran'
   assert_success
   assert_line 'ran'
   assert_line --partial 'warning: '"$BUNDLE"'/config.json: process.apparmorProfile "docker-default" is not applied: the guest kernel has no AppArmor'
   assert_line --partial 'process.selinuxLabel "system_u:system_r:container_t:s0" is not applied'
+  assert_line --partial 'warning: '"$BUNDLE"'/config.json: linux.mountLabel "system_u:object_r:container_file_t:s0" is not applied: the guest kernel has no SELinux'
 }
 
 @test "process.apparmorProfile with [runtime] lsm_labels = \"error\": create fails, nothing left" {

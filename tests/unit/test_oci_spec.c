@@ -352,6 +352,7 @@ TEST(unknown_fields_are_ignored) {
   if (s != NULL) {
     CHECK_STR(s->oci_version, "1.2.0");
     CHECK(s->n_mounts == 1 && s->n_namespaces == 1);
+    CHECK_STR(s->mount_label, "x");
   }
   oci_spec_free(s);
 }
@@ -672,6 +673,8 @@ TEST(linux_rules) {
              "config.json: linux.rootfsPropagation: unknown propagation \"sideways\"");
   EXPECT_OK(LINUX("'rootfsPropagation':'private'"));
   EXPECT_OK(LINUX("'rootfsPropagation':'runbindable'"));
+  EXPECT_ERR(LINUX("'mountLabel':['system_u']"),
+             "config.json: linux.mountLabel: must be a string");
   EXPECT_ERR(LINUX("'sysctl':{'net.ipv4.ip_forward':1}"),
              "config.json: linux.sysctl[\"net.ipv4.ip_forward\"]: must be a string");
   EXPECT_ERR(LINUX("'sysctl':{'a':'1','a':'2'}"),
