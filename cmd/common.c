@@ -105,6 +105,8 @@ int vc_prepare_sandbox(struct vc_cli *cli, const char *id,
     vc_error_set(err, errno, "%s: root.path `%s`", config_path, joined);
     goto out;
   }
+  if (vc_share_check_rootfs(joined, sb->rootfs, config_path, err) < 0)
+    goto out;
   if (vc_share_check_sources(spec, sb->bundle, config_path, err) < 0)
     goto out;
   struct vc_pod_plan plan;
