@@ -542,10 +542,13 @@ static void setup_rootfs(const struct agent_container *c) {
                  spec->rootfs_propagation);
     prop = propagation_flags[j].flag;
   }
-  /* pivot_root refuses a shared parent: a shared root is made so after the
-   * pivot (as runc does), from a slave, so nothing flows to the agent. */
+  /* pivot_root refuses a shared parent, and an unbindable one cannot be
+   * bound onto itself below: those are made after the pivot, from a slave,
+   * so nothing flows to the agent.  As runc, the root's propagation is set
+   * again after the pivot (all but private): before it, it reached the
+   * agent's old root, not the rootfs that becomes "/". */
   unsigned long root_prop = prop;
-  if (prop & MS_SHARED)
+  if (prop & (MS_SHARED | MS_UNBINDABLE))
     prop = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0)
     child_fail("set / propagation: %s", strerror(errno));
@@ -568,13 +571,21 @@ static void setup_rootfs(const struct agent_container *c) {
     child_fail("detach old root: %s", strerror(errno));
   if (chdir("/") < 0)
     child_fail("chdir /: %s", strerror(errno));
-  if ((root_prop & MS_SHARED) && mount(NULL, "/", NULL, root_prop, NULL) < 0)
+  /* Unbindable last: readonlyPaths and maskedPaths are binds, which an
+   * unbindable mount refuses. */
+  bool set_root_prop = spec->rootfs_propagation != NULL &&
+                       !(root_prop & MS_PRIVATE);
+  if (set_root_prop && !(root_prop & MS_UNBINDABLE) &&
+      mount(NULL, "/", NULL, root_prop, NULL) < 0)
     child_fail("linux.rootfsPropagation: %s", strerror(errno));
 
   mask_paths(spec);
   if (spec->root_readonly &&
       mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
     child_fail("root.readonly: %s", strerror(errno));
+  if (set_root_prop && (root_prop & MS_UNBINDABLE) &&
+      mount(NULL, "/", NULL, root_prop, NULL) < 0)
+    child_fail("linux.rootfsPropagation: %s", strerror(errno));
 }
 
 /* ---- the process ------------------------------------------------------- */

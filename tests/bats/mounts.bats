@@ -362,3 +362,19 @@ try_writes() {
   assert_output --partial "mounts[$n].source \`rootfs/not-there\`: No such file or directory"
   assert_no_leftovers
 }
+
+@test "rootfsPropagation unbindable and runbindable: the container's root cannot be bound (EINVAL)" {
+  # runc 1.1.5 leaves the root bindable (see docs/deviations.md); crun and
+  # runtime-tools' validation expect EINVAL.
+  set_config "$BUNDLE" '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
+  mkdir -p "$BUNDLE/rootfs/t"
+  local prop
+  for prop in unbindable runbindable; do
+    set_config "$BUNDLE" ".linux.rootfsPropagation = \"$prop\""
+    run_in "cut -d\" \" -f5,7 /proc/self/mountinfo | grep \"^/ \"; mount --rbind / /t 2>&1; echo status=\$?"
+    assert_success
+    assert_line '/ unbindable'
+    assert_line --partial 'Invalid argument'
+    refute_line status=0
+  done
+}
