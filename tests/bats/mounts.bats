@@ -363,6 +363,28 @@ try_writes() {
   assert_no_leftovers
 }
 
+@test "a rootfs whose /proc or /sys is a symlink is refused, as runc refuses it" {
+  local dir fs rt
+  for dir in proc sys; do
+    fs=$dir
+    [ "$dir" = sys ] && fs=sysfs
+    rmdir "$BUNDLE/rootfs/$dir"
+    ln -s tmp "$BUNDLE/rootfs/$dir"
+    for rt in run_in runc_in; do
+      $rt 'echo ran'
+      assert_failure
+      refute_line ran
+      # runc's log escapes the quotes
+      assert_output --regexp "filesystem \\\\?\"$fs\\\\?\" must be mounted on ordinary directory"
+    done
+    rm "$BUNDLE/rootfs/$dir"
+    mkdir "$BUNDLE/rootfs/$dir"
+  done
+  [ -z "$(ls -A "$BUNDLE/rootfs/tmp")" ]
+  rm -rf "$STATE_ROOT/runc"
+  assert_no_leftovers
+}
+
 @test "rootfsPropagation unbindable and runbindable: the container's root cannot be bound (EINVAL)" {
   # runc 1.1.5 leaves the root bindable (see docs/deviations.md); crun and
   # runtime-tools' validation expect EINVAL.
