@@ -400,3 +400,16 @@ try_writes() {
     refute_line status=0
   done
 }
+
+@test "rbind with ro: a host sub-mount below the source is read-only too (runc: only the top; see docs/deviations.md)" {
+  mkdir -p "$HOSTDIR/sub"
+  mount -t tmpfs tmpfs "$HOSTDIR/sub"
+  add_mount /data bind "$HOSTDIR" rbind ro
+  run_in "$(try_writes /data /data/sub)"
+  local vcrun_output=$output
+  runc_in "$(try_writes /data /data/sub)"
+  local runc_output=$output
+  umount "$HOSTDIR/sub"
+  [ "$runc_output" = "$(printf '/data refused\n/data/sub ok')" ]
+  [ "$vcrun_output" = "$(printf '/data refused\n/data/sub refused')" ]
+}

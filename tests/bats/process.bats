@@ -106,3 +106,24 @@ load helpers
   assert_output --partial 'process.apparmorProfile "docker-default" is not applied: the guest kernel has no AppArmor ([runtime] lsm_labels = "error")'
   assert_no_leftovers
 }
+
+@test "CAP_DAC_OVERRIDE of a non-root process: honoured on the guest's file systems, not on virtio-fs (runc: on both; see docs/deviations.md)" {
+  mkdir -m 755 "$BUNDLE/rootfs/rootonly"
+  set_config "$BUNDLE" '.root.readonly = false | .process.user = {"uid": 1000, "gid": 1000}
+    | .process.capabilities |= with_entries(.value += ["CAP_DAC_OVERRIDE"])
+    | .process.capabilities.inheritable = ["CAP_DAC_OVERRIDE"]'
+  local try='for d in /rootonly /dev; do touch $d/dac 2>/dev/null && echo "$d ok" || echo "$d refused"; done'
+  set_args "$BUNDLE" sh -c "$try"
+  run runc --root "$STATE_ROOT/runc" run -b "$BUNDLE" "r$BATS_TEST_NUMBER" </dev/null
+  assert_success
+  assert_line '/rootonly ok'
+  assert_line '/dev ok'
+  rm -f "$BUNDLE/rootfs/rootonly/dac"
+  in_container "$try"
+  assert_success
+  assert_line '/rootonly refused'
+  assert_line '/dev ok'
+  [ ! -e "$BUNDLE/rootfs/rootonly/dac" ]
+  rm -rf "$STATE_ROOT/runc"
+  assert_no_leftovers
+}
