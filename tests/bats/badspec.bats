@@ -195,8 +195,7 @@ add_bind() {
 }
 
 @test "a bind source that is a unix socket or a FIFO cannot reach the VM: refused on the host" {
-  local dir
-  dir=$(mktemp -d /tmp/vcs.XXXXXX)
+  local dir=$BATS_TEST_TMPDIR
   python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$dir/sock"
   mkfifo "$dir/fifo"
   local n
@@ -206,7 +205,6 @@ add_bind() {
   set_config "$BUNDLE" '.mounts |= .[:-1]'
   add_bind "$dir/fifo"
   refused_on_host . "mounts[$n].source \`$dir/fifo\`: a FIFO on the host cannot be reached from the VM through virtio-fs"
-  rm -rf "$dir"
 }
 
 @test "a bind source through /proc/self names vcrun's own files: refused on the host" {
