@@ -381,6 +381,39 @@ static void mount_filesystem(const struct agent_container *c, size_t index,
   }
 }
 
+/* As runc: proc and sysfs go only on a directory (or where nothing is yet),
+ * never through a symlink or onto a file there, which once let a rootfs
+ * aim the kernel's files somewhere else.  The last part of the destination
+ * is looked at as it is; the parts above it are resolved in the rootfs. */
+static void check_proc_sys_target(const struct agent_container *c,
+                                  size_t index) {
+  const struct oci_mount *m = &c->spec->mounts[index];
+  const char *type = m->type ? m->type : "";
+  if (strcmp(type, "proc") != 0 && strcmp(type, "sysfs") != 0)
+    return;
+  cleanup_free char *dest = xstrdup(m->destination);
+  for (size_t n = strlen(dest); n > 1 && dest[n - 1] == '/'; n--)
+    dest[n - 1] = '\0';
+  char *slash = strrchr(dest, '/');
+  if (slash == NULL || slash[1] == '\0')
+    return; /* the root itself: not a link */
+  *slash = '\0';
+  char parent[4096];
+  resolve_in_rootfs(c->rootfs, dest[0] ? dest : "/", "destination", parent,
+                    sizeof(parent));
+  cleanup_free char *target = xasprintf("%s/%s", parent, slash + 1);
+  struct stat st;
+  if (lstat(target, &st) < 0) {
+    if (errno == ENOENT)
+      return;
+    child_fail("mounts[%zu]: `%s`: %s", index, m->destination, strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode))
+    child_fail("mounts[%zu]: filesystem \"%s\" must be mounted on ordinary "
+               "directory (`%s` is a %s)", index, type, m->destination,
+               S_ISLNK(st.st_mode) ? "symlink" : "file");
+}
+
 static void do_mount(const struct agent_container *c, size_t index) {
   const char *rootfs = c->rootfs;
   const struct oci_mount *m = &c->spec->mounts[index];
@@ -390,6 +423,7 @@ static void do_mount(const struct agent_container *c, size_t index) {
   if (m->destination == NULL || m->destination[0] != '/')
     child_fail("mounts: destination `%s` must be an absolute path",
                m->destination ? m->destination : "");
+  check_proc_sys_target(c, index);
   resolve_in_rootfs(rootfs, m->destination, "destination", dest, sizeof(dest));
   parse_mount_options(m, &flags, &propagation, &recursive, data, sizeof(data));
   if (oci_mount_is_bind(m))
@@ -542,10 +576,13 @@ static void setup_rootfs(const struct agent_container *c) {
                  spec->rootfs_propagation);
     prop = propagation_flags[j].flag;
   }
-  /* pivot_root refuses a shared parent: a shared root is made so after the
-   * pivot (as runc does), from a slave, so nothing flows to the agent. */
+  /* pivot_root refuses a shared parent, and an unbindable one cannot be
+   * bound onto itself below: those are made after the pivot, from a slave,
+   * so nothing flows to the agent.  As runc, the root's propagation is set
+   * again after the pivot (all but private): before it, it reached the
+   * agent's old root, not the rootfs that becomes "/". */
   unsigned long root_prop = prop;
-  if (prop & MS_SHARED)
+  if (prop & (MS_SHARED | MS_UNBINDABLE))
     prop = MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, prop, NULL) < 0)
     child_fail("set / propagation: %s", strerror(errno));
@@ -568,13 +605,21 @@ static void setup_rootfs(const struct agent_container *c) {
     child_fail("detach old root: %s", strerror(errno));
   if (chdir("/") < 0)
     child_fail("chdir /: %s", strerror(errno));
-  if ((root_prop & MS_SHARED) && mount(NULL, "/", NULL, root_prop, NULL) < 0)
+  /* Unbindable last: readonlyPaths and maskedPaths are binds, which an
+   * unbindable mount refuses. */
+  bool set_root_prop = spec->rootfs_propagation != NULL &&
+                       !(root_prop & MS_PRIVATE);
+  if (set_root_prop && !(root_prop & MS_UNBINDABLE) &&
+      mount(NULL, "/", NULL, root_prop, NULL) < 0)
     child_fail("linux.rootfsPropagation: %s", strerror(errno));
 
   mask_paths(spec);
   if (spec->root_readonly &&
       mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
     child_fail("root.readonly: %s", strerror(errno));
+  if (set_root_prop && (root_prop & MS_UNBINDABLE) &&
+      mount(NULL, "/", NULL, root_prop, NULL) < 0)
+    child_fail("linux.rootfsPropagation: %s", strerror(errno));
 }
 
 /* ---- the process ------------------------------------------------------- */

@@ -224,19 +224,20 @@ static void poststop_hooks(const struct vc_context *ctx,
 
 int vc_check_lsm_labels(const struct vc_context *ctx,
                         const char *apparmor_profile, const char *selinux_label,
-                        const char *where, const char *field_prefix,
-                        vc_error **err) {
+                        const char *mount_label, const char *where,
+                        const char *field_prefix, vc_error **err) {
   const struct {
-    const char *field, *value, *lsm;
-  } labels[] = {{"apparmorProfile", apparmor_profile, "AppArmor"},
-                {"selinuxLabel", selinux_label, "SELinux"}};
+    const char *prefix, *field, *value, *lsm;
+  } labels[] = {{field_prefix, "apparmorProfile", apparmor_profile, "AppArmor"},
+                {field_prefix, "selinuxLabel", selinux_label, "SELinux"},
+                {"linux.", "mountLabel", mount_label, "SELinux"}};
   bool fatal = strcmp(ctx->cfg->runtime.lsm_labels, "error") == 0;
   for (size_t i = 0; i < N_ELEMS(labels); i++) {
     if (labels[i].value == NULL || labels[i].value[0] == '\0')
       continue;
     cleanup_free char *msg = xasprintf(
         "%s: %s%s \"%s\" is not applied: the guest kernel has no %s%s", where,
-        field_prefix, labels[i].field, labels[i].value, labels[i].lsm,
+        labels[i].prefix, labels[i].field, labels[i].value, labels[i].lsm,
         fatal ? " ([runtime] lsm_labels = \"error\")" : "");
     if (fatal)
       return vc_error_set(err, 0, "%s", msg);
@@ -293,8 +294,8 @@ static int prepare(const struct vc_context *ctx, const char *id,
                        &c->cgroup_path, err) < 0)
     return vc_error_wrap(err, "%s", config_path);
   if (vc_check_lsm_labels(ctx, spec->process->apparmor_profile,
-                          spec->process->selinux_label, config_path, "process.",
-                          err) < 0)
+                          spec->process->selinux_label, spec->mount_label,
+                          config_path, "process.", err) < 0)
     return -1;
   cleanup_free char *joined =
       spec->root_path[0] == '/' ? xstrdup(spec->root_path)
@@ -302,7 +303,8 @@ static int prepare(const struct vc_context *ctx, const char *id,
   c->rootfs = realpath(joined, NULL);
   if (c->rootfs == NULL)
     return vc_error_set(err, errno, "%s: root.path `%s`", config_path, joined);
-  if (vc_share_check_sources(spec, c->bundle, config_path, err) < 0 ||
+  if (vc_share_check_rootfs(joined, c->rootfs, config_path, err) < 0 ||
+      vc_share_check_sources(spec, c->bundle, config_path, err) < 0 ||
       vc_pod_plan(ctx->cfg, id, spec, config_path, &plan->pod, err) < 0)
     return -1;
   c->id = xstrdup(id);

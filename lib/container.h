@@ -177,10 +177,11 @@ int vc_container_exec(const struct vc_context *ctx, const char *id,
 
 /* The guest kernel has neither AppArmor nor SELinux: a label (NULL or ""
  * for none) is a warning or an error, as [runtime] lsm_labels says.  The
- * message names where (a file) and field_prefix + the field. */
+ * message names where (a file) and field_prefix + the field for the
+ * process's labels, linux.mountLabel for mount_label. */
 int vc_check_lsm_labels(const struct vc_context *ctx,
                         const char *apparmor_profile, const char *selinux_label,
-                        const char *where, const char *field_prefix,
-                        vc_error **err);
+                        const char *mount_label, const char *where,
+                        const char *field_prefix, vc_error **err);
 
 #endif

@@ -173,8 +173,8 @@ static int check_process(const struct vc_context *ctx, const char *process,
   const struct oci_process *p = spec->process;
   int ret = oci_spec_check(spec, where, err);
   if (ret == 0)
-    ret = vc_check_lsm_labels(ctx, p->apparmor_profile, p->selinux_label, where,
-                              field_prefix, err);
+    ret = vc_check_lsm_labels(ctx, p->apparmor_profile, p->selinux_label, NULL,
+                              where, field_prefix, err);
   *terminal = p->terminal;
   oci_spec_free(spec);
   return ret;

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/base/util.h"
@@ -19,6 +21,80 @@ char *vc_share_dir(const char *sandbox_dir) {
 static char *mount_source_path(const struct oci_mount *m, const char *bundle) {
   const char *src = m->source ? m->source : "";
   return src[0] == '/' ? xstrdup(src) : xasprintf("%s/%s", bundle, src);
+}
+
+/* path with ".", "..", empty and trailing parts resolved as written, without
+ * asking the file system (as Go's filepath.Clean, which runc compares
+ * with).  path is absolute; the caller frees the result. */
+static char *clean_lexically(const char *path) {
+  size_t cap = strlen(path) + 2, len = 0;
+  char *res = xcalloc(1, cap);
+  for (const char *part = path; *part != '\0';) {
+    while (*part == '/')
+      part++;
+    size_t n = strcspn(part, "/");
+    if (n == 2 && strncmp(part, "..", 2) == 0) {
+      char *last = strrchr(res, '/');
+      len = last != NULL ? (size_t)(last - res) : 0;
+      res[len] = '\0';
+    } else if (n > 0 && !(n == 1 && part[0] == '.')) {
+      len += (size_t)snprintf(res + len, cap - len, "/%.*s", (int)n, part);
+    }
+    part += n;
+  }
+  if (len == 0)
+    strcpy(res, "/");
+  return res;
+}
+
+int vc_share_check_rootfs(const char *joined, const char *resolved,
+                          const char *config_path, vc_error **err) {
+  /* runc 1.1's own words: a rootfs reached through a symlink is refused,
+   * not followed (a link to "/" would share the host's whole root). */
+  cleanup_free char *cleaned = clean_lexically(joined);
+  if (strcmp(cleaned, resolved) != 0)
+    return vc_error_set(err, 0, "%s: root.path `%s`: invalid rootfs: not an "
+                        "absolute path, or a symlink", config_path, joined);
+  struct stat st;
+  if (stat(resolved, &st) < 0)
+    return vc_error_set(err, errno, "%s: root.path `%s`", config_path, joined);
+  if (!S_ISDIR(st.st_mode))
+    return vc_error_set(err, ENOTDIR, "%s: root.path `%s`", config_path, joined);
+  return 0;
+}
+
+/* What a bind source on the host must not be, for the VM to see what runc's
+ * container would: src is the path to open, as written in mounts[index]. */
+static int check_source_kind(const char *src, const struct stat *st,
+                             size_t index, const char *source,
+                             const char *config_path, vc_error **err) {
+  /* The guest kernel keeps such inodes of virtio-fs to itself: a socket or
+   * FIFO there never reaches the host's listener or writer. */
+  if (S_ISSOCK(st->st_mode) || S_ISFIFO(st->st_mode))
+    return vc_error_set(err, 0, "%s: mounts[%zu].source `%s`: a %s on the host "
+                        "cannot be reached from the VM through virtio-fs",
+                        config_path, index, source,
+                        S_ISSOCK(st->st_mode) ? "unix socket" : "FIFO");
+  /* /proc/self/fd/N, /dev/stdin, /proc/<pid>/root...: here they would name
+   * vcrun's own (its caller's) files, not the container's. */
+  bool own_process = false;
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                         .resolve = RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof(how));
+  if (fd >= 0)
+    close(fd);
+  else
+    own_process = errno == ELOOP;
+  cleanup_free char *real = realpath(src, NULL);
+  cleanup_free char *self_dir = xasprintf("/proc/%d/", (int)getpid());
+  if (real != NULL && strncmp(real, self_dir, strlen(self_dir)) == 0)
+    own_process = true;
+  if (own_process)
+    return vc_error_set(err, 0, "%s: mounts[%zu].source `%s`: a link of a "
+                        "process in /proc would name vcrun's own files on the "
+                        "host, not the container's", config_path, index,
+                        source);
+  return 0;
 }
 
 int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
@@ -39,6 +115,8 @@ int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
     if (stat(src, &st) < 0)
       return vc_error_set(err, errno, "%s: mounts[%zu].source `%s`", config_path,
                           i, m->source);
+    if (check_source_kind(src, &st, i, m->source, config_path, err) < 0)
+      return -1;
   }
   return 0;
 }

@@ -16,9 +16,19 @@
 /* <sandbox dir>/shared; the caller frees it. */
 char *vc_share_dir(const char *sandbox_dir);
 
+/* Checks root.path as runc 1.1 does, before anything starts: joined is it
+ * as written (made absolute from the bundle), resolved its realpath.  A
+ * path through a symlink is refused, not followed, and so is one that is
+ * not a directory; errors name config_path and root.path. */
+int vc_share_check_rootfs(const char *joined, const char *resolved,
+                          const char *config_path, vc_error **err);
+
 /* Checks that every bind mount's source exists (relative sources are
  * relative to the bundle, as runc resolves them), naming mounts[N].source
- * in the error; one below the rootfs is left to the agent.  Nothing is
+ * in the error; one below the rootfs is left to the agent.  Refused too,
+ * as nothing in the VM could use them: a unix socket or FIFO (virtio-fs
+ * gives the guest its own), and a path through a process's links in /proc
+ * (/proc/self/fd/N would be vcrun's own file descriptors).  Nothing is
  * touched. */
 int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
                            const char *config_path, vc_error **err);

@@ -414,17 +414,30 @@ static int parse_process(struct pctx *c, yajl_val root, struct oci_spec *s) {
 
 /* --- root, mounts, hooks ------------------------------------------------- */
 
-/* SemVer 2.0.0 with major 1 and minor 0, 1 or 2: "1.0.2-dev", "1.2.0". */
 static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
-static bool supported_version(const char *v) {
-  if (v[0] != '1' || v[1] != '.' || v[2] < '0' || v[2] > '2' || v[3] != '.')
-    return false;
-  const char *p = v + 4;
+/* Skips a SemVer numeric identifier (digits, no leading zero); NULL if p
+ * does not start with one. */
+static const char *semver_number(const char *p) {
   if (!is_digit(*p) || (p[0] == '0' && is_digit(p[1])))
-    return false;
+    return NULL;
   while (is_digit(*p))
     p++;
+  return p;
+}
+
+/* SemVer 2.0.0 with major 1: "1.0.2-dev", "1.3.0".  Any minor is taken:
+ * a later 1.x only adds properties, which the spec says to ignore when
+ * they are not known (runc 1.1 takes them too); another major is not
+ * the spec read here. */
+static bool supported_version(const char *v) {
+  const char *p = semver_number(v);
+  if (p == NULL || p - v != 1 || v[0] != '1' || *p++ != '.')
+    return false;
+  if ((p = semver_number(p)) == NULL || *p++ != '.')
+    return false;
+  if ((p = semver_number(p)) == NULL)
+    return false;
   if (*p == '\0')
     return true;
   if ((*p != '-' && *p != '+') || p[1] == '\0')
@@ -638,7 +651,8 @@ static int parse_linux(struct pctx *c, yajl_val root, struct oci_spec *s) {
                        s->n_readonly_paths) < 0)
     return -1;
   if (get_str(c, v, lp, "cgroupsPath", false, &s->cgroups_path) < 0 ||
-      get_str(c, v, lp, "rootfsPropagation", false, &s->rootfs_propagation) < 0)
+      get_str(c, v, lp, "rootfsPropagation", false, &s->rootfs_propagation) < 0 ||
+      get_str(c, v, lp, "mountLabel", false, &s->mount_label) < 0)
     return -1;
   if (s->rootfs_propagation != NULL && s->rootfs_propagation[0] != '\0' &&
       lookup(propagations, sizeof(propagations) / sizeof(propagations[0]),
@@ -674,7 +688,7 @@ static int parse_tree(struct pctx *c, yajl_val root, struct oci_spec *s) {
     return -1;
   if (!supported_version(s->oci_version))
     return fail(c, "", "ociVersion",
-                "unsupported version \"%s\" (want 1.0.x, 1.1.x or 1.2.x)",
+                "unsupported version \"%s\" (want 1.x.y)",
                 s->oci_version);
   if (parse_root(c, root, s) < 0)
     return -1;
@@ -831,6 +845,7 @@ void oci_spec_free(struct oci_spec *s) {
   free_strv(s->readonly_paths, s->n_readonly_paths);
   free(s->cgroups_path);
   free(s->rootfs_propagation);
+  free(s->mount_label);
   for (size_t i = 0; i < s->n_sysctl; i++) {
     free(s->sysctl[i].key);
     free(s->sysctl[i].value);

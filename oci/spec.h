@@ -102,7 +102,7 @@ struct oci_sysctl {
 };
 
 struct oci_spec {
-  char *oci_version; /* 1.0.x, 1.1.x or 1.2.x */
+  char *oci_version; /* SemVer with major 1: 1.0.2-dev, 1.3.0 */
   char *root_path;   /* as written in config.json: relative to the bundle or absolute */
   bool root_readonly;
   char *hostname, *domainname;
@@ -121,6 +121,7 @@ struct oci_spec {
   size_t n_masked_paths, n_readonly_paths;
   char *cgroups_path;
   char *rootfs_propagation; /* [r]shared, [r]slave, [r]private, [r]unbindable */
+  char *mount_label; /* linux.mountLabel (an SELinux context), NULL if absent */
   struct oci_sysctl *sysctl;
   size_t n_sysctl;
   char *resources_json; /* linux.resources (an object) as compact JSON, NULL if absent */

@@ -44,6 +44,20 @@ refused_on_host() {
   assert_no_leftovers
 }
 
+# runc_refuses MESSAGE: runc 1.1.5 refuses $BUNDLE too, saying MESSAGE.
+runc_refuses() {
+  set_args "$BUNDLE" true
+  run runc --root "$STATE_ROOT/runc" run -b "$BUNDLE" "r$BATS_TEST_NUMBER" </dev/null
+  assert_failure
+  assert_output --partial "$1"
+  rm -rf "$STATE_ROOT/runc"
+}
+
+# add_bind SOURCE: a bind mount of SOURCE at /src.
+add_bind() {
+  set_config "$BUNDLE" ".mounts += [{\"destination\": \"/src\", \"type\": \"bind\", \"source\": \"$1\", \"options\": [\"rbind\"]}]"
+}
+
 @test "the stub VMM of refused_on_host notices a VM start" {
   rm -f "$VM_MARK"
   VCRUN_CONFIG=$NO_VM_CONFIG run vcrun create --bundle "$BUNDLE" good </dev/null
@@ -152,5 +166,66 @@ refused_on_host() {
   run vcrun exec --process "$proc" ex
   assert_failure 3
   vcrun delete --force ex
+  assert_no_leftovers
+}
+
+@test "a rootfs that is a symlink, even to /, is refused as runc 1.1 refuses it" {
+  local root
+  root="$(realpath "$BUNDLE")/rootfs"
+  mv "$BUNDLE/rootfs" "$BUNDLE/real-rootfs"
+  ln -s real-rootfs "$BUNDLE/rootfs"
+  runc_refuses 'invalid rootfs: not an absolute path, or a symlink'
+  refused_on_host . "root.path \`$root\`: invalid rootfs: not an absolute path, or a symlink"
+  rm "$BUNDLE/rootfs"
+  ln -s / "$BUNDLE/rootfs"
+  runc_refuses 'invalid rootfs: not an absolute path, or a symlink'
+  refused_on_host . "root.path \`$root\`: invalid rootfs: not an absolute path, or a symlink"
+  # A symlink above root.path is one too.
+  rm "$BUNDLE/rootfs"
+  ln -s . "$BUNDLE/here"
+  mv "$BUNDLE/real-rootfs" "$BUNDLE/rootfs"
+  refused_on_host '.root.path = "here/rootfs"' "root.path \`$(realpath "$BUNDLE")/here/rootfs\`: invalid rootfs"
+}
+
+@test "a rootfs that is a regular file is refused before a VM boots (runc fails too)" {
+  rm -rf "$BUNDLE/rootfs"
+  touch "$BUNDLE/rootfs"
+  runc_refuses 'not a directory'
+  refused_on_host . "root.path \`$(realpath "$BUNDLE")/rootfs\`: Not a directory"
+}
+
+@test "a bind source that is a unix socket or a FIFO cannot reach the VM: refused on the host" {
+  local dir=$BATS_TEST_TMPDIR
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$dir/sock"
+  mkfifo "$dir/fifo"
+  local n
+  n=$(jq '.mounts | length' "$BUNDLE/config.json")
+  add_bind "$dir/sock"
+  refused_on_host . "mounts[$n].source \`$dir/sock\`: a unix socket on the host cannot be reached from the VM through virtio-fs"
+  set_config "$BUNDLE" '.mounts |= .[:-1]'
+  add_bind "$dir/fifo"
+  refused_on_host . "mounts[$n].source \`$dir/fifo\`: a FIFO on the host cannot be reached from the VM through virtio-fs"
+}
+
+@test "a bind source through /proc/self names vcrun's own files: refused on the host" {
+  local n src
+  n=$(jq '.mounts | length' "$BUNDLE/config.json")
+  for src in /proc/self/fd/0 /dev/stdin /proc/self/status /proc/thread-self/comm; do
+    add_bind "$src"
+    refused_on_host . "mounts[$n].source \`$src\`: a link of a process in /proc would name vcrun's own files on the host, not the container's"
+    set_config "$BUNDLE" '.mounts |= .[:-1]'
+  done
+}
+
+@test "linux.mountLabel with [runtime] lsm_labels = \"error\" is refused before a VM boots" {
+  local conf="$BATS_TEST_TMPDIR/lsm.toml"
+  sed 's/^lsm_labels = .*/lsm_labels = "error"/' "$NO_VM_CONFIG" > "$conf"
+  grep -q '^lsm_labels = "error"' "$conf"
+  set_config "$BUNDLE" '.linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+  rm -f "$VM_MARK"
+  VCRUN_CONFIG=$conf run vcrun create --bundle "$BUNDLE" bad </dev/null
+  assert_failure 1
+  assert_output --partial "$(realpath "$BUNDLE")/config.json: linux.mountLabel \"system_u:object_r:container_file_t:s0\" is not applied: the guest kernel has no SELinux ([runtime] lsm_labels = \"error\")"
+  [ ! -e "$VM_MARK" ] || fail "a VMM or virtiofsd was started"
   assert_no_leftovers
 }

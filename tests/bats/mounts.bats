@@ -362,3 +362,54 @@ try_writes() {
   assert_output --partial "mounts[$n].source \`rootfs/not-there\`: No such file or directory"
   assert_no_leftovers
 }
+
+@test "a rootfs whose /proc or /sys is a symlink is refused, as runc refuses it" {
+  local dir fs rt
+  for dir in proc sys; do
+    fs=$dir
+    [ "$dir" = sys ] && fs=sysfs
+    rmdir "$BUNDLE/rootfs/$dir"
+    ln -s tmp "$BUNDLE/rootfs/$dir"
+    for rt in run_in runc_in; do
+      $rt 'echo ran'
+      assert_failure
+      refute_line ran
+      # runc's log escapes the quotes
+      assert_output --regexp "filesystem \\\\?\"$fs\\\\?\" must be mounted on ordinary directory"
+    done
+    rm "$BUNDLE/rootfs/$dir"
+    mkdir "$BUNDLE/rootfs/$dir"
+  done
+  [ -z "$(ls -A "$BUNDLE/rootfs/tmp")" ]
+  rm -rf "$STATE_ROOT/runc"
+  assert_no_leftovers
+}
+
+@test "rootfsPropagation unbindable and runbindable: the container's root cannot be bound (EINVAL)" {
+  # runc 1.1.5 leaves the root bindable (see docs/deviations.md); crun and
+  # runtime-tools' validation expect EINVAL.
+  set_config "$BUNDLE" '.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
+  mkdir -p "$BUNDLE/rootfs/t"
+  local prop
+  for prop in unbindable runbindable; do
+    set_config "$BUNDLE" ".linux.rootfsPropagation = \"$prop\""
+    run_in "cut -d\" \" -f5,7 /proc/self/mountinfo | grep \"^/ \"; mount --rbind / /t 2>&1; echo status=\$?"
+    assert_success
+    assert_line '/ unbindable'
+    assert_line --partial 'Invalid argument'
+    refute_line status=0
+  done
+}
+
+@test "rbind with ro: a host sub-mount below the source is read-only too (runc: only the top; see docs/deviations.md)" {
+  mkdir -p "$HOSTDIR/sub"
+  mount -t tmpfs tmpfs "$HOSTDIR/sub"
+  add_mount /data bind "$HOSTDIR" rbind ro
+  run_in "$(try_writes /data /data/sub)"
+  local vcrun_output=$output
+  runc_in "$(try_writes /data /data/sub)"
+  local runc_output=$output
+  umount "$HOSTDIR/sub"
+  [ "$runc_output" = "$(printf '/data refused\n/data/sub ok')" ]
+  [ "$vcrun_output" = "$(printf '/data refused\n/data/sub refused')" ]
+}
