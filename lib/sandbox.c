@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,69 +24,6 @@
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
-}
-
-/* Waits for a unix socket a helper creates, while the helper lives. */
-static int wait_for_socket(const char *path, pid_t pid, const char *what,
-                           const char *log, int timeout_ms, vc_error **err) {
-  long long deadline = vc_now_ms() + timeout_ms;
-  while (!vc_file_exists(path)) {
-    if (!vc_pid_alive(pid) || vc_now_ms() > deadline) {
-      cleanup_free char *tail = vc_log_tail(log, 1000);
-      return vc_error_set(err, 0, "%s did not start: %s", what,
-                          tail[0] ? tail : "(no output)");
-    }
-    sleep_ms(2);
-  }
-  return 0;
-}
-
-static int start_virtiofsd(struct vc_sandbox *sb, vc_error **err) {
-  const struct vc_hypervisor_config *h = &sb->cfg->hypervisor;
-  if (access(h->virtiofsd, X_OK) < 0)
-    return vc_error_set(err, errno, "virtiofsd `%s` (configured in [hypervisor.qemu] virtiofsd)",
-                        h->virtiofsd);
-  cleanup_free char *log = xasprintf("%s/virtiofsd.log", sb->sandbox_dir);
-  cleanup_free char *sock_opt = xasprintf("--socket-path=%s", sb->fs_socket);
-  cleanup_free char *share = vc_share_dir(sb->sandbox_dir);
-  cleanup_free char *source = xasprintf("source=%s", share);
-  cleanup_free char *cache = xasprintf("cache=%s", h->virtiofs_cache);
-  char *argv[] = {h->virtiofsd, "-f", sock_opt, "-o", source, "-o", cache,
-                  "-o", "sandbox=namespace", NULL};
-  if (vc_spawn_detached(argv, log, -1, &sb->virtiofsd_pid, err) < 0)
-    return -1;
-  return wait_for_socket(sb->fs_socket, sb->virtiofsd_pid, "virtiofsd", log,
-                         5000, err);
-}
-
-/* The backend is this binary in another mode; it signals readiness over a
- * pipe once both of its sockets listen, so QEMU never races it. */
-static int start_vsock_backend(struct vc_sandbox *sb, vc_error **err) {
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) < 0)
-    return vc_error_set(err, errno, "pipe");
-  cleanup_free char *log = xasprintf("%s/vsock-backend.log", sb->sandbox_dir);
-  cleanup_free char *fdstr = xasprintf("%d", ready[1]);
-  cleanup_free char *cid = xasprintf("%d", VC_GUEST_CID);
-  char *argv[] = {sb->self_exe, "vsock-backend", "--vhost-user", sb->vsock_socket,
-                  "--hybrid", sb->hybrid_socket, "--cid", cid,
-                  "--ready-fd", fdstr, NULL};
-  int r = vc_spawn_detached(argv, log, ready[1], &sb->vsock_backend_pid, err);
-  close(ready[1]);
-  if (r < 0) {
-    close(ready[0]);
-    return -1;
-  }
-  struct pollfd p = {ready[0], POLLIN, 0};
-  char byte;
-  int ok = poll(&p, 1, 5000) == 1 && read(ready[0], &byte, 1) == 1;
-  close(ready[0]);
-  if (!ok) {
-    cleanup_free char *tail = vc_log_tail(log, 1000);
-    return vc_error_set(err, 0, "vsock backend did not start: %s",
-                        tail[0] ? tail : "(no output)");
-  }
-  return 0;
 }
 
 int vc_sandbox_pick_transport(const char *transport, bool *hybrid,
@@ -181,18 +116,6 @@ static void save_container(const struct vc_sandbox *sb, struct vc_jb *b) {
   vc_jb_close(b, '}');
 }
 
-static void save_device(struct vc_jb *b, const char *type, pid_t pid,
-                        const char *socket) {
-  vc_jb_open(b, '{');
-  vc_jb_key(b, "type");
-  vc_jb_str(b, type);
-  vc_jb_key(b, "daemon_pid");
-  vc_jb_int(b, pid);
-  vc_jb_key(b, "socket");
-  vc_jb_str(b, socket);
-  vc_jb_close(b, '}');
-}
-
 /* state.json follows the shape of Kata's persist API (seed 002): the
  * sandbox, its hypervisor, the devices plugged into it and its containers,
  * under one version number.  A pod member's own file has only the sandbox's
@@ -219,7 +142,7 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
   }
   vc_jb_close(&b, '}');
   if (vc_sandbox_owns_vm(sb)) {
-    vc_jb_key(&b, "hypervisor");
+    /* "hypervisor" and "devices": the backend's part. */
     sb->vm.ops->save_state(&sb->vm, &b);
     vc_jb_key(&b, "agent");
     vc_jb_open(&b, '{');
@@ -230,11 +153,6 @@ int vc_sandbox_save(const struct vc_sandbox *sb, vc_error **err) {
     vc_jb_key(&b, "hybrid_socket");
     vc_jb_str(&b, sb->hybrid_vsock ? sb->hybrid_socket : NULL);
     vc_jb_close(&b, '}');
-    vc_jb_key(&b, "devices");
-    vc_jb_open(&b, '[');
-    save_device(&b, "vhost-user-fs", sb->virtiofsd_pid, sb->fs_socket);
-    save_device(&b, "vhost-user-vsock", sb->vsock_backend_pid, sb->vsock_socket);
-    vc_jb_close(&b, ']');
   }
   save_container(sb, &b);
   vc_jb_close(&b, '}');
@@ -249,27 +167,6 @@ bool vc_sandbox_owns_vm(const struct vc_sandbox *sb) {
 
 static int join_sandbox(struct vc_sandbox *sb, const char *sandbox_id,
                         vc_error **err);
-
-/* Starts the VMM, inside sb->vm_netns when given: this process steps into
- * that network namespace for the spawn and back (it is single-threaded). */
-static int start_vm(struct vc_sandbox *sb, vc_error **err) {
-  if (sb->vm_netns == NULL)
-    return sb->vm.ops->start(&sb->vm, err);
-  cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  cleanup_close int target = open(sb->vm_netns, O_RDONLY | O_CLOEXEC);
-  if (own < 0 || target < 0 || setns(target, CLONE_NEWNET) < 0)
-    return vc_error_set(err, errno, "enter the network namespace `%s`",
-                        sb->vm_netns);
-  int r = sb->vm.ops->start(&sb->vm, err);
-  if (setns(own, CLONE_NEWNET) < 0) {
-    /* Staying there would put the other helpers in the wrong place. */
-    vc_error_free(err);
-    vc_error_set(err, errno, "return from the network namespace `%s`",
-                 sb->vm_netns);
-    return -1;
-  }
-  return r;
-}
 
 int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   const struct vc_config *cfg = sb->cfg;
@@ -287,9 +184,7 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   free(sb->sandbox_dir);
   sb->sandbox_id = xstrdup(sb->id);
   sb->sandbox_dir = xstrdup(sb->dir);
-  sb->vsock_socket = xasprintf("%s/vhost-vsock.sock", sb->dir);
   sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
-  sb->fs_socket = xasprintf("%s/virtiofs.sock", sb->dir);
   if (sb->spec != NULL) {
     cleanup_free char *share = vc_share_dir(sb->dir);
     if (vc_share_create(share, err) < 0 ||
@@ -297,36 +192,22 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
       goto fail;
   }
 
-  sb->vm.ops = &vc_qemu_ops;
+  /* The backend the configuration names starts the VM and its helpers. */
+  if (vc_hypervisor_select(&cfg->hypervisor, &sb->vm.ops, err) < 0 ||
+      vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0 ||
+      vc_accel_resolve(&cfg->hypervisor, &sb->vm.use_kvm, err) < 0)
+    goto fail;
   sb->vm.cfg = &cfg->hypervisor;
   sb->vm.id = sb->id;
   sb->vm.dir = sb->dir;
-  sb->vm.vhost_vsock_fd = -1;
-  sb->vm.guest_cid = VC_GUEST_CID;
-  if (vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0)
-    goto fail;
-  if (sb->hybrid_vsock) {
-    sb->vm.vsock_socket = sb->vsock_socket;
-  } else {
-    sb->vm.vhost_vsock_fd = vc_vhost_vsock_reserve(&sb->vm.guest_cid, err);
-    if (sb->vm.vhost_vsock_fd < 0)
-      goto fail;
-  }
-  sb->vm.fs_socket = sb->fs_socket;
+  sb->vm.share_dir = vc_share_dir(sb->dir);
   sb->vm.fs_tag = VC_ROOTFS_TAG;
-  if (vc_accel_resolve(&cfg->hypervisor, &sb->vm.use_kvm, err) < 0)
-    goto fail;
-  if (start_virtiofsd(sb, err) < 0 ||
-      (sb->hybrid_vsock && start_vsock_backend(sb, err) < 0))
-    goto fail;
+  sb->vm.hybrid_vsock = sb->hybrid_vsock;
+  sb->vm.hybrid_socket = sb->hybrid_socket;
+  sb->vm.guest_cid = VC_GUEST_CID;
+  sb->vm.netns = sb->vm_netns;
   long long boot_start = vc_now_ms();
-  int vm_started = start_vm(sb, err);
-  /* QEMU has its own copy of the CID's fd now; ours only pinned it. */
-  if (sb->vm.vhost_vsock_fd >= 0) {
-    close(sb->vm.vhost_vsock_fd);
-    sb->vm.vhost_vsock_fd = -1;
-  }
-  if (vm_started < 0)
+  if (sb->vm.ops->start(&sb->vm, err) < 0)
     goto fail;
   if (vc_sandbox_save(sb, err) < 0 || wait_for_agent(sb, err) < 0)
     goto fail;
@@ -336,10 +217,6 @@ int vc_sandbox_start(struct vc_sandbox *sb, vc_error **err) {
   return 0;
 
 fail:;
-  if (sb->vm.vhost_vsock_fd >= 0) {
-    close(sb->vm.vhost_vsock_fd);
-    sb->vm.vhost_vsock_fd = -1;
-  }
   vc_error *cleanup_err = NULL;
   vc_sandbox_destroy(sb, &cleanup_err);
   vc_error_free(&cleanup_err);
@@ -408,15 +285,13 @@ int vc_sandbox_destroy(struct vc_sandbox *sb, vc_error **err) {
       close(fd);
     }
     vc_error_free(&e);
-    if (sb->vm.ops->stop(&sb->vm, false, err) < 0)
-      ret = -1;
   }
-  /* Pids from a state file are checked against their command line (which
-   * names this sandbox's directory) before anything is sent to them. */
-  pid_t helpers[] = {sb->vsock_backend_pid, sb->virtiofsd_pid, sb->shim_pid};
-  for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
-    if (sb->dir != NULL && vc_pid_is(helpers[i], sb->dir))
-      vc_pid_terminate(helpers[i], 1000);
+  /* The VMM and its helpers, whatever is left of them: the backend checks
+   * each pid against its command line before sending it anything. */
+  if (sb->vm.ops != NULL && sb->vm.ops->stop(&sb->vm, false, err) < 0)
+    ret = -1;
+  if (sb->dir != NULL && vc_pid_is(sb->shim_pid, sb->dir))
+    vc_pid_terminate(sb->shim_pid, 1000);
   if (sb->dir == NULL)
     return ret;
   /* The rootfs is bound under the share: unmount before removing. */
@@ -467,29 +342,11 @@ static int read_state(const char *dir, const char *id, yajl_val *tree,
 
 /* The VM's part of the sandbox's state.json: hypervisor, agent, devices. */
 static int load_vm(struct vc_sandbox *sb, yajl_val v, vc_error **err) {
-  yajl_val devices = vc_json_get(v, "devices");
-  yajl_val hv = vc_json_get_object(v, "hypervisor");
-  const char *type = hv ? vc_json_get_str(hv, "type") : NULL;
-  const struct vc_hypervisor_ops *ops = type ? vc_hypervisor_lookup(type) : NULL;
-  if (devices == NULL || !YAJL_IS_ARRAY(devices) || ops == NULL)
-    return vc_error_set(err, 0, "%s/state.json: devices or hypervisor missing "
-                        "or unknown", sb->sandbox_dir);
-  for (size_t i = 0; i < devices->u.array.len; i++) {
-    yajl_val dev = devices->u.array.values[i];
-    const char *dtype = vc_json_get_str(dev, "type");
-    if (dtype != NULL && strcmp(dtype, "vhost-user-fs") == 0)
-      sb->virtiofsd_pid = (pid_t)json_int(dev, "daemon_pid");
-    else if (dtype != NULL && strcmp(dtype, "vhost-user-vsock") == 0)
-      sb->vsock_backend_pid = (pid_t)json_int(dev, "daemon_pid");
-  }
-  sb->vm.ops = ops;
   sb->vm.cfg = &sb->cfg->hypervisor;
   sb->vm.id = sb->sandbox_id;
   sb->vm.dir = sb->sandbox_dir;
-  sb->vm.pid = (pid_t)json_int(hv, "pid");
-  sb->vm.qmp_socket = json_strdup(hv, "qmp_socket");
-  sb->vm.log_path = xasprintf("%s/qemu.log", sb->sandbox_dir);
-  sb->vm.console_path = xasprintf("%s/console.log", sb->sandbox_dir);
+  if (vc_vm_load_state(&sb->vm, v, err) < 0)
+    return -1;
   yajl_val vs = vc_json_get_object(v, "agent");
   const char *transport = vs ? vc_json_get_str(vs, "transport") : NULL;
   sb->hybrid_vsock = transport == NULL || strcmp(transport, "hybrid-vsock") == 0;
@@ -497,6 +354,8 @@ static int load_vm(struct vc_sandbox *sb, yajl_val v, vc_error **err) {
   sb->hybrid_socket = vs ? json_strdup(vs, "hybrid_socket") : NULL;
   if (sb->hybrid_socket == NULL)
     sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->sandbox_dir);
+  sb->vm.hybrid_vsock = sb->hybrid_vsock;
+  sb->vm.hybrid_socket = sb->hybrid_socket;
   return 0;
 }
 
@@ -596,8 +455,6 @@ static int join_sandbox(struct vc_sandbox *sb, const char *sandbox_id,
   sb->hybrid_vsock = owner.hybrid_vsock;
   sb->hybrid_socket = owner.hybrid_socket;
   owner.hybrid_socket = NULL;
-  sb->virtiofsd_pid = owner.virtiofsd_pid;
-  sb->vsock_backend_pid = owner.vsock_backend_pid;
   ret = vc_sandbox_save(sb, err);
   if (ret == 0) {
     sb->sandbox_lock_fd = owner.lock_fd;
@@ -628,17 +485,9 @@ int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err) {
 }
 
 bool vc_sandbox_alive(const struct vc_sandbox *sb) {
-  if (sb->vm.ops == NULL || !sb->vm.ops->alive(&sb->vm))
-    return false;
-  /* Without virtiofsd the guest's rootfs hangs on every access, and without
-   * the vsock backend the agent is out of reach: either way the sandbox is
-   * as good as dead, and saying so lets delete --force clean it up. */
-  if (sb->virtiofsd_pid > 0 && !vc_pid_is(sb->virtiofsd_pid, sb->sandbox_dir))
-    return false;
-  if (sb->vsock_backend_pid > 0 &&
-      !vc_pid_is(sb->vsock_backend_pid, sb->sandbox_dir))
-    return false;
-  return true;
+  /* The backend counts the helpers: without virtiofsd or the vsock
+   * backend the sandbox is as good as dead. */
+  return sb->vm.ops != NULL && sb->vm.ops->alive(&sb->vm);
 }
 
 int vc_sandbox_save_config(const struct vc_sandbox *sb, const char *config_text,
@@ -682,12 +531,8 @@ void vc_sandbox_free(struct vc_sandbox *sb) {
   free(sb->rootfs);
   free(sb->cgroup_path);
   free(sb->bundle);
-  free(sb->vsock_socket);
   free(sb->hybrid_socket);
-  free(sb->fs_socket);
   free(sb->self_exe);
-  free(sb->vm.qmp_socket);
-  free(sb->vm.log_path);
-  free(sb->vm.console_path);
+  vc_vm_free(&sb->vm);
   memset(sb, 0, sizeof(*sb));
 }

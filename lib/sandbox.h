@@ -41,13 +41,9 @@ struct vc_sandbox {
   char *join_namespaces;
   char *vm_netns; /* a host network namespace to start the VM in, or NULL */
   struct vc_vm vm;
-  char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */
   char *hybrid_socket; /* host side of guest vsock (CONNECT <port>) */
-  char *fs_socket;     /* vhost-user-fs: virtiofsd listens */
   bool hybrid_vsock;    /* our vhost-user backend, else kernel vhost-vsock */
-  pid_t virtiofsd_pid;
-  pid_t vsock_backend_pid;
-  char *self_exe; /* this vcrun binary, which runs the vsock backend */
+  char *self_exe; /* this vcrun binary, which the shim runs */
   bool debug;     /* print timings (boot-to-agent) on stderr */
   /* The container: */
   pid_t shim_pid;   /* the process in --pid-file; exits with the container */

@@ -5,11 +5,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
-#include <yajl/yajl_tree.h>
 
-#include "vmm/hypervisor.h"
+#include "lib/base/json.h"
 #include "lib/base/util.h"
+#include "vmm/qemu.h"
+
+/* Longest answer line read (query-hotpluggable-cpus of a big VM is some
+ * kilobytes). */
+#define QMP_LINE_MAX 65536
 
 /* Reads one line (QMP messages are newline-terminated JSON objects). */
 static int read_line(int fd, char *buf, size_t size, long long deadline,
@@ -34,18 +39,25 @@ static int read_line(int fd, char *buf, size_t size, long long deadline,
 }
 
 /* Sends a command and waits for its return/error, skipping events. */
-static int transact(int fd, const char *cmd, char **reply, long long deadline,
-                    vc_error **err) {
-  cleanup_free char *msg = xasprintf("{\"execute\":\"%s\"}\n", cmd);
+static int transact(int fd, const char *cmd, const char *args, char **reply,
+                    long long deadline, vc_error **err) {
+  cleanup_free char *quoted = vc_json_quote(cmd);
+  cleanup_free char *msg =
+      args != NULL ? xasprintf("{\"execute\":%s,\"arguments\":%s}\n", quoted, args)
+                   : xasprintf("{\"execute\":%s}\n", quoted);
   if (vc_write_all(fd, msg, strlen(msg)) < 0)
     return vc_error_set(err, errno, "QMP: write");
-  char line[16384];
+  cleanup_free char *line = xcalloc(1, QMP_LINE_MAX);
   for (;;) {
-    if (read_line(fd, line, sizeof(line), deadline, err) < 0)
+    if (read_line(fd, line, QMP_LINE_MAX, deadline, err) < 0)
       return -1;
-    yajl_val v = yajl_tree_parse(line, NULL, 0);
-    if (v == NULL)
+    /* The guarded parser: QEMU's answers echo guest-controlled text. */
+    vc_error *perr = NULL;
+    yajl_val v = NULL;
+    if (vc_json_parse(line, &v, &perr) < 0) {
+      vc_error_free(&perr);
       continue;
+    }
     const char *ret_path[] = {"return", NULL};
     const char *err_path[] = {"error", "desc", NULL};
     yajl_val ret = yajl_tree_get(v, ret_path, yajl_t_any);
@@ -67,6 +79,12 @@ static int transact(int fd, const char *cmd, char **reply, long long deadline,
 
 int vc_qmp_execute(const char *socket_path, const char *command, char **reply,
                    int timeout_ms, vc_error **err) {
+  return vc_qmp_call(socket_path, command, NULL, reply, timeout_ms, err);
+}
+
+int vc_qmp_call(const char *socket_path, const char *command,
+                const char *arguments, char **reply, int timeout_ms,
+                vc_error **err) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(socket_path) >= sizeof(addr.sun_path))
     return vc_error_set(err, ENAMETOOLONG, "QMP socket `%s`", socket_path);
@@ -77,10 +95,10 @@ int vc_qmp_execute(const char *socket_path, const char *command, char **reply,
   long long deadline = vc_now_ms() + timeout_ms;
   char greeting[4096];
   if (read_line(fd, greeting, sizeof(greeting), deadline, err) < 0 ||
-      transact(fd, "qmp_capabilities", NULL, deadline, err) < 0)
+      transact(fd, "qmp_capabilities", NULL, NULL, deadline, err) < 0)
     return -1;
   /* quit closes the connection before or after answering: either is fine. */
-  int r = transact(fd, command, reply, deadline, err);
+  int r = transact(fd, command, arguments, reply, deadline, err);
   if (r < 0 && strcmp(command, "quit") == 0 && *err != NULL &&
       (*err)->errnum == ECONNRESET) {
     vc_error_free(err);
