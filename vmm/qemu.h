@@ -42,7 +42,7 @@ int vc_qemu_start_vsock_backend(struct vc_vm *vm, vc_error **err);
 /* True when every daemon vm records runs (each pid checked against its
  * command line, which names vm->dir). */
 bool vc_qemu_daemons_alive(const struct vc_vm *vm);
-/* Terminates the daemons vm records (if still theirs) and forgets them. */
+/* Terminates the daemons vm records, those still running as theirs. */
 void vc_qemu_stop_daemons(struct vc_vm *vm);
 
 /* Network devices over QMP (getfd, netdev_add, device_add virtio-net-pci

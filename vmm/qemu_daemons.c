@@ -60,6 +60,8 @@ int vc_qemu_start_virtiofsd(struct vc_vm *vm, vc_error **err) {
  * listen, so QEMU never races it. */
 int vc_qemu_start_vsock_backend(struct vc_vm *vm, vc_error **err) {
   const struct vc_hypervisor_config *h = vm->cfg;
+  if (vm->hybrid_socket == NULL)
+    return vc_error_set(err, EINVAL, "vsock backend: no hybrid socket given");
   if (access(h->vsock_backend, X_OK) < 0)
     return vc_error_set(err, errno, "vsock backend `%s` (configured in "
                         "[hypervisor.qemu] vsock_backend)", h->vsock_backend);
