@@ -16,6 +16,7 @@ endif
 
 prefix ?= /usr/local
 bindir ?= $(prefix)/bin
+libexecdir ?= $(prefix)/libexec
 datadir ?= $(prefix)/share
 mandir ?= $(datadir)/man
 sysconfdir ?= $(prefix)/etc
@@ -37,7 +38,8 @@ VERSION := 0.1.0
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. \
   -DVC_VERSION='"$(VERSION)"' -DVC_COMMIT='"$(GIT_COMMIT)"' \
-  -DVC_SYSCONFDIR='"$(sysconfdir)"' -DVC_DATADIR='"$(datadir)"'
+  -DVC_SYSCONFDIR='"$(sysconfdir)"' -DVC_DATADIR='"$(datadir)"' \
+  -DVC_LIBEXECDIR='"$(libexecdir)"'
 CFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 HOST_LIBS := -lyajl -lseccomp -lcap -lmnl -lpthread
@@ -49,8 +51,11 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # or cmd/), and the parts of oci/ the agent parses specs with.
 COMMON_SRCS := $(wildcard lib/base/*.c) \
   oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c
+# The device daemons vmm/ builds as programs of their own (the library
+# starts them by the path in the configuration).
+DAEMON_SRCS := vmm/vsock_backend_main.c
 # Everything else in lib/, oci/ and vmm/ is host-side library code.
-LIB_SRCS := $(sort $(wildcard lib/*.c lib/base/*.c lib/host/*.c oci/*.c vmm/*.c))
+LIB_SRCS := $(sort $(filter-out $(DAEMON_SRCS),$(wildcard lib/*.c lib/base/*.c lib/host/*.c oci/*.c vmm/*.c)))
 CMD_SRCS := $(wildcard cmd/*.c)
 AGENT_SRCS := $(wildcard agent/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -78,7 +83,7 @@ MAN_PAGES := $(patsubst man/%.md,$(B)/man/%,$(MAN_SRCS))
 GO_MD2MAN ?= $(shell command -v go-md2man 2>/dev/null)
 
 .PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress engines oci bench clean distclean man
-all: $(B)/vcrun $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
+all: $(B)/vcrun $(B)/vcrun-vsock-backend $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
 ifneq ($(GO_MD2MAN),)
 all: man
 endif
@@ -128,6 +133,10 @@ $(B)/vcrun: $(CMD_OBJS) $(B)/libvcrun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJS) $(B)/libvcrun.a $(HOST_LIBS)
 
+$(B)/vcrun-vsock-backend: $(call obj,host,$(DAEMON_SRCS)) $(B)/libvcrun.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(call obj,host,$(DAEMON_SRCS)) $(B)/libvcrun.a $(HOST_LIBS)
+
 $(B)/vcrun-agent: $(AGENT_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $(AGENT_OBJS) $(AGENT_LIBS)
@@ -136,11 +145,13 @@ $(B)/vcrun-agent: $(AGENT_OBJS)
 # this build tree, which the tests use.
 $(B)/configuration.toml: config/configuration.toml.in config.mk
 	@mkdir -p $(B)
-	sed -e 's|@QEMU_PATH@|$(QEMU_PATH)|g' -e 's|@ASSETS@|$(datadir)/vcrun|g' $< > $@
+	sed -e 's|@QEMU_PATH@|$(QEMU_PATH)|g' -e 's|@ASSETS@|$(datadir)/vcrun|g' \
+	  -e 's|@LIBEXECDIR@|$(libexecdir)|g' $< > $@
 
 $(B)/configuration-dev.toml: config/configuration.toml.in config.mk
 	@mkdir -p $(B)
-	sed -e 's|@QEMU_PATH@|$(QEMU_PATH)|g' -e 's|@ASSETS@|$(CURDIR)/$(GUEST_DIR)|g' $< > $@
+	sed -e 's|@QEMU_PATH@|$(QEMU_PATH)|g' -e 's|@ASSETS@|$(CURDIR)/$(GUEST_DIR)|g' \
+	  -e 's|@LIBEXECDIR@|$(CURDIR)/$(B)|g' $< > $@
 
 guest: $(GUEST_KERNEL) $(GUEST_INITRD)
 
@@ -218,6 +229,7 @@ oci: all guest
 
 install: all guest
 	install -D -m 0755 $(B)/vcrun $(DESTDIR)$(bindir)/vcrun
+	install -D -m 0755 $(B)/vcrun-vsock-backend $(DESTDIR)$(libexecdir)/vcrun-vsock-backend
 	install -D -m 0644 $(GUEST_KERNEL) $(DESTDIR)$(datadir)/vcrun/vmlinux
 	install -D -m 0644 $(GUEST_INITRD) $(DESTDIR)$(datadir)/vcrun/initramfs.cpio
 	install -D -m 0644 $(B)/configuration.toml $(DESTDIR)$(sysconfdir)/vcrun/configuration.toml
@@ -225,6 +237,7 @@ install: all guest
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/vcrun $(DESTDIR)$(sysconfdir)/vcrun/configuration.toml
+	rm -f $(DESTDIR)$(libexecdir)/vcrun-vsock-backend
 	rm -rf $(DESTDIR)$(datadir)/vcrun
 	rm -f $(addprefix $(DESTDIR)$(mandir)/man8/,$(notdir $(MAN_PAGES)))
 
@@ -240,7 +253,7 @@ bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml
 
 clean:
-	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/fuzzlib $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-agent $(B)/man
+	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/fuzzlib $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-vsock-backend $(B)/vcrun-agent $(B)/man
 
 distclean:
 	rm -rf $(B) config.mk config.log config.status configure autom4te.cache

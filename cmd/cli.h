@@ -76,6 +76,5 @@ int cmd_features(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_update(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_events(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_version(struct vc_cli *cli, int argc, char **argv, vc_error **err);
-int cmd_vsock_backend(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 
 #endif

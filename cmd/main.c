@@ -39,7 +39,6 @@ static const struct {
     {"check", cmd_check, "check the host's requirements"},
     {"features", cmd_features, "print the OCI features this runtime supports"},
     {"version", cmd_version, "print the version"},
-    {"vsock-backend", cmd_vsock_backend, NULL}, /* internal */
 };
 
 static void usage(FILE *out) {

@@ -52,7 +52,6 @@ int vc_container_load(const struct vc_context *ctx, const char *id, bool lock,
                       struct vc_container *c, vc_error **err) {
   if (check_id(id, err) < 0 || vc_state_load(ctx->cfg, id, c, err) < 0)
     return -1;
-  c->sandbox.helper_exe = vc_self_exe();
   c->sandbox.debug = ctx->debug;
   return lock ? vc_dir_lock(c->dir, &c->lock_fd, err) : 0;
 }
@@ -329,8 +328,9 @@ static int persist_container(void *arg, vc_error **err) {
 }
 
 /* Boots c's own sandbox.  The state is saved before anything starts and
- * again after each host process, so a kill -9 at any point leaves
- * something delete --force can clean up. */
+ * again once the VM and its helpers run, so a kill -9 at any point leaves
+ * a state delete --force can load; what started in between is found by
+ * destroy's sweep of the processes that name the directory. */
 static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
                         const struct create_plan *plan, vc_error **err) {
   struct vc_sandbox *sb = &c->sandbox;
@@ -339,9 +339,9 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   sb->dir = xstrdup(c->dir);
   sb->cfg = ctx->cfg;
   sb->debug = ctx->debug;
-  sb->helper_exe = vc_self_exe();
   sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
-  vc_sandbox_init_paths(sb);
+  if (vc_sandbox_init(sb, err) < 0)
+    return -1;
   if (vc_state_save(c, err) < 0)
     return -1;
   cleanup_free char *share = vc_share_dir(sb->dir);
@@ -673,12 +673,25 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
   return ret;
 }
 
+/* Stops every host process whose command line names the state directory
+ * dir (the helpers name files inside it, the shim names it): what a create
+ * killed before it could record a pid left behind.  With a boundary, so
+ * that another container's directory that merely starts with this one's is
+ * safe. */
+static void kill_processes_of(const char *dir) {
+  cleanup_free char *inside = xasprintf("%s/", dir);
+  cleanup_free char *shim = xasprintf("--state-dir %s ", dir);
+  vc_kill_processes_naming(inside, 1000);
+  vc_kill_processes_naming(shim, 1000);
+}
+
 static int destroy(struct vc_container *c, vc_error **err) {
   if (!vc_container_owns_sandbox(c))
     return leave_sandbox(c, err);
   int ret = vc_sandbox_stop(&c->sandbox, err);
   if (vc_pid_is(c->shim_pid, c->dir))
     vc_pid_terminate(c->shim_pid, 1000);
+  kill_processes_of(c->dir);
   /* vc_sandbox_stop refuses to go on while a mount is left in the share:
    * the rootfs must never be removed through its bind mount. */
   if (ret == 0 && vc_rmdir_r(c->dir, err) < 0)
@@ -696,13 +709,7 @@ static int force_cleanup(const struct vc_context *ctx, const char *id,
   struct stat st;
   if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
     return 0;
-  /* The helpers name files inside the directory; the shim names the
-   * directory itself.  Either way with a boundary, so that another
-   * container's directory that merely starts with this one's is safe. */
-  cleanup_free char *inside = xasprintf("%s/", dir);
-  cleanup_free char *shim = xasprintf("--state-dir %s ", dir);
-  vc_kill_processes_naming(inside, 1000);
-  vc_kill_processes_naming(shim, 1000);
+  kill_processes_of(dir);
   cleanup_free char *share = vc_share_dir(dir);
   if (vc_share_teardown(share, err) < 0)
     return -1;

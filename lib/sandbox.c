@@ -28,69 +28,6 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-/* Waits for a unix socket a helper creates, while the helper lives. */
-static int wait_for_socket(const char *path, pid_t pid, const char *what,
-                           const char *log, int timeout_ms, vc_error **err) {
-  long long deadline = vc_now_ms() + timeout_ms;
-  while (!vc_file_exists(path)) {
-    if (!vc_pid_alive(pid) || vc_now_ms() > deadline) {
-      cleanup_free char *tail = vc_log_tail(log, 1000);
-      return vc_error_set(err, 0, "%s did not start: %s", what,
-                          tail[0] ? tail : "(no output)");
-    }
-    sleep_ms(2);
-  }
-  return 0;
-}
-
-static int start_virtiofsd(struct vc_sandbox *sb, vc_error **err) {
-  const struct vc_hypervisor_config *h = &sb->cfg->hypervisor;
-  if (access(h->virtiofsd, X_OK) < 0)
-    return vc_error_set(err, errno, "virtiofsd `%s` (configured in [hypervisor.qemu] virtiofsd)",
-                        h->virtiofsd);
-  cleanup_free char *log = xasprintf("%s/virtiofsd.log", sb->dir);
-  cleanup_free char *sock_opt = xasprintf("--socket-path=%s", sb->fs_socket);
-  cleanup_free char *share = vc_share_dir(sb->dir);
-  cleanup_free char *source = xasprintf("source=%s", share);
-  cleanup_free char *cache = xasprintf("cache=%s", h->virtiofs_cache);
-  char *argv[] = {h->virtiofsd, "-f", sock_opt, "-o", source, "-o", cache,
-                  "-o", "sandbox=namespace", NULL};
-  if (vc_spawn_detached(argv, log, -1, &sb->virtiofsd_pid, err) < 0)
-    return -1;
-  return wait_for_socket(sb->fs_socket, sb->virtiofsd_pid, "virtiofsd", log,
-                         5000, err);
-}
-
-/* The backend is this binary in another mode; it signals readiness over a
- * pipe once both of its sockets listen, so QEMU never races it. */
-static int start_vsock_backend(struct vc_sandbox *sb, vc_error **err) {
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) < 0)
-    return vc_error_set(err, errno, "pipe");
-  cleanup_free char *log = xasprintf("%s/vsock-backend.log", sb->dir);
-  cleanup_free char *fdstr = xasprintf("%d", ready[1]);
-  cleanup_free char *cid = xasprintf("%d", VC_GUEST_CID);
-  char *argv[] = {sb->helper_exe, "vsock-backend", "--vhost-user", sb->vsock_socket,
-                  "--hybrid", sb->hybrid_socket, "--cid", cid,
-                  "--ready-fd", fdstr, NULL};
-  int r = vc_spawn_detached(argv, log, ready[1], &sb->vsock_backend_pid, err);
-  close(ready[1]);
-  if (r < 0) {
-    close(ready[0]);
-    return -1;
-  }
-  struct pollfd p = {ready[0], POLLIN, 0};
-  char byte;
-  int ok = poll(&p, 1, 5000) == 1 && read(ready[0], &byte, 1) == 1;
-  close(ready[0]);
-  if (!ok) {
-    cleanup_free char *tail = vc_log_tail(log, 1000);
-    return vc_error_set(err, 0, "vsock backend did not start: %s",
-                        tail[0] ? tail : "(no output)");
-  }
-  return 0;
-}
-
 int vc_sandbox_pick_transport(const char *transport, bool *hybrid,
                               vc_error **err) {
   bool kernel = vc_vhost_vsock_available();
@@ -160,77 +97,32 @@ static int wait_for_agent(struct vc_sandbox *sb, vc_error **err) {
 }
 
 
-/* Starts the VMM, inside sb->netns when given: this process steps into
- * that network namespace for the spawn and back (it is single-threaded). */
-static int start_vm(struct vc_sandbox *sb, vc_error **err) {
-  if (sb->netns == NULL)
-    return sb->vm.ops->start(&sb->vm, err);
-  cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  cleanup_close int target = open(sb->netns, O_RDONLY | O_CLOEXEC);
-  if (own < 0 || target < 0 || setns(target, CLONE_NEWNET) < 0)
-    return vc_error_set(err, errno, "enter the network namespace `%s`",
-                        sb->netns);
-  int r = sb->vm.ops->start(&sb->vm, err);
-  if (setns(own, CLONE_NEWNET) < 0) {
-    /* Staying there would put the other helpers in the wrong place. */
-    vc_error_free(err);
-    vc_error_set(err, errno, "return from the network namespace `%s`",
-                 sb->netns);
+int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err) {
+  const struct vc_config *cfg = sb->cfg;
+  if (vc_hypervisor_select(&cfg->hypervisor, &sb->vm.ops, err) < 0 ||
+      vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0 ||
+      vc_accel_resolve(&cfg->hypervisor, &sb->vm.use_kvm, err) < 0)
     return -1;
-  }
-  return r;
-}
-
-
-void vc_sandbox_init_paths(struct vc_sandbox *sb) {
-  sb->vsock_socket = xasprintf("%s/vhost-vsock.sock", sb->dir);
   sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
-  sb->fs_socket = xasprintf("%s/virtiofs.sock", sb->dir);
-}
-
-static int persist_step(int (*persist)(void *, vc_error **), void *arg,
-                        vc_error **err) {
-  return persist == NULL ? 0 : persist(arg, err);
+  sb->vm.cfg = &cfg->hypervisor;
+  sb->vm.id = sb->id;
+  sb->vm.dir = sb->dir;
+  sb->vm.share_dir = vc_share_dir(sb->dir);
+  sb->vm.fs_tag = VC_ROOTFS_TAG;
+  sb->vm.hybrid_vsock = sb->hybrid_vsock;
+  sb->vm.hybrid_socket = sb->hybrid_socket;
+  sb->vm.guest_cid = VC_GUEST_CID;
+  sb->vm.netns = sb->netns;
+  return 0;
 }
 
 int vc_sandbox_boot(struct vc_sandbox *sb,
                     int (*persist)(void *arg, vc_error **err), void *arg,
                     vc_error **err) {
-  const struct vc_config *cfg = sb->cfg;
-  sb->vm.ops = &vc_qemu_ops;
-  sb->vm.cfg = &cfg->hypervisor;
-  sb->vm.id = sb->id;
-  sb->vm.dir = sb->dir;
-  sb->vm.vhost_vsock_fd = -1;
-  sb->vm.guest_cid = VC_GUEST_CID;
-  if (vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0)
-    goto fail;
-  if (sb->hybrid_vsock) {
-    sb->vm.vsock_socket = sb->vsock_socket;
-  } else {
-    sb->vm.vhost_vsock_fd = vc_vhost_vsock_reserve(&sb->vm.guest_cid, err);
-    if (sb->vm.vhost_vsock_fd < 0)
-      goto fail;
-  }
-  sb->vm.fs_socket = sb->fs_socket;
-  sb->vm.fs_tag = VC_ROOTFS_TAG;
-  if (vc_accel_resolve(&cfg->hypervisor, &sb->vm.use_kvm, err) < 0)
-    goto fail;
-  if (start_virtiofsd(sb, err) < 0 || persist_step(persist, arg, err) < 0)
-    goto fail;
-  if (sb->hybrid_vsock &&
-      (start_vsock_backend(sb, err) < 0 || persist_step(persist, arg, err) < 0))
-    goto fail;
   long long boot_start = vc_now_ms();
-  int vm_started = start_vm(sb, err);
-  /* QEMU has its own copy of the CID's fd now; ours only pinned it. */
-  if (sb->vm.vhost_vsock_fd >= 0) {
-    close(sb->vm.vhost_vsock_fd);
-    sb->vm.vhost_vsock_fd = -1;
-  }
-  if (vm_started < 0)
+  if (sb->vm.ops->start(&sb->vm, err) < 0)
     goto fail;
-  if (persist_step(persist, arg, err) < 0 || wait_for_agent(sb, err) < 0)
+  if ((persist != NULL && persist(arg, err) < 0) || wait_for_agent(sb, err) < 0)
     goto fail;
   if (sb->debug)
     fprintf(stderr, "vcrun: debug: boot-to-agent %lld ms\n",
@@ -238,10 +130,6 @@ int vc_sandbox_boot(struct vc_sandbox *sb,
   return 0;
 
 fail:;
-  if (sb->vm.vhost_vsock_fd >= 0) {
-    close(sb->vm.vhost_vsock_fd);
-    sb->vm.vhost_vsock_fd = -1;
-  }
   vc_error *cleanup_err = NULL;
   vc_sandbox_stop(sb, &cleanup_err);
   vc_error_free(&cleanup_err);
@@ -265,15 +153,11 @@ int vc_sandbox_stop(struct vc_sandbox *sb, vc_error **err) {
       close(fd);
     }
     vc_error_free(&e);
-    if (sb->vm.ops->stop(&sb->vm, false, err) < 0)
-      ret = -1;
   }
-  /* Pids from a state file are checked against their command line (which
-   * names this sandbox's directory) before anything is sent to them. */
-  pid_t helpers[] = {sb->vsock_backend_pid, sb->virtiofsd_pid};
-  for (size_t i = 0; i < N_ELEMS(helpers); i++)
-    if (sb->dir != NULL && vc_pid_is(helpers[i], sb->dir))
-      vc_pid_terminate(helpers[i], 1000);
+  /* The VMM and its helpers, whatever is left of them: the backend checks
+   * each pid against its command line before sending it anything. */
+  if (sb->vm.ops != NULL && sb->vm.ops->stop(&sb->vm, false, err) < 0)
+    ret = -1;
   if (sb->dir == NULL)
     return ret;
   /* The rootfs is bound under the share: unmount before anything removes
@@ -285,16 +169,10 @@ int vc_sandbox_stop(struct vc_sandbox *sb, vc_error **err) {
 }
 
 bool vc_sandbox_alive(const struct vc_sandbox *sb) {
-  if (sb->vm.ops == NULL || !sb->vm.ops->alive(&sb->vm))
-    return false;
-  /* Without virtiofsd the guest's rootfs hangs on every access, and without
-   * the vsock backend the agent is out of reach: either way the sandbox is
-   * as good as dead, and saying so lets delete --force clean it up. */
-  if (sb->virtiofsd_pid > 0 && !vc_pid_is(sb->virtiofsd_pid, sb->dir))
-    return false;
-  if (sb->vsock_backend_pid > 0 && !vc_pid_is(sb->vsock_backend_pid, sb->dir))
-    return false;
-  return true;
+  /* The backend counts the helpers: without virtiofsd or the vsock
+   * backend the sandbox is as good as dead, and saying so lets delete
+   * --force clean it up. */
+  return sb->vm.ops != NULL && sb->vm.ops->alive(&sb->vm);
 }
 
 int vc_sandbox_call(const struct vc_sandbox *sb, enum vc_agent_method m,
@@ -327,29 +205,8 @@ void vc_sandbox_unlock(struct vc_sandbox *sb) {
   sb->lock_fd = -1;
 }
 
-static void save_device(struct vc_jb *b, const char *type, pid_t pid,
-                        const char *socket) {
-  vc_jb_open(b, '{');
-  vc_jb_key(b, "type");
-  vc_jb_str(b, type);
-  vc_jb_key(b, "daemon_pid");
-  vc_jb_int(b, pid);
-  vc_jb_key(b, "socket");
-  vc_jb_str(b, socket);
-  vc_jb_close(b, '}');
-}
-
 void vc_sandbox_save_json(const struct vc_sandbox *sb, struct vc_jb *b) {
-  vc_jb_key(b, "hypervisor");
-  if (sb->vm.ops != NULL) {
-    sb->vm.ops->save_state(&sb->vm, b);
-  } else {
-    /* Not booted yet: only which backend will be. */
-    vc_jb_open(b, '{');
-    vc_jb_key(b, "type");
-    vc_jb_str(b, vc_qemu_ops.name);
-    vc_jb_close(b, '}');
-  }
+  sb->vm.ops->save_state(&sb->vm, b);
   vc_jb_key(b, "agent");
   vc_jb_open(b, '{');
   vc_jb_key(b, "transport");
@@ -359,39 +216,15 @@ void vc_sandbox_save_json(const struct vc_sandbox *sb, struct vc_jb *b) {
   vc_jb_key(b, "hybrid_socket");
   vc_jb_str(b, sb->hybrid_vsock ? sb->hybrid_socket : NULL);
   vc_jb_close(b, '}');
-  vc_jb_key(b, "devices");
-  vc_jb_open(b, '[');
-  save_device(b, "vhost-user-fs", sb->virtiofsd_pid, sb->fs_socket);
-  save_device(b, "vhost-user-vsock", sb->vsock_backend_pid, sb->vsock_socket);
-  vc_jb_close(b, ']');
 }
 
 int vc_sandbox_load_json(struct vc_sandbox *sb, yajl_val v, const char *where,
                          vc_error **err) {
-  yajl_val devices = vc_json_get(v, "devices");
-  yajl_val hv = vc_json_get_object(v, "hypervisor");
-  const char *type = hv ? vc_json_get_str(hv, "type") : NULL;
-  const struct vc_hypervisor_ops *ops = type ? vc_hypervisor_lookup(type) : NULL;
-  if (devices == NULL || !YAJL_IS_ARRAY(devices) || ops == NULL)
-    return vc_error_set(err, 0, "%s: devices or hypervisor missing or unknown",
-                        where);
-  for (size_t i = 0; i < devices->u.array.len; i++) {
-    yajl_val dev = devices->u.array.values[i];
-    const char *dtype = vc_json_get_str(dev, "type");
-    if (dtype != NULL && strcmp(dtype, "vhost-user-fs") == 0)
-      sb->virtiofsd_pid = (pid_t)vc_json_get_int(dev, "daemon_pid");
-    else if (dtype != NULL && strcmp(dtype, "vhost-user-vsock") == 0)
-      sb->vsock_backend_pid = (pid_t)vc_json_get_int(dev, "daemon_pid");
-  }
   sb->vm.cfg = &sb->cfg->hypervisor;
   sb->vm.id = sb->id;
   sb->vm.dir = sb->dir;
-  sb->vm.pid = (pid_t)vc_json_get_int(hv, "pid");
-  /* A sandbox saved before its VM started has no VM to drive. */
-  sb->vm.ops = sb->vm.pid > 0 ? ops : NULL;
-  sb->vm.qmp_socket = vc_json_strdup(hv, "qmp_socket");
-  sb->vm.log_path = xasprintf("%s/qemu.log", sb->dir);
-  sb->vm.console_path = xasprintf("%s/console.log", sb->dir);
+  if (vc_vm_load_state(&sb->vm, v, err) < 0)
+    return vc_error_wrap(err, "%s", where);
   yajl_val vs = vc_json_get_object(v, "agent");
   const char *transport = vs ? vc_json_get_str(vs, "transport") : NULL;
   sb->hybrid_vsock = transport == NULL || strcmp(transport, "hybrid-vsock") == 0;
@@ -399,6 +232,8 @@ int vc_sandbox_load_json(struct vc_sandbox *sb, yajl_val v, const char *where,
   sb->hybrid_socket = vs ? vc_json_strdup(vs, "hybrid_socket") : NULL;
   if (sb->hybrid_socket == NULL)
     sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
+  sb->vm.hybrid_vsock = sb->hybrid_vsock;
+  sb->vm.hybrid_socket = sb->hybrid_socket;
   return 0;
 }
 
@@ -407,13 +242,8 @@ void vc_sandbox_free(struct vc_sandbox *sb) {
   free(sb->id);
   free(sb->dir);
   free(sb->netns);
-  free(sb->vsock_socket);
   free(sb->hybrid_socket);
-  free(sb->fs_socket);
-  free(sb->helper_exe);
-  free(sb->vm.qmp_socket);
-  free(sb->vm.log_path);
-  free(sb->vm.console_path);
+  vc_vm_free(&sb->vm);
   memset(sb, 0, sizeof(*sb));
   sb->lock_fd = -1;
   sb->vm.vhost_vsock_fd = -1;

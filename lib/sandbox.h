@@ -30,31 +30,29 @@ struct vc_sandbox {
   char *dir; /* <state root>/<id> */
   const struct vc_config *cfg;
   char *netns; /* a host network namespace the VM runs in, or NULL */
-  struct vc_vm vm; /* vm.ops NULL: no VM (never booted, or gone) */
-  char *vsock_socket;  /* vhost-user: the backend listens, QEMU connects */
+  /* The VM and the helper daemons its devices need, owned by the backend
+   * the configuration chose (vm.ops NULL: no VM, or gone). */
+  struct vc_vm vm;
   char *hybrid_socket; /* host side of guest vsock (CONNECT <port>) */
-  char *fs_socket;     /* vhost-user-fs: virtiofsd listens */
   bool hybrid_vsock;   /* our vhost-user backend, else kernel vhost-vsock */
-  pid_t virtiofsd_pid;
-  pid_t vsock_backend_pid;
-  char *helper_exe; /* the vcrun binary, which runs the vsock backend */
-  bool debug;       /* print timings (boot-to-agent) on stderr */
-  int lock_fd;      /* flock on dir while held, or -1 */
+  bool debug;          /* print timings (boot-to-agent) on stderr */
+  int lock_fd;         /* flock on dir while held, or -1 */
 };
 
 /* Which vsock path this host gets for [agent] transport. */
 int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **err);
 
-/* Fills the names of a new sandbox's files (dir must exist, and id, dir and
- * cfg be set). */
-void vc_sandbox_init_paths(struct vc_sandbox *sb);
+/* Readies a new sandbox (id, dir, cfg and netns set, dir existing): picks
+ * the hypervisor backend the configuration names, the vsock transport and
+ * the acceleration, and fills the VM's inputs.  Nothing is started, so the
+ * caller can save state before anything runs. */
+int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err);
 
-/* Starts virtiofsd, the vsock backend and the VM (in sb->netns when set)
- * and waits until the agent answers Hello with our protocol version.
- * persist (if non-NULL) is called after each host process is started, so
- * that a kill -9 at any point leaves state that delete --force can clean
- * up.  On failure what was started is stopped again; the directory stays
- * for the caller. */
+/* Starts the VM with its helpers (vm.ops->start: virtiofsd, the vsock
+ * backend, the VMM, in sb->netns when set) and waits until the agent
+ * answers Hello with our protocol version.  persist (if non-NULL) is called
+ * once the processes run, before the wait.  On failure what was started is
+ * stopped again; the directory stays for the caller. */
 int vc_sandbox_boot(struct vc_sandbox *sb,
                     int (*persist)(void *arg, vc_error **err), void *arg,
                     vc_error **err);
@@ -82,8 +80,8 @@ int vc_sandbox_call(const struct vc_sandbox *sb, enum vc_agent_method m,
 int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err);
 void vc_sandbox_unlock(struct vc_sandbox *sb);
 
-/* The sandbox's section of state.json: "hypervisor", "agent", "devices"
- * members, written into an open object. */
+/* The sandbox's section of state.json: "hypervisor" and "devices" (the
+ * backend's part) and "agent", written into an open object. */
 void vc_sandbox_save_json(const struct vc_sandbox *sb, struct vc_jb *b);
 /* Reads that section (state: the whole document; where: its path for
  * errors).  id, dir and cfg must be set. */

@@ -55,8 +55,10 @@ int vc_qmp_reader_line(struct vc_qmp_reader *r, const char **line,
 
 /* --- session ------------------------------------------------------------ */
 
-void vc_qmp_session_init(struct vc_qmp_session *s, const char *command) {
+void vc_qmp_session_init(struct vc_qmp_session *s, const char *command,
+                         const char *arguments) {
   s->command = command;
+  s->arguments = arguments;
   s->stage = VC_QMP_AWAIT_GREETING;
   s->skipped = 0;
 }
@@ -85,8 +87,10 @@ static int command_failed(const struct vc_qmp_session *s, yajl_val error,
                       strlen(desc) > VC_QMP_DESC_MAX ? "..." : "");
 }
 
-static char *execute_line(const char *command) {
+static char *execute_line(const char *command, const char *arguments) {
   cleanup_free char *quoted = vc_json_quote(command);
+  if (arguments != NULL)
+    return xasprintf("{\"execute\":%s,\"arguments\":%s}\n", quoted, arguments);
   return xasprintf("{\"execute\":%s}\n", quoted);
 }
 
@@ -99,7 +103,7 @@ static int session_message(struct vc_qmp_session *s, yajl_val msg,
     if (vc_json_get_object(msg, "QMP") == NULL)
       return vc_error_set(err, 0, "QMP: no greeting");
     s->stage = VC_QMP_AWAIT_CAPABILITIES;
-    *send = execute_line("qmp_capabilities");
+    *send = execute_line("qmp_capabilities", NULL);
     return 0;
   }
   yajl_val error = vc_json_get(msg, "error");
@@ -117,7 +121,7 @@ static int session_message(struct vc_qmp_session *s, yajl_val msg,
   s->skipped = 0;
   if (s->stage == VC_QMP_AWAIT_CAPABILITIES) {
     s->stage = VC_QMP_AWAIT_ANSWER;
-    *send = execute_line(s->command);
+    *send = execute_line(s->command, s->arguments);
     return 0;
   }
   if (reply != NULL && vc_json_serialize(ret, reply, err) < 0)
@@ -177,6 +181,12 @@ static int read_more(int fd, struct vc_qmp_reader *r, long long deadline,
 
 int vc_qmp_execute(const char *socket_path, const char *command, char **reply,
                    int timeout_ms, vc_error **err) {
+  return vc_qmp_call(socket_path, command, NULL, reply, timeout_ms, err);
+}
+
+int vc_qmp_call(const char *socket_path, const char *command,
+                const char *arguments, char **reply, int timeout_ms,
+                vc_error **err) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(socket_path) >= sizeof(addr.sun_path))
     return vc_error_set(err, ENAMETOOLONG, "QMP socket `%s`", socket_path);
@@ -187,7 +197,7 @@ int vc_qmp_execute(const char *socket_path, const char *command, char **reply,
   long long deadline = vc_now_ms() + timeout_ms;
   cleanup_free struct vc_qmp_reader *r = xcalloc(1, sizeof(*r));
   struct vc_qmp_session s;
-  vc_qmp_session_init(&s, command);
+  vc_qmp_session_init(&s, command, arguments);
   for (;;) {
     const char *line;
     size_t len;

@@ -2,8 +2,7 @@
  * bounded buffer and the session logic (greeting, qmp_capabilities, one
  * command, events skipped up to a limit).  Both are pure, so that what
  * QEMU (or whatever holds the socket) sends can be fuzzed without one
- * (tests/fuzz/fuzz_qmp.c).  vc_qmp_execute, declared in vmm/hypervisor.h,
- * drives them over the socket. */
+ * (tests/fuzz/fuzz_qmp.c).  vc_qmp_call drives them over the socket. */
 #ifndef VC_QMP_H
 #define VC_QMP_H
 
@@ -47,12 +46,14 @@ enum vc_qmp_stage {
 };
 
 struct vc_qmp_session {
-  const char *command; /* a QMP command name, not quoted: "quit" */
+  const char *command;   /* a QMP command name, not quoted: "quit" */
+  const char *arguments; /* its arguments, a JSON object's text, or NULL */
   enum vc_qmp_stage stage;
   unsigned skipped; /* messages skipped while waiting for this answer */
 };
 
-void vc_qmp_session_init(struct vc_qmp_session *s, const char *command);
+void vc_qmp_session_init(struct vc_qmp_session *s, const char *command,
+                         const char *arguments);
 /* Handles one message (line of len bytes, without its newline).  Returns
  *  0: more is needed; if *send is set, it is malloc'd text to write first
  *     (the caller frees it);
@@ -66,5 +67,15 @@ void vc_qmp_session_init(struct vc_qmp_session *s, const char *command);
 int vc_qmp_session_input(struct vc_qmp_session *s, const char *line,
                          size_t len, char **send, char **reply,
                          vc_error **err);
+
+/* One command on a fresh connection to QEMU's QMP socket, within
+ * timeout_ms: arguments is a JSON object's text, or NULL; *reply (if
+ * non-NULL) gets the "return" value as compact JSON (malloc'd). */
+int vc_qmp_call(const char *socket_path, const char *command,
+                const char *arguments, char **reply, int timeout_ms,
+                vc_error **err);
+/* vc_qmp_call without arguments. */
+int vc_qmp_execute(const char *socket_path, const char *command,
+                   char **reply, int timeout_ms, vc_error **err);
 
 #endif

@@ -14,6 +14,9 @@
 #ifndef VC_DATADIR
 #define VC_DATADIR "/usr/local/share"
 #endif
+#ifndef VC_LIBEXECDIR
+#define VC_LIBEXECDIR "/usr/local/libexec"
+#endif
 
 enum key_kind {
   KEY_STRING, /* any string without control characters */
@@ -35,6 +38,7 @@ struct table_spec {
   const char *path; /* as vc_toml_table.path spells it */
   const struct key_spec *keys;
   size_t nkeys;
+  const char *hypervisor; /* [hypervisor.<name>]: the backend it picks */
 };
 
 static const char *const machine_types[] = {"microvm", "q35", NULL};
@@ -57,12 +61,17 @@ static const struct key_spec qemu_keys[] = {
     {"default_vcpus", KEY_UINT, FIELD(hypervisor.vcpus), NULL, 1, 64, 1},
     {"default_memory", KEY_UINT, FIELD(hypervisor.memory_mib), NULL, 64, 65536,
      1},
+    {"default_maxvcpus", KEY_UINT, FIELD(hypervisor.max_vcpus), NULL, 0, 64, 1},
+    {"default_maxmemory", KEY_UINT, FIELD(hypervisor.max_memory_mib), NULL, 0,
+     1048576, 1},
+    {"memory_slots", KEY_UINT, FIELD(hypervisor.memory_slots), NULL, 1, 256, 1},
     {"accel", KEY_CHOICE, FIELD(hypervisor.accel), accels, 0, 0, 0},
     {"kernel_params", KEY_STRING, FIELD(hypervisor.kernel_params), NULL, 0, 0,
      0},
     {"virtiofsd", KEY_PATH, FIELD(hypervisor.virtiofsd), NULL, 0, 0, 0},
     {"virtiofs_cache", KEY_CHOICE, FIELD(hypervisor.virtiofs_cache),
      cache_modes, 0, 0, 0},
+    {"vsock_backend", KEY_PATH, FIELD(hypervisor.vsock_backend), NULL, 0, 0, 0},
 };
 
 static const struct key_spec agent_keys[] = {
@@ -81,18 +90,21 @@ static const struct key_spec runtime_keys[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A second backend gets its own [hypervisor.<name>] entry here, with the
+ * keys it understands (most are shared: struct vc_hypervisor_config). */
 static const struct table_spec tables[] = {
-    {"", NULL, 0},
-    {"hypervisor", NULL, 0},
-    {"hypervisor.qemu", qemu_keys, N(qemu_keys)},
-    {"agent", agent_keys, N(agent_keys)},
-    {"runtime", runtime_keys, N(runtime_keys)},
+    {"", NULL, 0, NULL},
+    {"hypervisor", NULL, 0, NULL},
+    {"hypervisor.qemu", qemu_keys, N(qemu_keys), "qemu"},
+    {"agent", agent_keys, N(agent_keys), NULL},
+    {"runtime", runtime_keys, N(runtime_keys), NULL},
 };
 
 struct ctx {
   const char *name;
   struct vc_config *cfg;
   vc_error **err;
+  const struct vc_toml_table *hypervisor_table; /* the one seen, or NULL */
 };
 
 static int fail(struct ctx *c, int line, const char *fmt, ...)
@@ -115,6 +127,28 @@ static const struct table_spec *find_table_spec(const char *path) {
     if (strcmp(tables[i].path, path) == 0)
       return &tables[i];
   return NULL;
+}
+
+/* "qemu, firecracker": the backends the file may name. */
+static void hypervisor_names(char *list, size_t size) {
+  list[0] = '\0';
+  for (size_t i = 0; i < N(tables); i++)
+    if (tables[i].hypervisor != NULL)
+      snprintf(list + strlen(list), size - strlen(list), "%s%s",
+               list[0] ? ", " : "", tables[i].hypervisor);
+}
+
+/* The hypervisor table t names the backend; only one may. */
+static int choose_hypervisor(struct ctx *c, const struct vc_toml_table *t,
+                             const struct table_spec *spec) {
+  if (c->hypervisor_table != NULL)
+    return fail(c, t->line, "[%s] and [%s] (line %d): give one "
+                "[hypervisor.<name>] table, the hypervisor to use",
+                t->path, c->hypervisor_table->path, c->hypervisor_table->line);
+  c->hypervisor_table = t;
+  free(c->cfg->hypervisor.type);
+  c->cfg->hypervisor.type = xstrdup(spec->hypervisor);
+  return 0;
 }
 
 static int apply_key(struct ctx *c, const struct key_spec *k,
@@ -172,9 +206,18 @@ static int apply_table(struct ctx *c, const struct vc_toml_table *t,
     }
     if (v->type == VC_TOML_TABLE) {
       const struct table_spec *sub = find_table_spec(v->u.table->path);
+      if (sub == NULL && strcmp(t->path, "hypervisor") == 0) {
+        char names[128];
+        hypervisor_names(names, sizeof(names));
+        return fail(c, v->u.table->line,
+                    "unknown hypervisor [%s] (this vcrun has: %s)",
+                    v->u.table->path, names);
+      }
       if (sub == NULL)
         return fail(c, v->u.table->line, "unknown table [%s]",
                     v->u.table->path);
+      if (sub->hypervisor != NULL && choose_hypervisor(c, v->u.table, sub) < 0)
+        return -1;
       if (apply_table(c, v->u.table, sub) < 0)
         return -1;
       continue;
@@ -193,16 +236,21 @@ static int apply_table(struct ctx *c, const struct vc_toml_table *t,
 void vc_config_init_defaults(struct vc_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   struct vc_hypervisor_config *h = &cfg->hypervisor;
+  h->type = xstrdup("qemu");
   h->path = xstrdup("/usr/bin/qemu-system-x86_64");
   h->kernel = xstrdup(VC_DATADIR "/vcrun/vmlinux");
   h->initrd = xstrdup(VC_DATADIR "/vcrun/initramfs.cpio");
   h->machine_type = xstrdup("q35");
   h->vcpus = 1;
   h->memory_mib = 256;
+  h->max_vcpus = 0;
+  h->max_memory_mib = 0;
+  h->memory_slots = 10;
   h->accel = xstrdup("auto");
   h->kernel_params = xstrdup("");
   h->virtiofsd = xstrdup("/usr/lib/qemu/virtiofsd");
   h->virtiofs_cache = xstrdup("auto");
+  h->vsock_backend = xstrdup(VC_LIBEXECDIR "/vcrun-vsock-backend");
   cfg->agent.boot_timeout_ms = 30 * 1000;
   cfg->agent.request_timeout_ms = 30 * 1000;
   cfg->agent.transport = xstrdup("auto");
@@ -214,6 +262,7 @@ void vc_config_init_defaults(struct vc_config *cfg) {
 void vc_config_free(struct vc_config *cfg) {
   struct vc_hypervisor_config *h = &cfg->hypervisor;
   char *strings[] = {cfg->source,
+                     h->type,
                      h->path,
                      h->kernel,
                      h->initrd,
@@ -222,6 +271,7 @@ void vc_config_free(struct vc_config *cfg) {
                      h->kernel_params,
                      h->virtiofsd,
                      h->virtiofs_cache,
+                     h->vsock_backend,
                      cfg->agent.transport,
                      cfg->runtime.log_level,
                      cfg->runtime.state_root,
@@ -238,7 +288,7 @@ static int parse_text(const char *name, const char *text, size_t len,
   struct vc_toml_table *root = NULL;
   int r = vc_toml_parse(name, text, len, &root, err);
   if (r == 0) {
-    struct ctx c = {name, cfg, err};
+    struct ctx c = {name, cfg, err, NULL};
     r = apply_table(&c, root, &tables[0]);
   }
   vc_toml_free(root);

@@ -8,17 +8,24 @@
 
 #include "lib/base/error.h"
 
-struct vc_hypervisor_config { /* [hypervisor.qemu] */
+/* [hypervisor.<type>]: the file holds at most one such table, and its name
+ * picks the backend (vmm/hypervisor.h); without one, "qemu". */
+struct vc_hypervisor_config {
+  char *type;                 /* the backend: "qemu" */
   char *path;                 /* QEMU binary */
   char *kernel;               /* guest kernel (uncompressed vmlinux) */
   char *initrd;               /* guest initramfs */
   char *machine_type;         /* "microvm" or "q35" */
   unsigned vcpus;             /* default_vcpus, 1..64 */
   unsigned memory_mib;        /* default_memory, 64..65536 */
+  unsigned max_vcpus;         /* default_maxvcpus, 0..64; 0: no vCPU hot-plug */
+  unsigned max_memory_mib;    /* default_maxmemory, 0..1048576; 0: none */
+  unsigned memory_slots;      /* memory_slots, 1..256: DIMMs to hot-plug */
   char *accel;                /* "auto" | "kvm" | "tcg" */
   char *kernel_params;        /* extra params appended to the guest cmdline */
   char *virtiofsd;            /* default /usr/lib/qemu/virtiofsd */
   char *virtiofs_cache;       /* "auto" | "always" | "none" */
+  char *vsock_backend;        /* vcrun-vsock-backend, for hybrid vsock */
 };
 
 struct vc_agent_config {       /* [agent] */

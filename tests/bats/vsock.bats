@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The vsock path of the product: hybrid vsock through the per-sandbox
-# `vcrun vsock-backend` (vhost-user-vsock-pci) on a host without
+# vcrun-vsock-backend daemon (vhost-user-vsock-pci) on a host without
 # /dev/vhost-vsock, its clean-up, and the [agent] transport setting.
 
 bats_require_minimum_version 1.5.0
@@ -18,6 +18,15 @@ with_transport() {
   local cfg="$BATS_TEST_TMPDIR/configuration.toml"
   sed -e "s|^transport = .*|transport = \"$1\"|" "$VCRUN_CONFIG" > "$cfg"
   grep -q "^transport = \"$1\"" "$cfg" || fail "no transport line in $VCRUN_CONFIG"
+  echo "$cfg"
+}
+
+# with_vsock_backend PATH: a copy of the test configuration whose
+# [hypervisor.qemu] vsock_backend is PATH; prints its path.
+with_vsock_backend() {
+  local cfg="$BATS_TEST_TMPDIR/configuration.toml"
+  sed -e "s|^vsock_backend = .*|vsock_backend = \"$1\"|" "$VCRUN_CONFIG" > "$cfg"
+  grep -q "^vsock_backend = \"$1\"" "$cfg" || fail "no vsock_backend line in $VCRUN_CONFIG"
   echo "$cfg"
 }
 
@@ -40,6 +49,12 @@ pid_of() {
   backend=$(pid_of "vsock-backend.*$dir/")
   [ -n "$qemu" ] || fail "no QEMU for vs1"
   [ -n "$backend" ] || fail "no vsock-backend for vs1"
+  # The daemon is its own program, from [hypervisor.qemu] vsock_backend.
+  local configured
+  configured=$(sed -n 's/^vsock_backend = "\(.*\)"$/\1/p' "$VCRUN_CONFIG")
+  run ps -o args= -p "$backend"
+  [[ "$output" == "$configured --vhost-user $dir/vhost-vsock.sock --hybrid $dir/vsock.sock --cid 3 --ready-fd "* ]] ||
+    fail "vsock backend runs as: $output"
   run ps -o args= -p "$qemu"
   assert_output --partial 'vhost-user-vsock-pci'
   assert_output --partial "$dir/vhost-vsock.sock"
@@ -76,6 +91,16 @@ pid_of() {
   run "$VCRUN" --root "$STATE_ROOT" --config "$cfg" check
   assert_failure 1
   assert_line --regexp '^FAIL +vsock +.*/dev/vhost-vsock'
+}
+
+@test "a vsock_backend that is not there: a clear error naming the key, nothing left" {
+  local cfg
+  cfg=$(with_vsock_backend /nonexistent/vcrun-vsock-backend)
+  run "$VCRUN" --root "$STATE_ROOT" --config "$cfg" run --bundle "$BUNDLE" vs4
+  assert_failure 1
+  assert_output --partial '/nonexistent/vcrun-vsock-backend'
+  assert_output --partial '[hypervisor.qemu] vsock_backend'
+  assert_no_leftovers
 }
 
 @test "an unknown transport is a file:line: configuration error" {

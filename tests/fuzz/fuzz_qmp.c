@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   struct vc_qmp_reader *r = calloc(1, sizeof(*r));
   struct vc_qmp_session sess;
-  vc_qmp_session_init(&sess, command);
+  vc_qmp_session_init(&sess, command, NULL);
   vc_error *err = NULL;
   size_t fed = 0, messages = 0;
   bool over = false;

@@ -12,14 +12,22 @@
 #ifndef VC_DATADIR
 #define VC_DATADIR "/usr/local/share"
 #endif
+#ifndef VC_LIBEXECDIR
+#define VC_LIBEXECDIR "/usr/local/libexec"
+#endif
 
 static void check_defaults(const struct vc_config *c) {
+  CHECK_STR(c->hypervisor.type, "qemu");
   CHECK_STR(c->hypervisor.path, "/usr/bin/qemu-system-x86_64");
   CHECK_STR(c->hypervisor.kernel, VC_DATADIR "/vcrun/vmlinux");
   CHECK_STR(c->hypervisor.initrd, VC_DATADIR "/vcrun/initramfs.cpio");
   CHECK_STR(c->hypervisor.machine_type, "q35");
   CHECK(c->hypervisor.vcpus == 1);
   CHECK(c->hypervisor.memory_mib == 256);
+  CHECK(c->hypervisor.max_vcpus == 0);
+  CHECK(c->hypervisor.max_memory_mib == 0);
+  CHECK(c->hypervisor.memory_slots == 10);
+  CHECK_STR(c->hypervisor.vsock_backend, VC_LIBEXECDIR "/vcrun-vsock-backend");
   CHECK_STR(c->hypervisor.accel, "auto");
   CHECK_STR(c->hypervisor.kernel_params, "");
   CHECK_STR(c->hypervisor.virtiofsd, "/usr/lib/qemu/virtiofsd");
@@ -102,6 +110,10 @@ TEST(every_key_overrides) {
                  "kernel_params = \"quiet loglevel=3\"\n"
                  "virtiofsd = \"/usr/libexec/virtiofsd\"\n"
                  "virtiofs_cache = \"none\"\n"
+                 "default_maxvcpus = 8\n"
+                 "default_maxmemory = 8192\n"
+                 "memory_slots = 4\n"
+                 "vsock_backend = \"/opt/vc/vcrun-vsock-backend\"\n"
                  "[agent]\n"
                  "boot_timeout = 120\n"
                  "request_timeout = 5\n"
@@ -120,6 +132,10 @@ TEST(every_key_overrides) {
   CHECK_STR(cfg.hypervisor.kernel_params, "quiet loglevel=3");
   CHECK_STR(cfg.hypervisor.virtiofsd, "/usr/libexec/virtiofsd");
   CHECK_STR(cfg.hypervisor.virtiofs_cache, "none");
+  CHECK(cfg.hypervisor.max_vcpus == 8);
+  CHECK(cfg.hypervisor.max_memory_mib == 8192);
+  CHECK(cfg.hypervisor.memory_slots == 4);
+  CHECK_STR(cfg.hypervisor.vsock_backend, "/opt/vc/vcrun-vsock-backend");
   CHECK(cfg.agent.boot_timeout_ms == 120000);
   CHECK(cfg.agent.request_timeout_ms == 5000);
   CHECK_STR(cfg.agent.transport, "hybrid-vsock");
@@ -196,7 +212,7 @@ TEST(unknown_tables_and_keys) {
   ERR("debug = true\n", "c.toml:1: unknown key \"debug\" at the top level");
   ERR("# c\n[foo]\n", "c.toml:2: unknown table [foo]");
   ERR("[hypervisor.firecracker]\npath = \"/x\"\n",
-      "c.toml:1: unknown table [hypervisor.firecracker]");
+      "c.toml:1: unknown hypervisor [hypervisor.firecracker] (this vcrun has: qemu)");
   ERR("[agent.extra]\n", "c.toml:1: unknown table [agent.extra]");
   ERR("[hypervisor.qemu.more]\n",
       "c.toml:1: unknown table [hypervisor.qemu.more]");
@@ -241,6 +257,12 @@ TEST(out_of_range) {
       "c.toml:2: \"default_memory\" must be between 64 and 65536");
   ERR("[hypervisor.qemu]\ndefault_memory = 65537\n",
       "c.toml:2: \"default_memory\" must be between 64 and 65536");
+  ERR("[hypervisor.qemu]\ndefault_maxvcpus = 65\n",
+      "c.toml:2: \"default_maxvcpus\" must be between 0 and 64");
+  ERR("[hypervisor.qemu]\ndefault_maxmemory = 1048577\n",
+      "c.toml:2: \"default_maxmemory\" must be between 0 and 1048576");
+  ERR("[hypervisor.qemu]\nmemory_slots = 0\n",
+      "c.toml:2: \"memory_slots\" must be between 1 and 256");
   ERR("[hypervisor.qemu]\ndefault_memory = 9223372036854775807\n",
       "c.toml:2: \"default_memory\" must be between 64 and 65536");
   ERR("[agent]\nboot_timeout = 0\n",
@@ -277,6 +299,8 @@ TEST(paths_and_strings) {
       "c.toml:2: \"initrd\" must be an absolute path");
   ERR("[hypervisor.qemu]\nvirtiofsd = \"virtiofsd\"\n",
       "c.toml:2: \"virtiofsd\" must be an absolute path");
+  ERR("[hypervisor.qemu]\nvsock_backend = \"vcrun-vsock-backend\"\n",
+      "c.toml:2: \"vsock_backend\" must be an absolute path");
   ERR("[runtime]\nstate_root = \"run/vcrun\"\n",
       "c.toml:2: \"state_root\" must be an absolute path");
   ERR("[hypervisor.qemu]\nkernel_params = \"a\\nb\"\n",
@@ -387,9 +411,11 @@ TEST(shipped_configuration_file) {
   CHECK(strstr(text, "@QEMU_PATH@") != NULL);
   CHECK(strstr(text, "@ASSETS@/vmlinux") != NULL);
   CHECK(strstr(text, "@ASSETS@/initramfs.cpio") != NULL);
+  CHECK(strstr(text, "@LIBEXECDIR@/vcrun-vsock-backend") != NULL);
   /* What the Makefile's sed does, with the paths the defaults use. */
   replace_all(&text, "@QEMU_PATH@", "/usr/bin/qemu-system-x86_64");
   replace_all(&text, "@ASSETS@", VC_DATADIR "/vcrun");
+  replace_all(&text, "@LIBEXECDIR@", VC_LIBEXECDIR);
   CHECK(strchr(text, '@') == NULL);
 
   /* It loads, and says exactly what the built-in defaults say. */
@@ -413,6 +439,10 @@ TEST(shipped_configuration_file) {
       {"hypervisor.qemu", "kernel_params"},
       {"hypervisor.qemu", "virtiofsd"},
       {"hypervisor.qemu", "virtiofs_cache"},
+      {"hypervisor.qemu", "default_maxvcpus"},
+      {"hypervisor.qemu", "default_maxmemory"},
+      {"hypervisor.qemu", "memory_slots"},
+      {"hypervisor.qemu", "vsock_backend"},
       {"agent", "boot_timeout"},
       {"agent", "request_timeout"},
       {"agent", "transport"},
@@ -430,7 +460,7 @@ TEST(shipped_configuration_file) {
     }
   }
   const struct vc_toml_table *q = vc_toml_get_table(root, "hypervisor.qemu");
-  CHECK(q != NULL && q->len == 10);
+  CHECK(q != NULL && q->len == 14);
   CHECK(vc_toml_get_table(root, "agent") != NULL &&
         vc_toml_get_table(root, "agent")->len == 3);
   CHECK(vc_toml_get_table(root, "runtime") != NULL &&

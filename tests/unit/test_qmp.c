@@ -72,7 +72,7 @@ TEST(reader_refuses_an_endless_line) {
 static int run_session(const char *command, const char *const *lines,
                        char **sent, char **reply, vc_error **err) {
   struct vc_qmp_session s;
-  vc_qmp_session_init(&s, command);
+  vc_qmp_session_init(&s, command, NULL);
   char *all = xstrdup("");
   int rc = 0;
   for (size_t i = 0; lines[i] != NULL && rc == 0; i++) {
@@ -160,7 +160,7 @@ TEST(session_refuses_a_broken_peer) {
   free(sent);
   /* A NUL inside a line. */
   struct vc_qmp_session s;
-  vc_qmp_session_init(&s, "quit");
+  vc_qmp_session_init(&s, "quit", NULL);
   char *send = NULL;
   CHECK(vc_qmp_session_input(&s, "{}\0{}", 5, &send, NULL, &err) < 0);
   CHECK(err != NULL && strstr(err->msg, "NUL") != NULL && s.stage == VC_QMP_DONE);
@@ -172,7 +172,7 @@ TEST(session_refuses_a_broken_peer) {
 
 TEST(session_bounds_the_events_skipped) {
   struct vc_qmp_session s;
-  vc_qmp_session_init(&s, "quit");
+  vc_qmp_session_init(&s, "quit", NULL);
   vc_error *err = NULL;
   char *send = NULL;
   CHECK(vc_qmp_session_input(&s, GREETING, strlen(GREETING), &send, NULL, &err) == 0);

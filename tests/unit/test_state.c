@@ -53,7 +53,7 @@ TEST(version_2_loads_and_migrates) {
   CHECK_STR(c.bundle, "/b");
   CHECK(c.shim_pid == 99);
   CHECK(vc_container_owns_sandbox(&c));
-  CHECK(c.sandbox.virtiofsd_pid == 11 && c.sandbox.vsock_backend_pid == 12);
+  CHECK(c.sandbox.vm.virtiofsd_pid == 11 && c.sandbox.vm.vsock_backend_pid == 12);
   CHECK_STR(c.sandbox.hybrid_socket, "/x/vsock.sock");
   /* Saved again, it is version 3 with the time in the container. */
   CHECK(vc_state_save(&c, &err) == 0);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # End-to-end test of the vhost-user-vsock back-end with a real QEMU: builds
-# the back-end (with ASan/UBSan), the host driver and a static guest /init,
+# vcrun-vsock-backend (with ASan/UBSan), the host driver and a static guest /init,
 # packs a test initramfs and runs tests/vsock/stress.c.  Exits non-zero on
 # failure; leaves no QEMU or socket behind (the driver kills its children on
 # every exit path, they also die with it, and the run dir is removed).
@@ -18,7 +18,7 @@ SRCS="vmm/virtqueue.c vmm/vhost_user.c vmm/vsock_device.c vmm/vsock_backend.c vm
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 if [ "${1:-}" = "--bench" ]; then SAN=""; fi
 # shellcheck disable=SC2086
-cc $CFLAGS $SAN -o "$OUT/backend-main" tests/vsock/backend-main.c $SRCS
+cc $CFLAGS $SAN -o "$OUT/vcrun-vsock-backend" vmm/vsock_backend_main.c $SRCS
 # shellcheck disable=SC2086
 cc $CFLAGS -Itests/vsock -o "$OUT/stress" tests/vsock/stress.c $SRCS
 cc -static -O2 -Wall -Wextra -Werror -Itests/vsock -o "$OUT/init" tests/vsock/guest.c
@@ -57,5 +57,5 @@ keep_logs() {
 trap keep_logs EXIT
 trap 'exit 130' INT TERM
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
-timeout -k 5 150 "$OUT/stress" --backend "$OUT/backend-main" \
+timeout -k 5 150 "$OUT/stress" --backend "$OUT/vcrun-vsock-backend" \
   --kernel "$GUEST/vmlinux" --initrd "$OUT/test.cpio" --dir "$RUN" "$@"

@@ -632,8 +632,9 @@ int main(int argc, char **argv) {
   char ready_fd[16], blog[300];
   snprintf(ready_fd, sizeof(ready_fd), "%d", ready[1]);
   snprintf(blog, sizeof(blog), "%s/backend.log", dir);
-  char *bargv[] = {(char *)backend, vhost_sock, hybrid_sock, "3", ready_fd,
-                   NULL};
+  /* vcrun-vsock-backend's command line, as the QEMU backend gives it. */
+  char *bargv[] = {(char *)backend, "--vhost-user", vhost_sock, "--hybrid",
+                   hybrid_sock, "--cid", "3", "--ready-fd", ready_fd, NULL};
   backend_pid = spawn(bargv, blog, ready[1]);
   close(ready[1]);
   struct pollfd rp = {.fd = ready[0], .events = POLLIN};
