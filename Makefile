@@ -48,7 +48,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # lib/base/ (nothing there may include a header from elsewhere in lib/, vmm/
 # or cmd/), and the parts of oci/ the agent parses specs with.
 COMMON_SRCS := $(wildcard lib/base/*.c) \
-  oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c
+  oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c \
+  oci/device_cgroup.c
 # Everything else in lib/, oci/ and vmm/ is host-side library code.
 LIB_SRCS := $(sort $(wildcard lib/*.c lib/base/*.c lib/host/*.c oci/*.c vmm/*.c))
 CMD_SRCS := $(wildcard cmd/*.c)

@@ -690,6 +690,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
       child_fail("linux.namespaces: cgroup namespace: %s", strerror(errno));
   } else {
     child_check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
+                                   spec->devices_json,
                                    new_namespace(c, "cgroup"), &err), &err);
   }
   /* Through the guest's /proc, before the spec can make /proc/sys

@@ -608,7 +608,8 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   }
   c->init.pid = pid;
   if ((c->ns_flags & CLONE_NEWUSER) &&
-      (agent_cgroup_place(c->cgroup_dir, c->spec->resources_json, pid, err) < 0 ||
+      (agent_cgroup_place(c->cgroup_dir, c->spec->resources_json,
+                          c->spec->devices_json, pid, err) < 0 ||
        agent_write_id_maps(pid, c->spec, err) < 0 ||
        write(c->init.sync_fd, "M", 1) != 1)) {
     vc_error_set(err, errno, "user namespace of container `%s`", id);
@@ -929,7 +930,8 @@ static int update_container(struct agent *a, yajl_val params, vc_error **err) {
     return vc_error_set(err, 0, "UpdateContainer: resources missing");
   if (c->init.exited)
     return vc_error_set(err, 0, "container not running");
-  return agent_cgroup_update(c->cgroup_dir, resources, err);
+  return agent_cgroup_update(c->cgroup_dir, resources, c->spec->devices_json,
+                             err);
 }
 
 static int delete_container(struct agent *a, yajl_val params, vc_error **err) {
