@@ -180,7 +180,13 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/libvcrun-fuzz.a
 	$(call say,LD,$@)
 	$(Q)clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libvcrun-fuzz.a $(HOST_LIBS)
 
-# Test tools the bats suites drive.
+# Test tools the bats suites drive.  syscall-errno runs inside containers
+# whose rootfs has no libc: static.
+$(B)/tools/syscall-errno: tests/tools/syscall-errno.c
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
@@ -196,9 +202,10 @@ FUZZ_SECONDS ?= 20
 fuzz: $(FUZZ_BINS)
 	@./tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bats: all guest $(B)/tools/recvtty
+bats: all guest $(B)/tools/recvtty $(B)/tools/syscall-errno
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
 	  RECVTTY=$(CURDIR)/$(B)/tools/recvtty \
+	  SYSCALL_ERRNO=$(CURDIR)/$(B)/tools/syscall-errno \
 	  ./tests/run-bats.sh tests/bats
 
 # The vsock back-end end to end with a real QEMU (tests/vsock): 64 streams of

@@ -723,9 +723,6 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   while (n < 0 && errno == EINTR);
   if (n != 1 || go != 'S')
     _exit(127);
-  run_guest_hooks(c, spec->hooks.start_container,
-                  spec->hooks.n_start_container, "", "created");
-
   umask(p->user.has_umask ? p->user.umask : 0022);
   char **argv = xcalloc(p->n_args + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_args; i++)
@@ -733,9 +730,12 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   char **envp = xcalloc(p->n_env + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_env; i++)
     envp[i] = p->env[i];
-  /* User, capabilities, no_new_privs and seccomp, the filter last: only
-   * execve runs under it. */
+  /* User, capabilities, no_new_privs and seccomp, the filter last. */
   child_check(agent_security_apply(sec, &p->user, &err), &err);
+  /* As runc: startContainer runs as the process will, under its seccomp
+   * filter, so a hook making a blocked syscall fails the start. */
+  run_guest_hooks(c, spec->hooks.start_container,
+                  spec->hooks.n_start_container, "", "created");
   execve(exe, argv, envp);
   child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
 }

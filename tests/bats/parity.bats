@@ -101,3 +101,49 @@ null written"
   vcrun delete --force dv4
   assert_no_leftovers
 }
+
+# A default-deny profile with what a static binary (and runc's init, after
+# it loads the filter) needs.  The last syscall it names is rseq (334).
+ALLOW_FEW='.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO",
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+  "syscalls": [{"action": "SCMP_ACT_ALLOW", "names": ["arch_prctl", "brk",
+    "clone", "close", "dup3", "epoll_ctl", "epoll_pwait", "execve", "exit",
+    "exit_group", "faccessat", "fcntl", "fstat", "fstatfs", "futex",
+    "getdents64", "getpid", "getppid", "getrandom", "gettid", "kill", "lseek",
+    "madvise", "mmap", "mprotect", "munmap", "nanosleep", "newfstatat",
+    "openat", "pipe2", "pread64", "prlimit64", "read", "readlink",
+    "readlinkat", "rseq", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+    "sched_getaffinity", "sched_yield", "set_robust_list", "set_tid_address",
+    "sigaltstack", "statfs", "tgkill", "uname", "wait4", "waitid", "write"]}]}'
+
+@test "seccomp: a syscall newer than any the profile names gets ENOSYS, an older one the default errno" {
+  [ -x "$SYSCALL_ERRNO" ] || fail "build $SYSCALL_ERRNO first (make build/tools/syscall-errno)"
+  cp "$SYSCALL_ERRNO" "$BUNDLE/rootfs/bin/syscall-errno"
+  set_config "$BUNDLE" "$ALLOW_FEW"
+  # 1000: no such syscall; 435: clone3, after rseq; 163: acct, before it.
+  set_args "$BUNDLE" /bin/syscall-errno 1000 435 163
+  run vcrun run --bundle "$BUNDLE" sc1 </dev/null
+  assert_success
+  assert_output "1000 38
+435 38
+163 1"
+  same_in_runc_run
+  assert_no_leftovers
+}
+
+@test "seccomp: a startContainer hook runs under the filter" {
+  set_config "$BUNDLE" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"}]}
+    | .hooks.startContainer = [{"path": "/bin/mkdir", "args": ["mkdir", "/tmp/hook"]}]'
+  set_args "$BUNDLE" echo started
+  run vcrun run --bundle "$BUNDLE" sc2 </dev/null
+  assert_failure 1
+  assert_output --partial "error running hook #0: error running hook: signal: bad system call"
+  refute_output --partial started
+  if have_runc; then
+    run runc --root "$RUNC_ROOT" run --bundle "$BUNDLE" r1 </dev/null
+    assert_failure
+    assert_output --partial "error running hook #0: error running hook: signal: bad system call"
+  fi
+  assert_no_leftovers
+}
