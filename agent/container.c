@@ -611,7 +611,27 @@ char *agent_resolve_executable(const struct oci_process *p) {
   child_fail("exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* As runc: the process's stdio, its terminal with process.terminal, is
+ * handed to the user it will run as, keeping the group (devpts gave the
+ * terminal tty's).  /dev/null stays root's; an owner the user namespace
+ * cannot map (EINVAL, EPERM) or a read-only /dev (EROFS) leaves it as it
+ * is. */
+static void give_stdio_to(uid_t uid) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+      continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+      continue;
+    if (fchown(fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM &&
+        errno != EROFS)
+      child_fail("give stdio fd %d to uid %u: %s", fd, (unsigned)uid,
+                 strerror(errno));
+  }
+}
+
 void agent_set_user(const struct oci_user *u) {
+  give_stdio_to(u->uid);
   gid_t groups[256];
   size_t n = u->n_additional_gids < 256 ? u->n_additional_gids : 256;
   for (size_t i = 0; i < n; i++)

@@ -147,3 +147,31 @@ ALLOW_FEW='.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO",
   fi
   assert_no_leftovers
 }
+
+# tty_owner: the "uid gid" line in $output (a terminal's, with \r and noise).
+tty_owner() {
+  grep -o '[0-9][0-9]* [0-9][0-9]*' <<<"$output" | head -1
+}
+
+@test "the terminal of a non-root process is the process's, for run and exec -t" {
+  set_config "$BUNDLE" '.process.terminal = true | .process.user = {"uid": 1000, "gid": 1000}'
+  set_args "$BUNDLE" sh -c 'stat -c "%u %g" $(tty)'
+  run vcrun run --bundle "$BUNDLE" tt1 </dev/null
+  assert_success
+  [ "$(tty_owner)" = "1000 5" ] || fail "run: terminal owned by $(tty_owner): $output"
+  set_config "$BUNDLE" '.process.terminal = false'
+  start_container tt2
+  run vcrun exec -t tt2 sh -c 'stat -c "%u %g" $(tty)' </dev/null
+  assert_success
+  [ "$(tty_owner)" = "1000 5" ] || fail "exec -t: terminal owned by $(tty_owner): $output"
+  vcrun delete --force tt2
+  if have_runc; then
+    # runc's terminal needs one of its own: script(1) lends it.
+    set_config "$BUNDLE" '.process.terminal = true'
+    set_args "$BUNDLE" sh -c 'stat -c "%u %g" $(tty)'
+    run script -qec "runc --root $RUNC_ROOT run --bundle $BUNDLE r1" /dev/null </dev/null
+    [ "$(tty_owner)" = "1000 5" ] || fail "runc run: $output"
+    runc --root "$RUNC_ROOT" delete --force r1 >/dev/null 2>&1 || true
+  fi
+  assert_no_leftovers
+}
