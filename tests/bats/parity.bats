@@ -175,3 +175,36 @@ tty_owner() {
   fi
   assert_no_leftovers
 }
+
+@test "exec into a container with a user namespace and no cgroup namespace" {
+  set_config "$BUNDLE" '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+  start_container un1
+  local cmd='awk "{print \$1, \$2, \$3}" /proc/self/uid_map; id -u; id -g; echo x > /dev/null && echo null'
+  run vcrun exec un1 sh -c "$cmd"
+  assert_success
+  assert_output "0 100000 65536
+0
+0
+null"
+  # A terminal made there is the namespace root's, handed to --user.
+  run vcrun exec -t --user 1000:1000 un1 sh -c 'stat -c "%u %g" $(tty)' </dev/null
+  assert_success
+  [ "$(tty_owner)" = "1000 5" ] || fail "exec -t in the user namespace: $output"
+  vcrun delete --force un1
+  if have_runc; then
+    # runc's container runs as host uid 100000, which must reach the
+    # rootfs: bats' own temporary directories are private.
+    RUNC_BUNDLE_DIR=$(mktemp -d /tmp/vcr-runc.XXXXXX)
+    chmod 755 "$RUNC_BUNDLE_DIR"
+    cp -a "$BUNDLE" "$RUNC_BUNDLE_DIR/bundle"
+    runc --root "$RUNC_ROOT" run -d --bundle "$RUNC_BUNDLE_DIR/bundle" r1 </dev/null >/dev/null 2>&1
+    run runc --root "$RUNC_ROOT" exec r1 sh -c "$cmd"
+    assert_output "0 100000 65536
+0
+0
+null"
+  fi
+  assert_no_leftovers
+}
