@@ -392,6 +392,10 @@ static void do_mount(const struct agent_container *c, size_t index) {
                m->destination ? m->destination : "");
   resolve_in_rootfs(rootfs, m->destination, "destination", dest, sizeof(dest));
   parse_mount_options(m, &flags, &propagation, &recursive, data, sizeof(data));
+  /* As runc: /dev is filled first and made read-only at the end
+   * (finalize_rootfs). */
+  if (strcmp(m->destination, "/dev") == 0)
+    flags &= ~(unsigned long)MS_RDONLY;
   if (oci_mount_is_bind(m))
     bind_host_mount(c, index, dest, flags, m->destination);
   else
@@ -572,6 +576,30 @@ static void setup_rootfs(const struct agent_container *c) {
     child_fail("linux.rootfsPropagation: %s", strerror(errno));
 
   mask_paths(spec);
+}
+
+/* Last of the rootfs, after /dev has its devices, in runc's order: a
+ * read-only /dev, then a read-only root. */
+static void finalize_rootfs(const struct oci_spec *spec) {
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    const struct oci_mount *m = &spec->mounts[i];
+    if (m->destination == NULL || strcmp(m->destination, "/dev") != 0)
+      continue;
+    char data[4096];
+    unsigned long flags, propagation;
+    struct oci_recursive_attr recursive;
+    parse_mount_options(m, &flags, &propagation, &recursive, data,
+                        sizeof(data));
+    if (!(flags & MS_RDONLY))
+      break;
+    /* The mount's own flags again, which a remount would otherwise clear. */
+    flags &= ~(unsigned long)(MS_REC | MS_BIND);
+    if (oci_mount_is_bind(m))
+      flags |= MS_BIND;
+    if (mount(NULL, "/dev", NULL, flags | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+      child_fail("mounts[%zu]: make `/dev` read-only: %s", i, strerror(errno));
+    break;
+  }
   if (spec->root_readonly &&
       mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
     child_fail("root.readonly: %s", strerror(errno));
@@ -721,6 +749,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   setup_rootfs(c);
   child_check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),
         &err);
+  finalize_rootfs(spec);
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     child_fail("hostname: %s", strerror(errno));
   if (spec->domainname &&

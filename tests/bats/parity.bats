@@ -208,3 +208,17 @@ null"
   fi
   assert_no_leftovers
 }
+
+@test "a read-only /dev is filled first, then made read-only" {
+  set_config "$BUNDLE" '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)
+    | .linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]'
+  in_container 'touch /dev/x 2>&1; ls /dev/pts/ptmx /dev/fuse /dev/null; grep " /dev " /proc/self/mounts | cut -d" " -f4 | cut -d, -f1'
+  assert_success
+  assert_output "touch: /dev/x: Read-only file system
+/dev/fuse
+/dev/null
+/dev/pts/ptmx
+ro"
+  same_in_runc_run
+  assert_no_leftovers
+}
