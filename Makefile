@@ -50,7 +50,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # lib/base/ (nothing there may include a header from elsewhere in lib/, vmm/
 # or cmd/), and the parts of oci/ the agent parses specs with.
 COMMON_SRCS := $(wildcard lib/base/*.c) \
-  oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c
+  oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c \
+  oci/device_cgroup.c
 # The device daemons vmm/ builds as programs of their own (the library
 # starts them by the path in the configuration).
 DAEMON_SRCS := vmm/vsock_backend_main.c
@@ -190,7 +191,13 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/libvcrun-fuzz.a
 	$(call say,LD,$@)
 	$(Q)clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libvcrun-fuzz.a $(HOST_LIBS)
 
-# Test tools the bats suites drive.
+# Test tools the bats suites drive.  syscall-errno runs inside containers
+# whose rootfs has no libc: static.
+$(B)/tools/syscall-errno: tests/tools/syscall-errno.c
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
+
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
@@ -207,9 +214,10 @@ FUZZ_SECONDS ?= 15
 fuzz: $(FUZZ_BINS)
 	@./tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bats: all guest $(B)/tools/recvtty
+bats: all guest $(B)/tools/recvtty $(B)/tools/syscall-errno
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
 	  RECVTTY=$(CURDIR)/$(B)/tools/recvtty \
+	  SYSCALL_ERRNO=$(CURDIR)/$(B)/tools/syscall-errno \
 	  ./tests/run-bats.sh tests/bats
 
 # The vsock back-end end to end with a real QEMU (tests/vsock): 64 streams of

@@ -106,6 +106,8 @@ _Noreturn void child_fail(const char *fmt, ...)
  * so a copy of err could be taken before the call beside it sets it. */
 void child_check(int rc, vc_error **err);
 char *agent_resolve_executable(const struct oci_process *p);
+/* Gives stdio to u's uid (as runc, so a terminal is the user's), then sets
+ * u's supplementary groups, gid and uid; fails the child on an error. */
 void agent_set_user(const struct oci_user *u);
 
 /* With process.terminal: opens a pty in the container (after its /dev is

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lib/base/json.h"
 #include "lib/base/json_build.h"
 #include "lib/base/util.h"
+#include "oci/device_cgroup.h"
 
 /* Writes value to dir/file; field names the spec entry it comes from. */
 static int cg_write(const char *dir, const char *file, const char *value,
@@ -273,7 +275,99 @@ static int apply_unified(const char *dir, yajl_val u, vc_error **err) {
   return 0;
 }
 
-static int apply_resources(const char *dir, const char *json, vc_error **err) {
+static int bpf_call(int cmd, union bpf_attr *attr) {
+  return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* The device program for prog, loaded into the kernel; its fd. */
+static int load_device_program(const struct bpf_insn *prog, size_t n,
+                               vc_error **err) {
+  union bpf_attr load = {0};
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = (uintptr_t)prog;
+  load.insn_cnt = (uint32_t)n;
+  load.license = (uintptr_t) "GPL";
+  int fd = bpf_call(BPF_PROG_LOAD, &load);
+  if (fd >= 0)
+    return fd;
+  int e = errno;
+  /* Again with the verifier's log, to say why. */
+  char log[2048] = "";
+  load.log_buf = (uintptr_t)log;
+  load.log_size = sizeof(log);
+  load.log_level = 1;
+  fd = bpf_call(BPF_PROG_LOAD, &load);
+  if (fd >= 0)
+    return fd;
+  for (char *nl = strchr(log, '\n'); nl != NULL; nl = strchr(nl, '\n'))
+    *nl = ' ';
+  return vc_error_set(err, e, "linux.resources.devices: load the device "
+                      "program into the guest kernel%s%s",
+                      log[0] ? ": verifier says " : "", log);
+}
+
+/* Makes the device program for rules (linux.resources.devices, NULL: none)
+ * the only one of the cgroup dir: attached beside the old ones first
+ * (BPF_F_ALLOW_MULTI), so nothing slips through in between, then the old
+ * ones are detached. */
+static int apply_devices(const char *dir, yajl_val rules,
+                         const char *spec_devices_json, vc_error **err) {
+  yajl_val spec_devices = NULL;
+  if (spec_devices_json != NULL &&
+      vc_json_parse(spec_devices_json, &spec_devices, err) < 0)
+    return vc_error_wrap(err, "linux.devices");
+  struct oci_dev_filter filter;
+  int rc = oci_dev_filter_build(rules, spec_devices, &filter, err);
+  yajl_tree_free(spec_devices);
+  if (rc < 0)
+    return -1;
+  cleanup_free struct bpf_insn *prog = NULL;
+  size_t n = 0;
+  oci_dev_filter_program(&filter, &prog, &n);
+  oci_dev_filter_free(&filter);
+  cleanup_close int prog_fd = load_device_program(prog, n, err);
+  if (prog_fd < 0)
+    return -1;
+  cleanup_close int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0)
+    return vc_error_set(err, errno, "linux.resources.devices: open %s", dir);
+  uint32_t old_ids[64];
+  union bpf_attr query = {0};
+  query.query.target_fd = (uint32_t)dir_fd;
+  query.query.attach_type = BPF_CGROUP_DEVICE;
+  query.query.prog_ids = (uintptr_t)old_ids;
+  query.query.prog_cnt = N_ELEMS(old_ids);
+  if (bpf_call(BPF_PROG_QUERY, &query) < 0)
+    return vc_error_set(err, errno, "linux.resources.devices: list the device "
+                        "programs of %s", dir);
+  union bpf_attr attach = {0};
+  attach.target_fd = (uint32_t)dir_fd;
+  attach.attach_bpf_fd = (uint32_t)prog_fd;
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  attach.attach_flags = BPF_F_ALLOW_MULTI;
+  if (bpf_call(BPF_PROG_ATTACH, &attach) < 0)
+    return vc_error_set(err, errno, "linux.resources.devices: attach the "
+                        "device program to %s", dir);
+  for (uint32_t i = 0; i < query.query.prog_cnt && i < N_ELEMS(old_ids); i++) {
+    union bpf_attr get = {0};
+    get.prog_id = old_ids[i];
+    cleanup_close int old_fd = bpf_call(BPF_PROG_GET_FD_BY_ID, &get);
+    union bpf_attr detach = {0};
+    detach.target_fd = (uint32_t)dir_fd;
+    detach.attach_bpf_fd = (uint32_t)old_fd;
+    detach.attach_type = BPF_CGROUP_DEVICE;
+    if (old_fd < 0 || bpf_call(BPF_PROG_DETACH, &detach) < 0)
+      return vc_error_set(err, errno, "linux.resources.devices: detach the "
+                          "old device program %u from %s", old_ids[i], dir);
+  }
+  return 0;
+}
+
+/* with_devices: install the device program even when json has no
+ * "devices" (at create: runc's default rules still apply). */
+static int apply_resources(const char *dir, const char *json,
+                           const char *spec_devices_json, bool with_devices,
+                           vc_error **err) {
   yajl_val r = NULL;
   if (vc_json_parse(json, &r, err) < 0)
     return vc_error_wrap(err, "linux.resources");
@@ -292,8 +386,11 @@ static int apply_resources(const char *dir, const char *json, vc_error **err) {
     goto out;
   if ((v = vc_json_get_object(r, "unified")) != NULL && apply_unified(dir, v, err) < 0)
     goto out;
-  /* devices needs an eBPF program in v2 and network/rdma have no v2
-   * files; see docs/deviations.md. */
+  yajl_val devices = vc_json_get(r, "devices");
+  if ((devices != NULL || with_devices) &&
+      apply_devices(dir, devices, spec_devices_json, err) < 0)
+    goto out;
+  /* network and rdma have no v2 files; see docs/deviations.md. */
   rc = 0;
 out:
   yajl_tree_free(r);
@@ -324,7 +421,8 @@ static void enable_controllers(const char *dir) {
 /* Creates the container's cgroup dir (and its parents) and moves `who` (a
  * pid, or "0" for the writer itself) into it. */
 static int cgroup_join(const char *dir, const char *resources_json,
-                       const char *who, vc_error **err) {
+                       const char *devices_json, const char *who,
+                       vc_error **err) {
   /* Each ancestor below the root hands its controllers down. */
   size_t root_len = strlen(AGENT_CGROUP_ROOT);
   cleanup_free char *walk = xstrdup(dir);
@@ -337,22 +435,25 @@ static int cgroup_join(const char *dir, const char *resources_json,
   }
   if (mkdir(dir, 0755) < 0 && errno != EEXIST)
     return vc_error_set(err, errno, "linux.cgroupsPath: create cgroup %s", dir);
-  if (resources_json != NULL && apply_resources(dir, resources_json, err) < 0)
+  if (resources_json != NULL
+          ? apply_resources(dir, resources_json, devices_json, true, err) < 0
+          : apply_devices(dir, NULL, devices_json, err) < 0)
     return -1;
   /* "0" is the writer itself, whatever pid namespace it is in. */
   return cg_write(dir, "cgroup.procs", who, "linux.cgroupsPath", err);
 }
 
-int agent_cgroup_place(const char *dir, const char *resources_json, pid_t pid,
-                       vc_error **err) {
+int agent_cgroup_place(const char *dir, const char *resources_json,
+                       const char *devices_json, pid_t pid, vc_error **err) {
   char who[16];
   snprintf(who, sizeof(who), "%d", (int)pid);
-  return cgroup_join(dir, resources_json, who, err);
+  return cgroup_join(dir, resources_json, devices_json, who, err);
 }
 
 int agent_cgroup_enter(const char *dir, const char *resources_json,
-                       bool own_cgroupns, vc_error **err) {
-  if (cgroup_join(dir, resources_json, "0", err) < 0)
+                       const char *devices_json, bool own_cgroupns,
+                       vc_error **err) {
+  if (cgroup_join(dir, resources_json, devices_json, "0", err) < 0)
     return -1;
   if (own_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
     return vc_error_set(err, errno, "linux.namespaces: cgroup namespace");
@@ -360,10 +461,10 @@ int agent_cgroup_enter(const char *dir, const char *resources_json,
 }
 
 int agent_cgroup_update(const char *dir, const char *resources_json,
-                        vc_error **err) {
+                        const char *devices_json, vc_error **err) {
   if (access(dir, F_OK) < 0)
     return vc_error_set(err, errno, "cgroup %s", dir);
-  return apply_resources(dir, resources_json, err);
+  return apply_resources(dir, resources_json, devices_json, false, err);
 }
 
 /* One "key value" line's value from a flat-keyed cgroup file's text. */

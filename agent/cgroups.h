@@ -11,23 +11,28 @@
 
 #define AGENT_CGROUP_ROOT "/sys/fs/cgroup"
 
-/* Creates the container's cgroup dir (and its parents), writes linux.resources (resources_json,
- * NULL if absent) into it and moves the calling process in; with
- * own_cgroupns, also gives the caller a cgroup namespace rooted there (the
- * clone-time one was rooted at the agent's cgroup).  Runs in the container
- * child before its mounts, so a cgroup mount shows the container's own
- * cgroup.  A value the guest cannot apply is an error naming its field. */
+/* Creates the container's cgroup dir (and its parents), writes
+ * linux.resources (resources_json, NULL if absent) into it, with the
+ * device program of linux.resources.devices and runc's default device
+ * rules (devices_json is linux.devices, whose paths can replace a default;
+ * NULL if absent), and moves the calling process in; with own_cgroupns,
+ * also gives the caller a cgroup namespace rooted there (the clone-time one
+ * was rooted at the agent's cgroup).  Runs in the container child before
+ * its mounts, so a cgroup mount shows the container's own cgroup.  A value
+ * the guest cannot apply is an error naming its field. */
 int agent_cgroup_enter(const char *dir, const char *resources_json,
-                       bool own_cgroupns, vc_error **err);
+                       const char *devices_json, bool own_cgroupns,
+                       vc_error **err);
 /* The same for a child in a user namespace, which cannot write the guest's
  * cgroup files itself: the agent moves pid in. */
-int agent_cgroup_place(const char *dir, const char *resources_json, pid_t pid,
-                       vc_error **err);
+int agent_cgroup_place(const char *dir, const char *resources_json,
+                       const char *devices_json, pid_t pid, vc_error **err);
 
 /* vcrun update: writes resources_json (a LinuxResources object) into the
- * existing cgroup dir. */
+ * existing cgroup dir; its "devices", when present, replace the device
+ * program (devices_json as for agent_cgroup_enter). */
 int agent_cgroup_update(const char *dir, const char *resources_json,
-                        vc_error **err);
+                        const char *devices_json, vc_error **err);
 
 /* Sends sig to every process in the cgroup dir and the cgroups below it
  * (kill --all, and deleting a container without a pid namespace of its

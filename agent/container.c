@@ -426,6 +426,10 @@ static void do_mount(const struct agent_container *c, size_t index) {
   check_proc_sys_target(c, index);
   resolve_in_rootfs(rootfs, m->destination, "destination", dest, sizeof(dest));
   parse_mount_options(m, &flags, &propagation, &recursive, data, sizeof(data));
+  /* As runc: /dev is filled first and made read-only at the end
+   * (finalize_rootfs). */
+  if (strcmp(m->destination, "/dev") == 0)
+    flags &= ~(unsigned long)MS_RDONLY;
   if (oci_mount_is_bind(m))
     bind_host_mount(c, index, dest, flags, m->destination);
   else
@@ -563,19 +567,27 @@ static void run_guest_hooks(const struct agent_container *c,
   child_check(rc, &err);
 }
 
+/* linux.rootfsPropagation's flags (rslave when unset). */
+static unsigned long rootfs_propagation(const struct oci_spec *spec) {
+  if (spec->rootfs_propagation == NULL)
+    return MS_SLAVE | MS_REC;
+  for (size_t j = 0; j < N_ELEMS(propagation_flags); j++)
+    if (strcmp(spec->rootfs_propagation, propagation_flags[j].name) == 0)
+      return propagation_flags[j].flag;
+  child_fail("linux.rootfsPropagation: unknown value `%s`",
+             spec->rootfs_propagation);
+}
+
+/* Whether the root's propagation is set again after the pivot (all but
+ * private, as runc). */
+static bool reapply_root_propagation(const struct oci_spec *spec,
+                                     unsigned long root_prop) {
+  return spec->rootfs_propagation != NULL && !(root_prop & MS_PRIVATE);
+}
+
 static void setup_rootfs(const struct agent_container *c) {
   const struct oci_spec *spec = c->spec;
-  unsigned long prop = MS_SLAVE | MS_REC;
-  if (spec->rootfs_propagation != NULL) {
-    size_t j;
-    for (j = 0; j < N_ELEMS(propagation_flags); j++)
-      if (strcmp(spec->rootfs_propagation, propagation_flags[j].name) == 0)
-        break;
-    if (j == N_ELEMS(propagation_flags))
-      child_fail("linux.rootfsPropagation: unknown value `%s`",
-                 spec->rootfs_propagation);
-    prop = propagation_flags[j].flag;
-  }
+  unsigned long prop = rootfs_propagation(spec);
   /* pivot_root refuses a shared parent, and an unbindable one cannot be
    * bound onto itself below: those are made after the pivot, from a slave,
    * so nothing flows to the agent.  As runc, the root's propagation is set
@@ -605,19 +617,42 @@ static void setup_rootfs(const struct agent_container *c) {
     child_fail("detach old root: %s", strerror(errno));
   if (chdir("/") < 0)
     child_fail("chdir /: %s", strerror(errno));
-  /* Unbindable last: readonlyPaths and maskedPaths are binds, which an
-   * unbindable mount refuses. */
-  bool set_root_prop = spec->rootfs_propagation != NULL &&
-                       !(root_prop & MS_PRIVATE);
-  if (set_root_prop && !(root_prop & MS_UNBINDABLE) &&
+  if (reapply_root_propagation(spec, root_prop) && !(root_prop & MS_UNBINDABLE) &&
       mount(NULL, "/", NULL, root_prop, NULL) < 0)
     child_fail("linux.rootfsPropagation: %s", strerror(errno));
 
   mask_paths(spec);
+}
+
+/* Last of the rootfs, after /dev has its devices, in runc's order: a
+ * read-only /dev, then a read-only root. */
+static void finalize_rootfs(const struct oci_spec *spec) {
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    const struct oci_mount *m = &spec->mounts[i];
+    if (m->destination == NULL || strcmp(m->destination, "/dev") != 0)
+      continue;
+    char data[4096];
+    unsigned long flags, propagation;
+    struct oci_recursive_attr recursive;
+    parse_mount_options(m, &flags, &propagation, &recursive, data,
+                        sizeof(data));
+    if (!(flags & MS_RDONLY))
+      break;
+    /* The mount's own flags again, which a remount would otherwise clear. */
+    flags &= ~(unsigned long)(MS_REC | MS_BIND);
+    if (oci_mount_is_bind(m))
+      flags |= MS_BIND;
+    if (mount(NULL, "/dev", NULL, flags | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+      child_fail("mounts[%zu]: make `/dev` read-only: %s", i, strerror(errno));
+    break;
+  }
   if (spec->root_readonly &&
       mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
     child_fail("root.readonly: %s", strerror(errno));
-  if (set_root_prop && (root_prop & MS_UNBINDABLE) &&
+  /* Unbindable last: readonlyPaths, maskedPaths and a read-only root are
+   * binds, which an unbindable mount refuses. */
+  unsigned long root_prop = rootfs_propagation(spec);
+  if (reapply_root_propagation(spec, root_prop) && (root_prop & MS_UNBINDABLE) &&
       mount(NULL, "/", NULL, root_prop, NULL) < 0)
     child_fail("linux.rootfsPropagation: %s", strerror(errno));
 }
@@ -656,7 +691,27 @@ char *agent_resolve_executable(const struct oci_process *p) {
   child_fail("exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* As runc: the process's stdio, its terminal with process.terminal, is
+ * handed to the user it will run as, keeping the group (devpts gave the
+ * terminal tty's).  /dev/null stays root's; an owner the user namespace
+ * cannot map (EINVAL, EPERM) or a read-only /dev (EROFS) leaves it as it
+ * is. */
+static void give_stdio_to(uid_t uid) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+      continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+      continue;
+    if (fchown(fd, uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM &&
+        errno != EROFS)
+      child_fail("give stdio fd %d to uid %u: %s", fd, (unsigned)uid,
+                 strerror(errno));
+  }
+}
+
 void agent_set_user(const struct oci_user *u) {
+  give_stdio_to(u->uid);
   gid_t groups[256];
   size_t n = u->n_additional_gids < 256 ? u->n_additional_gids : 256;
   for (size_t i = 0; i < n; i++)
@@ -735,6 +790,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
       child_fail("linux.namespaces: cgroup namespace: %s", strerror(errno));
   } else {
     child_check(agent_cgroup_enter(c->cgroup_dir, spec->resources_json,
+                                   spec->devices_json,
                                    new_namespace(c, "cgroup"), &err), &err);
   }
   /* Through the guest's /proc, before the spec can make /proc/sys
@@ -745,6 +801,7 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   setup_rootfs(c);
   child_check(agent_devices_create("", spec->devices_json, spec_mounts_dev(spec), &err),
         &err);
+  finalize_rootfs(spec);
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     child_fail("hostname: %s", strerror(errno));
   if (spec->domainname &&
@@ -767,9 +824,6 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   while (n < 0 && errno == EINTR);
   if (n != 1 || go != 'S')
     _exit(127);
-  run_guest_hooks(c, spec->hooks.start_container,
-                  spec->hooks.n_start_container, "", "created");
-
   umask(p->user.has_umask ? p->user.umask : 0022);
   char **argv = xcalloc(p->n_args + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_args; i++)
@@ -777,9 +831,12 @@ _Noreturn void agent_container_child(struct agent_container *c, int sync_fd,
   char **envp = xcalloc(p->n_env + 1, sizeof(char *));
   for (size_t i = 0; i < p->n_env; i++)
     envp[i] = p->env[i];
-  /* User, capabilities, no_new_privs and seccomp, the filter last: only
-   * execve runs under it. */
+  /* User, capabilities, no_new_privs and seccomp, the filter last. */
   child_check(agent_security_apply(sec, &p->user, &err), &err);
+  /* As runc: startContainer runs as the process will, under its seccomp
+   * filter, so a hook making a blocked syscall fails the start. */
+  run_guest_hooks(c, spec->hooks.start_container,
+                  spec->hooks.n_start_container, "", "created");
   execve(exe, argv, envp);
   child_fail("exec: \"%s\": %s", p->args[0], strerror(errno));
 }

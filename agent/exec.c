@@ -16,17 +16,35 @@
 #include "agent/security.h"
 #include "lib/base/util.h"
 
-static void join(pid_t init_pid, const char *name, int type) {
-  char path[64];
+/* The container's namespaces in the order they are joined.  The user
+ * namespace comes last, as nsenter orders a join that drops privilege: the
+ * guest's root may enter every namespace of the container, but from inside
+ * the container's user namespace it could not enter one the container
+ * shares with the guest.  The mount namespace moves our root into the
+ * container. */
+static const struct {
+  const char *name;
+  int type;
+} exec_namespaces[] = {
+    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+    {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},  {"user", CLONE_NEWUSER},
+};
+
+/* Opens init_pid's namespace `name`; -1 when it is ours already (one the
+ * container shares with the agent: nothing to join). */
+static int open_ns(pid_t init_pid, const char *name) {
+  char path[64], own[64];
   snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)init_pid, name);
+  snprintf(own, sizeof(own), "/proc/self/ns/%s", name);
+  struct stat theirs_st, own_st;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0 || fstat(fd, &theirs_st) < 0 || stat(own, &own_st) < 0)
     child_fail("exec: open %s: %s", path, strerror(errno));
-  /* The same namespace as ours (e.g. no network namespace) is fine. */
-  if (setns(fd, type) < 0 && errno != EINVAL)
-    child_fail("exec: join the container's %s namespace: %s", name,
-               strerror(errno));
-  close(fd);
+  if (theirs_st.st_ino == own_st.st_ino && theirs_st.st_dev == own_st.st_dev) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 _Noreturn void agent_exec_child(const struct agent_container *c,
@@ -51,20 +69,34 @@ _Noreturn void agent_exec_child(const struct agent_container *c,
     if (dup2(stdio[i], i) < 0)
       child_fail("dup2 stdio: %s", strerror(errno));
   setsid();
-  /* First: the others may be owned by the container's user namespace. */
-  join(init_pid, "user", CLONE_NEWUSER);
-  join(init_pid, "ipc", CLONE_NEWIPC);
-  join(init_pid, "uts", CLONE_NEWUTS);
-  join(init_pid, "net", CLONE_NEWNET);
-  /* Into the container's cgroup (limits, freezer) before its cgroup
+  /* Into the container's cgroup (limits, freezer, device rules) first,
+   * while we are the guest's root: from the container's user namespace the
+   * guest's cgroup files are not ours to write.  Before its cgroup
    * namespace, whose root that cgroup is. */
   cleanup_free char *procs = xasprintf("%s/cgroup.procs", c->cgroup_dir);
   cleanup_close int procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
   if (procs_fd < 0 || write(procs_fd, "0", 1) != 1)
     child_fail("join cgroup %s: %s", c->cgroup_dir, strerror(errno));
-  join(init_pid, "cgroup", CLONE_NEWCGROUP);
-  /* Last: entering the mount namespace moves our root into the container. */
-  join(init_pid, "mnt", CLONE_NEWNS);
+  /* All opened first: in the container's mount namespace, /proc is the
+   * container's and init_pid names nothing there. */
+  int ns_fd[N_ELEMS(exec_namespaces)];
+  for (size_t i = 0; i < N_ELEMS(exec_namespaces); i++)
+    ns_fd[i] = open_ns(init_pid, exec_namespaces[i].name);
+  for (size_t i = 0; i < N_ELEMS(exec_namespaces); i++) {
+    if (ns_fd[i] < 0)
+      continue;
+    if (setns(ns_fd[i], exec_namespaces[i].type) < 0)
+      child_fail("exec: join the container's %s namespace: %s",
+                 exec_namespaces[i].name, strerror(errno));
+    close(ns_fd[i]);
+  }
+  /* In a user namespace of its own, act as that namespace's root, as the
+   * container's init does (and runc's nsexec): what we make, such as the
+   * pty, is then owned by it. */
+  if (ns_fd[N_ELEMS(exec_namespaces) - 1] >= 0 &&
+      (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+    child_fail("exec: user namespace: become root (is 0 mapped?): %s",
+               strerror(errno));
   const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
   if (chdir(cwd) < 0)
     child_fail("process.cwd `%s`: %s", cwd, strerror(errno));

@@ -597,7 +597,8 @@ static int create_container(struct agent *a, struct agent_conn *conn,
   }
   c->init.pid = pid;
   if ((c->ns_flags & CLONE_NEWUSER) &&
-      (agent_cgroup_place(c->cgroup_dir, c->spec->resources_json, pid, err) < 0 ||
+      (agent_cgroup_place(c->cgroup_dir, c->spec->resources_json,
+                          c->spec->devices_json, pid, err) < 0 ||
        agent_write_id_maps(pid, c->spec, err) < 0 ||
        write(c->init.sync_fd, "M", 1) != 1)) {
     vc_error_set(err, errno, "user namespace of container `%s`", id);
@@ -909,7 +910,8 @@ static int update_container(struct agent *a,
     return -1;
   if (c->init.exited)
     return vc_error_set(err, 0, "container not running");
-  return agent_cgroup_update(c->cgroup_dir, params->resources, err);
+  return agent_cgroup_update(c->cgroup_dir, params->resources,
+                             c->spec->devices_json, err);
 }
 
 static int delete_container(struct agent *a, const char *id, vc_error **err) {

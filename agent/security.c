@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -11,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -24,7 +28,11 @@
 struct agent_security {
   uint64_t caps[OCI_CAPS_SETS]; /* bit n: capability n */
   bool no_new_privs;
-  scmp_filter_ctx filter; /* NULL without linux.seccomp */
+  /* The seccomp filter as loaded: runc's ENOSYS prefix, then libseccomp's
+   * program.  NULL without linux.seccomp. */
+  struct sock_filter *filter;
+  size_t filter_len;
+  unsigned filter_flags; /* SECCOMP_FILTER_FLAG_* of linux.seccomp.flags */
 };
 
 static uint64_t cap_bit(cap_value_t v) { return (uint64_t)1 << v; }
@@ -124,7 +132,55 @@ static int seccomp_add_rule(scmp_filter_ctx ctx,
   return 0;
 }
 
-static int seccomp_build(const char *json, scmp_filter_ctx *out,
+/* linux.seccomp.flags as seccomp(2) takes them. */
+static unsigned filter_flag(enum scmp_filter_attr attr) {
+  switch (attr) {
+  case SCMP_FLTATR_CTL_TSYNC:
+    return SECCOMP_FILTER_FLAG_TSYNC;
+  case SCMP_FLTATR_CTL_LOG:
+    return SECCOMP_FILTER_FLAG_LOG;
+  case SCMP_FLTATR_CTL_SSB:
+    return SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  default:
+    return 0;
+  }
+}
+
+/* libseccomp's program for ctx, behind runc's ENOSYS prefix for sc, into
+ * s->filter. */
+static int seccomp_program(scmp_filter_ctx ctx, const struct oci_seccomp *sc,
+                           struct agent_security *s, vc_error **err) {
+  cleanup_close int fd = memfd_create("seccomp", MFD_CLOEXEC);
+  if (fd < 0)
+    return vc_error_set(err, errno, "linux.seccomp: memfd_create");
+  int r = seccomp_export_bpf(ctx, fd);
+  if (r < 0)
+    return vc_error_set(err, -r, "linux.seccomp: export the filter");
+  off_t size = lseek(fd, 0, SEEK_END);
+  if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0)
+    return vc_error_set(err, 0, "linux.seccomp: exported filter has %lld bytes",
+                        (long long)size);
+  struct sock_filter *stub = NULL;
+  size_t stub_len = 0;
+  oci_seccomp_enosys_stub(sc, &stub, &stub_len);
+  size_t len = stub_len + (size_t)size / sizeof(struct sock_filter);
+  if (len > BPF_MAXINSNS) {
+    free(stub);
+    return vc_error_set(err, 0, "linux.seccomp: the filter has %zu "
+                        "instructions, more than the kernel's %d", len,
+                        BPF_MAXINSNS);
+  }
+  s->filter = xcalloc(len, sizeof(*s->filter));
+  s->filter_len = len;
+  if (stub_len > 0)
+    memcpy(s->filter, stub, stub_len * sizeof(*stub));
+  free(stub);
+  if (pread(fd, s->filter + stub_len, (size_t)size, 0) != (ssize_t)size)
+    return vc_error_set(err, errno, "linux.seccomp: read the exported filter");
+  return 0;
+}
+
+static int seccomp_build(const char *json, struct agent_security *s,
                          vc_error **err) {
   struct oci_seccomp *sc = NULL;
   /* The host resolved the same names before the VM booted; resolving them
@@ -137,11 +193,6 @@ static int seccomp_build(const char *json, scmp_filter_ctx *out,
     vc_error_set(err, 0, "linux.seccomp: seccomp_init failed");
     goto out;
   }
-  /* no_new_privs is process.noNewPrivileges' business, not the filter's. */
-  if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
-    vc_error_set(err, 0, "linux.seccomp: cannot leave no_new_privs alone");
-    goto out;
-  }
   for (size_t i = 0; i < sc->n_arches; i++) {
     int r = seccomp_arch_add(ctx, sc->arches[i]);
     if (r < 0 && r != -EEXIST) {
@@ -149,18 +200,13 @@ static int seccomp_build(const char *json, scmp_filter_ctx *out,
       goto out;
     }
   }
-  for (size_t i = 0; i < sc->n_flags; i++) {
-    int r = seccomp_attr_set(ctx, sc->flags[i], 1);
-    if (r < 0) {
-      vc_error_set(err, -r, "linux.seccomp.flags[%zu]: set", i);
-      goto out;
-    }
-  }
+  /* Loaded by seccomp(2) here, not by libseccomp: the flags go there. */
+  for (size_t i = 0; i < sc->n_flags; i++)
+    s->filter_flags |= filter_flag(sc->flags[i]);
   for (size_t i = 0; i < sc->n_rules; i++)
     if (seccomp_add_rule(ctx, &sc->rules[i], i, sc->default_action, err) < 0)
       goto out;
-  *out = vc_steal(&ctx);
-  rc = 0;
+  rc = seccomp_program(ctx, sc, s, err);
 out:
   if (ctx != NULL)
     seccomp_release(ctx);
@@ -168,11 +214,14 @@ out:
   return rc;
 }
 
+/* Without no_new_privs this needs CAP_SYS_ADMIN; no_new_privs itself is
+ * process.noNewPrivileges' business, not the filter's. */
 static int seccomp_load_filter(struct agent_security *s, vc_error **err) {
-  int r = seccomp_load(s->filter);
-  if (r < 0)
-    return vc_error_set(err, -r, "linux.seccomp: load the filter");
-  seccomp_release(s->filter);
+  struct sock_fprog prog = {.len = (unsigned short)s->filter_len,
+                            .filter = s->filter};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->filter_flags, &prog) < 0)
+    return vc_error_set(err, errno, "linux.seccomp: load the filter");
+  free(s->filter);
   s->filter = NULL;
   return 0;
 }
@@ -186,7 +235,7 @@ int agent_security_prepare(const struct oci_process *p, const char *seccomp_json
   /* Without process.capabilities every set stays empty, as in runc. */
   if (p->capabilities != NULL && resolve_caps(p->capabilities, s, err) < 0)
     goto fail;
-  if (seccomp_json != NULL && seccomp_build(seccomp_json, &s->filter, err) < 0)
+  if (seccomp_json != NULL && seccomp_build(seccomp_json, s, err) < 0)
     goto fail;
   if (p->apparmor_profile != NULL && p->apparmor_profile[0] != '\0')
     agent_log("process.apparmorProfile \"%s\" ignored: the guest kernel has "
@@ -204,8 +253,7 @@ fail:
 void agent_security_free(struct agent_security *s) {
   if (s == NULL)
     return;
-  if (s->filter != NULL)
-    seccomp_release(s->filter);
+  free(s->filter);
   free(s);
 }
 

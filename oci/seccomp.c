@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
@@ -128,6 +130,7 @@ static int parse_rule(yajl_val e, size_t idx, struct oci_seccomp_rule *r,
       r->same_arg |= r->args[j].arg == r->args[i].arg;
   }
   r->syscalls = xcalloc(names->u.array.len + 1, sizeof(*r->syscalls));
+  r->names = xcalloc(names->u.array.len + 1, sizeof(*r->names));
   for (size_t i = 0; i < names->u.array.len; i++) {
     yajl_val nv = names->u.array.values[i];
     if (!YAJL_IS_STRING(nv))
@@ -137,6 +140,7 @@ static int parse_rule(yajl_val e, size_t idx, struct oci_seccomp_rule *r,
     if (nr == __NR_SCMP_ERROR)
       return vc_error_set(err, 0, "%s.names[%zu]: unknown syscall \"%s\"",
                           field, i, nv->u.string);
+    r->names[r->n_syscalls] = xstrdup(nv->u.string);
     r->syscalls[r->n_syscalls++] = nr;
   }
   return 0;
@@ -152,6 +156,81 @@ static const char *const seccomp_arches[] = {
     "SCMP_ARCH_S390X",       "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",
     "SCMP_ARCH_RISCV64",
 };
+
+/* The highest number any rule's syscall has on arch; -1 for none. */
+static int last_syscall(const struct oci_seccomp *s, uint32_t arch) {
+  int last = -1;
+  for (size_t i = 0; i < s->n_rules; i++)
+    for (size_t j = 0; j < s->rules[i].n_syscalls; j++) {
+      /* Negative: not on this architecture (or a pseudo-syscall). */
+      int nr = seccomp_syscall_resolve_name_arch(arch, s->rules[i].names[j]);
+      if (nr > last)
+        last = nr;
+    }
+  return last;
+}
+
+static struct sock_filter stmt(uint16_t code, uint32_t k) {
+  return (struct sock_filter){.code = code, .k = k};
+}
+
+static struct sock_filter jump(uint16_t code, uint32_t k, size_t at,
+                               size_t if_true, size_t if_false) {
+  return (struct sock_filter){.code = code, .jt = (uint8_t)(if_true - at - 1),
+                              .jf = (uint8_t)(if_false - at - 1), .k = k};
+}
+
+void oci_seccomp_enosys_stub(const struct oci_seccomp *s,
+                             struct sock_filter **out, size_t *len) {
+  *out = NULL;
+  *len = 0;
+  if (s->default_action == SCMP_ACT_ALLOW || s->default_action == SCMP_ACT_LOG)
+    return;
+  /* Architectures of the filter with their last known syscall. */
+  uint32_t arch[N_ELEMS(seccomp_arches) + 1];
+  int last[N_ELEMS(seccomp_arches) + 1];
+  size_t n_arch = 0;
+  for (size_t i = 0; i <= s->n_arches; i++) {
+    uint32_t a = i == 0 ? seccomp_arch_native() : s->arches[i - 1];
+    bool seen = a == SCMP_ARCH_X32;
+    for (size_t k = 0; k < n_arch; k++)
+      seen |= arch[k] == a;
+    int nr = seen ? -1 : last_syscall(s, a);
+    if (nr < 0 || n_arch == N_ELEMS(arch))
+      continue;
+    arch[n_arch] = a;
+    last[n_arch++] = nr;
+  }
+  if (n_arch == 0)
+    return;
+  /* Per architecture: "arch is A?", then load nr, (x86_64: x32's calls
+   * pass on), "nr > last?", return ENOSYS.  Total length first, so that
+   * every jump knows where the filter proper starts. */
+  size_t total = 1;
+  for (size_t k = 0; k < n_arch; k++)
+    total += 4 + (arch[k] == SCMP_ARCH_X86_64);
+  struct sock_filter *p = xcalloc(total, sizeof(*p));
+  size_t n = 0;
+  const size_t filter = total;
+  p[n++] = stmt(BPF_LD | BPF_W | BPF_ABS,
+                offsetof(struct seccomp_data, arch));
+  for (size_t k = 0; k < n_arch; k++) {
+    size_t next = n + 4 + (arch[k] == SCMP_ARCH_X86_64);
+    /* The arch values libseccomp uses are the kernel's AUDIT_ARCH_*. */
+    p[n] = jump(BPF_JMP | BPF_JEQ | BPF_K, arch[k], n, n + 1, next);
+    n++;
+    p[n++] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    if (arch[k] == SCMP_ARCH_X86_64) {
+      p[n] = jump(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, n, filter, n + 1);
+      n++;
+    }
+    p[n] = jump(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)last[k], n, n + 1, filter);
+    n++;
+    p[n++] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+  }
+  *out = p;
+  *len = n;
+}
 
 uint32_t oci_seccomp_arch_token(const char *name) {
   size_t i;
@@ -264,8 +343,12 @@ int oci_seccomp_parse(const char *json, struct oci_seccomp **out,
 void oci_seccomp_free(struct oci_seccomp *s) {
   if (s == NULL)
     return;
-  for (size_t i = 0; i < s->n_rules; i++)
+  for (size_t i = 0; i < s->n_rules; i++) {
+    for (size_t j = 0; j < s->rules[i].n_syscalls; j++)
+      free(s->rules[i].names[j]);
+    free(s->rules[i].names);
     free(s->rules[i].syscalls);
+  }
   free(s->rules);
   free(s->arches);
   free(s->flags);

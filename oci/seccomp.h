@@ -6,6 +6,7 @@
 #ifndef VC_OCI_SECCOMP_H
 #define VC_OCI_SECCOMP_H
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 struct oci_seccomp_rule {
   uint32_t action;  /* with errnoRet folded in (EPERM when absent) */
   int *syscalls;    /* numbers on the native architecture, one per name */
+  char **names;     /* the names, for other architectures' numbers */
   size_t n_syscalls;
   struct scmp_arg_cmp args[OCI_SECCOMP_MAX_ARGS];
   size_t n_args;
@@ -44,6 +46,19 @@ struct oci_seccomp {
 int oci_seccomp_parse(const char *json, struct oci_seccomp **out,
                       vc_error **err);
 void oci_seccomp_free(struct oci_seccomp *s);
+
+/* runc's answer for syscalls newer than the profile: a classic BPF prefix
+ * for the filter that returns ENOSYS for a syscall numbered above the
+ * highest one the profile names on its architecture, so that libc falls
+ * back as on an older kernel (clone3 to clone) instead of getting the
+ * default action's EPERM.  It covers the native architecture and those of
+ * linux.seccomp.architectures (not x32, whose calls share x86_64's audit
+ * architecture: they go on to the filter, as do architectures the profile
+ * names no syscall for).  A permissive default (SCMP_ACT_ALLOW, _LOG)
+ * needs none: *len is then 0.  The prefix ends by falling through to the
+ * instruction after it, where the filter proper must follow. */
+void oci_seccomp_enosys_stub(const struct oci_seccomp *s,
+                             struct sock_filter **out, size_t *len);
 
 /* libseccomp's token for an architecture as runc names it
  * ("SCMP_ARCH_X86_64"); 0 if the name is unknown or this libseccomp

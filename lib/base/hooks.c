@@ -1,6 +1,7 @@
 /* Hooks, run as runc 1.1 runs them (libcontainer/configs.Command): on the
  * host by vcrun, and in the guest by the agent for createContainer and
  * startContainer. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -114,9 +115,11 @@ static int run_one(const struct oci_hook *h, const char *state, vc_error **err) 
   stdout_text = read_output(out, 4096);
   stderr_text = read_output(errfd, 4096);
   char how[64];
-  if (WIFSIGNALED(status))
+  if (WIFSIGNALED(status)) {
+    /* runc (Go) names signals in lower case: "signal: bad system call". */
     snprintf(how, sizeof(how), "signal: %s", strsignal(WTERMSIG(status)));
-  else
+    how[8] = (char)tolower((unsigned char)how[8]);
+  } else
     snprintf(how, sizeof(how), "exit status %d", WEXITSTATUS(status));
   vc_error_set(err, 0, "error running hook: %s, stdout: %s, stderr: %s", how,
                stdout_text, stderr_text);

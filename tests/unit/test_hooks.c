@@ -76,6 +76,17 @@ TEST(test_exit_status_names_hook) {
   vc_error_free(&err);
 }
 
+TEST(test_signal_named_as_runc_does) {
+  /* Go's lower-case signal names ("signal: bad system call"). */
+  struct oci_hook h = sh_hook("kill -SYS $$", 0);
+  vc_error *err = NULL;
+  CHECK(vc_hooks_run(&h, 1, "{}", &err) < 0);
+  CHECK_STR(err ? err->msg : NULL,
+            "error running hook #0: error running hook: signal: bad system "
+            "call, stdout: , stderr: ");
+  vc_error_free(&err);
+}
+
 TEST(test_missing_binary) {
   struct oci_hook h = {.path = "/nonexistent/hook"};
   vc_error *err = NULL;
@@ -112,6 +123,7 @@ int main(void) {
   RUN(test_state_on_stdin);
   RUN(test_env_and_order);
   RUN(test_exit_status_names_hook);
+  RUN(test_signal_named_as_runc_does);
   RUN(test_missing_binary);
   RUN(test_timeout_kills);
   RUN(test_hook_ignoring_large_stdin);
