@@ -179,6 +179,18 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/libvcrun-fuzz.a
 	$(call say,LD,$@)
 	$(Q)clang $(BASE_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(B)/libvcrun-fuzz.a $(HOST_LIBS)
 
+# Test tools the bats suites drive.  vcnet drives lib/host/netlink.c;
+# agentnet builds agent/network.c for the host (tests/bats/netlink.bats).
+$(B)/tools/vcnet: tests/tools/vcnet.c $(B)/libvcrun.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
+
+$(B)/tools/agentnet: tests/tools/agentnet.c agent/network.c agent/network.h $(wildcard lib/base/*.c)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< agent/network.c $(wildcard lib/base/*.c) -lyajl
+
 # Test tools the bats suites drive.
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
