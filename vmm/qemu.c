@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vmm/hypervisor.h"
+#include "vmm/qemu_net.h"
 #include "lib/host/process.h"
 #include "lib/base/util.h"
 
@@ -126,6 +127,8 @@ int vc_qemu_build_argv(const struct vc_vm *vm, char ***argv_out,
   add2(&b, "-append", vc_qemu_kernel_cmdline(vm));
   add2(&b, "-serial", xasprintf("file:%s/console.log", vm->dir));
   add2(&b, "-qmp", xasprintf("unix:%s/qmp.sock,server=on,wait=off", vm->dir));
+  for (unsigned i = 0; !microvm && i < cfg->pcie_root_ports; i++)
+    add2(&b, "-device", vc_qemu_root_port_arg(i)); /* for hot-plug */
   if (vm->vhost_vsock_fd >= 0) {
     add2(&b, "-device", xasprintf("vhost-vsock-%s,guest-cid=%llu,vhostfd=%d", bus,
                                   (unsigned long long)vm->guest_cid,

@@ -43,6 +43,7 @@ static const char *const cache_modes[] = {"auto", "always", "none", NULL};
 static const char *const transports[] = {"auto", "vhost-vsock", "hybrid-vsock",
                                          NULL};
 static const char *const lsm_label_modes[] = {"warn", "error", NULL};
+static const char *const net_models[] = {"tcfilter", "macvtap", "none", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error",
                                          NULL};
 
@@ -63,6 +64,12 @@ static const struct key_spec qemu_keys[] = {
     {"virtiofsd", KEY_PATH, FIELD(hypervisor.virtiofsd), NULL, 0, 0, 0},
     {"virtiofs_cache", KEY_CHOICE, FIELD(hypervisor.virtiofs_cache),
      cache_modes, 0, 0, 0},
+    {"pcie_root_ports", KEY_UINT, FIELD(hypervisor.pcie_root_ports), NULL, 0,
+     32, 1},
+};
+
+static const struct key_spec network_keys[] = {
+    {"model", KEY_CHOICE, FIELD(network.model), net_models, 0, 0, 0},
 };
 
 static const struct key_spec agent_keys[] = {
@@ -87,6 +94,7 @@ static const struct table_spec tables[] = {
     {"hypervisor.qemu", qemu_keys, N(qemu_keys)},
     {"agent", agent_keys, N(agent_keys)},
     {"runtime", runtime_keys, N(runtime_keys)},
+    {"network", network_keys, N(network_keys)},
 };
 
 struct ctx {
@@ -203,12 +211,14 @@ void vc_config_init_defaults(struct vc_config *cfg) {
   h->kernel_params = xstrdup("");
   h->virtiofsd = xstrdup("/usr/lib/qemu/virtiofsd");
   h->virtiofs_cache = xstrdup("auto");
+  h->pcie_root_ports = 2;
   cfg->agent.boot_timeout_ms = 30 * 1000;
   cfg->agent.request_timeout_ms = 30 * 1000;
   cfg->agent.transport = xstrdup("auto");
   cfg->runtime.log_level = xstrdup("warn");
   cfg->runtime.state_root = xstrdup("/run/vcrun");
   cfg->runtime.lsm_labels = xstrdup("warn");
+  cfg->network.model = xstrdup("tcfilter");
 }
 
 void vc_config_free(struct vc_config *cfg) {
@@ -225,7 +235,8 @@ void vc_config_free(struct vc_config *cfg) {
                      cfg->agent.transport,
                      cfg->runtime.log_level,
                      cfg->runtime.state_root,
-                     cfg->runtime.lsm_labels};
+                     cfg->runtime.lsm_labels,
+                     cfg->network.model};
   for (size_t i = 0; i < N(strings); i++)
     free(strings[i]);
   memset(cfg, 0, sizeof(*cfg));

@@ -5,6 +5,9 @@
  *                                 VCNET_DEV = the device made), then closes
  *                                 the fd (as QEMU's exit would; -k: keeps it
  *                                 open, as a hot-unplug would) and detaches
+ *   vcnet hotplug NETNS LINK QMP  attaches LINK (tcfilter), hot-plugs it
+ *                                 into the q35 VM behind QMP, checks
+ *                                 query-pci, unplugs it and detaches
  *   vcnet probe                   the models this host supports
  *   vcnet record NETNS FILE       the raw link, address, route and
  *                                 neighbour dumps, for unit-test fixtures */
@@ -22,6 +25,7 @@
 
 #include "lib/base/util.h"
 #include "lib/host/netlink.h"
+#include "vmm/qemu_net.h"
 
 static int fail(vc_error **err) {
   fprintf(stderr, "vcnet: %s\n", (*err)->msg);
@@ -139,6 +143,56 @@ out:
   return rc;
 }
 
+static int cmd_hotplug(const char *netns, const char *link_name,
+                       const char *qmp) {
+  vc_error *err = NULL;
+  struct vc_net_info *scan = xcalloc(1, sizeof(*scan));
+  struct vc_net_attachment a;
+  int rc = 1;
+  const struct vc_net_link *link = NULL;
+  if (vc_netns_scan(netns, scan, &err) < 0 ||
+      (link = vc_net_link_by_name(scan, link_name)) == NULL ||
+      vc_net_attach(netns, VC_NET_MODEL_TCFILTER, link, 0, &a, &err) < 0) {
+    if (err != NULL)
+      fail(&err);
+    free(scan);
+    return 1;
+  }
+  struct vc_qemu_nic nic = {.index = 0, .tap_fd = a.fd, .vhost_fd = -1};
+  memcpy(nic.mac, a.guest_mac, 6);
+  char *port = NULL;
+  long long t0 = vc_now_ms();
+  if (vc_qemu_hotplug_nic(qmp, &nic, 10000, &port, &err) < 0) {
+    fail(&err);
+    goto detach;
+  }
+  printf("hotplugged nic0 on %s in %lld ms\n", port, vc_now_ms() - t0);
+  free(port);
+  close(a.fd); /* QEMU has its own copy now */
+  a.fd = -1;
+  char *pci = NULL;
+  if (vc_qmp_execute(qmp, "query-pci", &pci, 5000, &err) < 0) {
+    fail(&err);
+    goto detach;
+  }
+  printf("query-pci lists nic0: %s\n", strstr(pci, "\"nic0\"") ? "yes" : "no");
+  free(pci);
+  t0 = vc_now_ms();
+  if (vc_qemu_unplug_nic(qmp, 0, 30000, &err) < 0) {
+    fail(&err);
+    goto detach;
+  }
+  printf("unplugged nic0 in %lld ms\n", vc_now_ms() - t0);
+  rc = 0;
+detach:
+  if (a.fd >= 0)
+    close(a.fd);
+  if (vc_net_detach(netns, &a, &err) < 0)
+    rc = fail(&err);
+  free(scan);
+  return rc;
+}
+
 static int cmd_probe(void) {
   bool tc, mvt;
   char why_tc[256], why_mvt[256];
@@ -191,12 +245,14 @@ int main(int argc, char **argv) {
     char **a = argv + 2 + keep;
     return cmd_attach(keep, a[0], a[1], a[2], a + 3);
   }
+  if (argc == 5 && strcmp(argv[1], "hotplug") == 0)
+    return cmd_hotplug(argv[2], argv[3], argv[4]);
   if (argc == 2 && strcmp(argv[1], "probe") == 0)
     return cmd_probe();
   if (argc == 4 && strcmp(argv[1], "record") == 0)
     return cmd_record(argv[2], argv[3]);
 usage:
   fprintf(stderr, "usage: vcnet scan NETNS | attach [-k] NETNS MODEL LINK [CMD...] "
-                  "| probe | record NETNS FILE\n");
+                  "| hotplug NETNS LINK QMP | probe | record NETNS FILE\n");
   return 2;
 }
