@@ -650,7 +650,10 @@ int vc_netns_scan(const char *netns_path, struct vc_net_info *info,
                   vc_error **err) {
   vc_error *inner = NULL;
   if (in_netns(netns_path, scan_here, info, &inner) < 0) {
-    *err = inner;
+    if (err != NULL && *err == NULL)
+      *err = inner;
+    else
+      vc_error_free(&inner);
     return vc_error_wrap(err, "scan network namespace `%s`",
                          netns_path ? netns_path : "(own)");
   }
