@@ -198,6 +198,18 @@ $(B)/tools/syscall-errno: tests/tools/syscall-errno.c
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -static -o $@ $<
 
+# vcnet drives lib/host/netlink.c;
+# agentnet builds agent/network.c for the host (tests/bats/netlink.bats).
+$(B)/tools/vcnet: tests/tools/vcnet.c $(B)/libvcrun.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
+
+$(B)/tools/agentnet: tests/tools/agentnet.c agent/network.c agent/network.h $(wildcard lib/base/*.c)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< agent/network.c $(wildcard lib/base/*.c) -lyajl
+
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
@@ -214,7 +226,7 @@ FUZZ_SECONDS ?= 15
 fuzz: $(FUZZ_BINS)
 	@./tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bats: all guest $(B)/tools/recvtty $(B)/tools/syscall-errno
+bats: all guest $(B)/tools/recvtty $(B)/tools/syscall-errno $(B)/tools/vcnet $(B)/tools/agentnet
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
 	  RECVTTY=$(CURDIR)/$(B)/tools/recvtty \
 	  SYSCALL_ERRNO=$(CURDIR)/$(B)/tools/syscall-errno \

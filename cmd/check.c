@@ -8,6 +8,7 @@
 #include "cmd/cli.h"
 #include "lib/sandbox.h"
 #include "lib/base/util.h"
+#include "lib/host/netlink.h"
 #include "vmm/hypervisor.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -91,6 +92,14 @@ int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     line(true, "vsock", "vhost-vsock: the kernel's /dev/vhost-vsock (vhost-vsock-pci)",
          NULL);
   }
+  bool tc_ok, mvt_ok;
+  char why_tc[256], why_mvt[256];
+  vc_net_probe_models(&tc_ok, why_tc, sizeof(why_tc), &mvt_ok, why_mvt, sizeof(why_mvt));
+  const char *model = cli->cfg.network.model;
+  cleanup_free char *net = xasprintf("model = \"%s\"; tcfilter: %s; macvtap: %s", model,
+                                     tc_ok ? "yes" : why_tc, mvt_ok ? "yes" : why_mvt);
+  line((strcmp(model, "tcfilter") != 0 || tc_ok) && (strcmp(model, "macvtap") != 0 || mvt_ok),
+       "network", net, "set [network] model to one this host supports, or \"none\"");
   line(true, "cgroups", cgroup_layout(), NULL);
   const char *root = cli->cfg.runtime.state_root;
   bool root_ok = vc_mkdir_p(root, 0711, NULL) == 0 && access(root, W_OK) == 0;

@@ -13,6 +13,10 @@ out=$(cd "$out" && pwd)
 # Modules the agent needs; their dependencies come from modules.dep.  Ones
 # the kernel has built in (modules.builtin) are skipped.
 MODULES="virtio_pci virtio_mmio vmw_vsock_virtio_transport virtiofs overlay"
+# Modules the agent loads only for a sandbox with NICs (agent/network.c),
+# listed in OUTDIR/modules/net.order after those of load.order they need
+# (failover and net_failover come in as virtio_net's dependencies).
+NET_MODULES="virtio_net"
 # Modules only tests load (tests/vsock --bench compares virtio-serial), kept
 # in OUTDIR/test-modules, out of the agent's initramfs.  Their dependencies
 # must be among the agent's.
@@ -49,8 +53,9 @@ copy_module() {
 }
 
 # add_module NAME: copies NAME.ko and, first, the modules it depends on (the
-# "depends=" field of its .modinfo), so that load.order lists every module
-# after its dependencies.  No depmod needed: the package ships no modules.dep.
+# "depends=" field of its .modinfo), so that $order (load.order by default)
+# lists every module after its dependencies.  No depmod needed: the package
+# ships no modules.dep.
 add_module() {
   case "$added" in *" $1 "*) return 0 ;; esac
   copy_module "$1" "$out/modules" || return 0
@@ -58,7 +63,7 @@ add_module() {
   for d in $deps; do
     add_module "$d"
   done
-  echo "$1.ko" >> "$out/modules/load.order"
+  echo "$1.ko" >> "$out/modules/$order"
   added="$added$1 "
 }
 
@@ -91,7 +96,13 @@ kernel() {
   : > "$out/modules/load.order"
   moddir=root/lib/modules/$kver
   added=" "
+  order=load.order
   for m in $MODULES; do
+    add_module "$m"
+  done
+  : > "$out/modules/net.order"
+  order=net.order
+  for m in $NET_MODULES; do
     add_module "$m"
   done
   rm -rf "$out/test-modules" && mkdir -p "$out/test-modules"
@@ -110,7 +121,7 @@ initrd() {
   mkdir -p "$stage/lib/modules" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/run" "$stage/tmp"
   cp "$agent" "$stage/init"
   chmod 0755 "$stage/init"
-  cp "$out/modules/"*.ko "$out/modules/load.order" "$stage/lib/modules/"
+  cp "$out/modules/"*.ko "$out/modules/load.order" "$out/modules/net.order" "$stage/lib/modules/"
   (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$out/initramfs.cpio.tmp"
   mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
   rm -rf "$stage"

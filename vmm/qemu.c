@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/base/json.h"
+#include "vmm/qemu_net.h"
 #include "lib/base/util.h"
 #include "lib/host/process.h"
 #include "vmm/qemu.h"
@@ -158,6 +159,8 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
   add2(&b, "-append", vc_qemu_kernel_cmdline(vm));
   add2(&b, "-serial", xasprintf("file:%s/console.log", vm->dir));
   add2(&b, "-qmp", xasprintf("unix:%s/qmp.sock,server=on,wait=off", vm->dir));
+  for (unsigned i = 0; !is_microvm(vm) && i < vm->cfg->pcie_root_ports; i++)
+    add2(&b, "-device", vc_qemu_root_port_arg(i)); /* for hot-plug */
   if (vm->hybrid_vsock) {
     cleanup_free char *socket = vc_qemu_vsock_socket(vm);
     add2(&b, "-chardev", xasprintf("socket,id=vsock,path=%s", socket));

@@ -78,4 +78,25 @@ int vc_qmp_call(const char *socket_path, const char *command,
 int vc_qmp_execute(const char *socket_path, const char *command,
                    char **reply, int timeout_ms, vc_error **err);
 
+/* A session: one connection for several commands, an fd passed along
+ * (what "getfd" takes), and the events seen meanwhile kept (at most
+ * VC_QMP_MAX_SKIPPED) for vc_qmp_wait_event.  Every call on it shares the
+ * deadline vc_qmp_open set, now + timeout_ms. */
+struct vc_qmp;
+int vc_qmp_open(const char *socket_path, int timeout_ms, struct vc_qmp **out,
+                vc_error **err);
+void vc_qmp_close(struct vc_qmp *q);
+
+/* Sends json (one command object, {"execute": ..., "arguments": {...}})
+ * with fd attached as SCM_RIGHTS when fd >= 0, and waits for its answer;
+ * *reply (if non-NULL) gets the whole answer line.  QEMU's error is err's
+ * one printable line. */
+int vc_qmp_command(struct vc_qmp *q, const char *json, int fd, char **reply,
+                   vc_error **err);
+
+/* Waits for an event named event whose data.device equals device (NULL:
+ * any), counting those that arrived while a command ran. */
+int vc_qmp_wait_event(struct vc_qmp *q, const char *event, const char *device,
+                      vc_error **err);
+
 #endif

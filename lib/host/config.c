@@ -47,6 +47,7 @@ static const char *const cache_modes[] = {"auto", "always", "none", NULL};
 static const char *const transports[] = {"auto", "vhost-vsock", "hybrid-vsock",
                                          NULL};
 static const char *const lsm_label_modes[] = {"warn", "error", NULL};
+static const char *const net_models[] = {"tcfilter", "macvtap", "none", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error",
                                          NULL};
 
@@ -72,6 +73,12 @@ static const struct key_spec qemu_keys[] = {
     {"virtiofs_cache", KEY_CHOICE, FIELD(hypervisor.virtiofs_cache),
      cache_modes, 0, 0, 0},
     {"vsock_backend", KEY_PATH, FIELD(hypervisor.vsock_backend), NULL, 0, 0, 0},
+    {"pcie_root_ports", KEY_UINT, FIELD(hypervisor.pcie_root_ports), NULL, 0,
+     32, 1},
+};
+
+static const struct key_spec network_keys[] = {
+    {"model", KEY_CHOICE, FIELD(network.model), net_models, 0, 0, 0},
 };
 
 static const struct key_spec agent_keys[] = {
@@ -98,6 +105,7 @@ static const struct table_spec tables[] = {
     {"hypervisor.qemu", qemu_keys, N(qemu_keys), "qemu"},
     {"agent", agent_keys, N(agent_keys), NULL},
     {"runtime", runtime_keys, N(runtime_keys), NULL},
+    {"network", network_keys, N(network_keys), NULL},
 };
 
 struct ctx {
@@ -251,12 +259,14 @@ void vc_config_init_defaults(struct vc_config *cfg) {
   h->virtiofsd = xstrdup("/usr/lib/qemu/virtiofsd");
   h->virtiofs_cache = xstrdup("auto");
   h->vsock_backend = xstrdup(VC_LIBEXECDIR "/vcrun-vsock-backend");
+  h->pcie_root_ports = 2;
   cfg->agent.boot_timeout_ms = 30 * 1000;
   cfg->agent.request_timeout_ms = 30 * 1000;
   cfg->agent.transport = xstrdup("auto");
   cfg->runtime.log_level = xstrdup("warn");
   cfg->runtime.state_root = xstrdup("/run/vcrun");
   cfg->runtime.lsm_labels = xstrdup("warn");
+  cfg->network.model = xstrdup("tcfilter");
 }
 
 void vc_config_free(struct vc_config *cfg) {
@@ -275,7 +285,8 @@ void vc_config_free(struct vc_config *cfg) {
                      cfg->agent.transport,
                      cfg->runtime.log_level,
                      cfg->runtime.state_root,
-                     cfg->runtime.lsm_labels};
+                     cfg->runtime.lsm_labels,
+                     cfg->network.model};
   for (size_t i = 0; i < N(strings); i++)
     free(strings[i]);
   memset(cfg, 0, sizeof(*cfg));

@@ -26,6 +26,7 @@ struct vc_hypervisor_config {
   char *virtiofsd;            /* default /usr/lib/qemu/virtiofsd */
   char *virtiofs_cache;       /* "auto" | "always" | "none" */
   char *vsock_backend;        /* vcrun-vsock-backend, for hybrid vsock */
+  unsigned pcie_root_ports;   /* q35: free ports for hot-plug, 0..32 */
 };
 
 struct vc_agent_config {       /* [agent] */
@@ -40,11 +41,16 @@ struct vc_runtime_settings { /* [runtime] */
   char *lsm_labels;          /* "warn" | "error": apparmorProfile, selinuxLabel */
 };
 
+struct vc_network_config { /* [network] */
+  char *model;              /* "tcfilter" | "macvtap" | "none" */
+};
+
 struct vc_config {
   char *source; /* path it was loaded from (NULL for bare defaults) */
   struct vc_hypervisor_config hypervisor;
   struct vc_agent_config agent;
   struct vc_runtime_settings runtime;
+  struct vc_network_config network;
 };
 
 /* Fills every field with its built-in default (cfg is not freed first). */

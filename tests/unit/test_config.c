@@ -38,6 +38,8 @@ static void check_defaults(const struct vc_config *c) {
   CHECK_STR(c->runtime.log_level, "warn");
   CHECK_STR(c->runtime.lsm_labels, "warn");
   CHECK_STR(c->runtime.state_root, "/run/vcrun");
+  CHECK(c->hypervisor.pcie_root_ports == 2);
+  CHECK_STR(c->network.model, "tcfilter");
 }
 
 static int is_zeroed(const struct vc_config *c) {
@@ -114,13 +116,16 @@ TEST(every_key_overrides) {
                  "default_maxmemory = 8192\n"
                  "memory_slots = 4\n"
                  "vsock_backend = \"/opt/vc/vcrun-vsock-backend\"\n"
+                 "pcie_root_ports = 0\n"
                  "[agent]\n"
                  "boot_timeout = 120\n"
                  "request_timeout = 5\n"
                  "transport = \"hybrid-vsock\"\n"
                  "[runtime]\n"
                  "log_level = \"debug\"\n"
-                 "state_root = \"/var/run/vc\"\n",
+                 "state_root = \"/var/run/vc\"\n"
+                 "[network]\n"
+                 "model = \"macvtap\"\n",
                  &cfg));
   CHECK_STR(cfg.hypervisor.path, "/opt/qemu/bin/qemu-system-x86_64");
   CHECK_STR(cfg.hypervisor.kernel, "/k/vmlinux");
@@ -141,6 +146,8 @@ TEST(every_key_overrides) {
   CHECK_STR(cfg.agent.transport, "hybrid-vsock");
   CHECK_STR(cfg.runtime.log_level, "debug");
   CHECK_STR(cfg.runtime.state_root, "/var/run/vc");
+  CHECK(cfg.hypervisor.pcie_root_ports == 0);
+  CHECK_STR(cfg.network.model, "macvtap");
   vc_config_free(&cfg);
 }
 
@@ -172,6 +179,9 @@ TEST(every_allowed_word_is_accepted) {
       {"runtime", "log_level = \"error\""},
       {"runtime", "lsm_labels = \"warn\""},
       {"runtime", "lsm_labels = \"error\""},
+      {"network", "model = \"tcfilter\""},
+      {"network", "model = \"macvtap\""},
+      {"network", "model = \"none\""},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     char *text = xasprintf("[%s]\n%s\n", cases[i][0], cases[i][1]);
@@ -443,11 +453,13 @@ TEST(shipped_configuration_file) {
       {"hypervisor.qemu", "default_maxmemory"},
       {"hypervisor.qemu", "memory_slots"},
       {"hypervisor.qemu", "vsock_backend"},
+      {"hypervisor.qemu", "pcie_root_ports"},
       {"agent", "boot_timeout"},
       {"agent", "request_timeout"},
       {"agent", "transport"},
       {"runtime", "log_level"},
       {"runtime", "state_root"},
+      {"network", "model"},
   };
   struct vc_toml_table *root = NULL;
   CHECK(vc_toml_parse("configuration.toml", text, strlen(text), &root, &err) ==
@@ -460,11 +472,13 @@ TEST(shipped_configuration_file) {
     }
   }
   const struct vc_toml_table *q = vc_toml_get_table(root, "hypervisor.qemu");
-  CHECK(q != NULL && q->len == 14);
+  CHECK(q != NULL && q->len == 15);
   CHECK(vc_toml_get_table(root, "agent") != NULL &&
         vc_toml_get_table(root, "agent")->len == 3);
   CHECK(vc_toml_get_table(root, "runtime") != NULL &&
         vc_toml_get_table(root, "runtime")->len == 3);
+  CHECK(vc_toml_get_table(root, "network") != NULL &&
+        vc_toml_get_table(root, "network")->len == 1);
   vc_toml_free(root);
   free(text);
   free(path);
