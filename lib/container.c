@@ -344,7 +344,7 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     return -1;
   if (vc_state_save(c, err) < 0)
     return -1;
-  cleanup_free char *share = vc_share_dir(sb->dir);
+  cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_create(share, err) < 0 ||
       vc_share_add(share, c->id, c->rootfs, c->bundle, plan->spec, err) < 0) {
     vc_error *e = NULL;
@@ -387,7 +387,7 @@ static int join_sandbox(const struct vc_context *ctx, struct vc_container *c,
   owner.sandbox = (struct vc_sandbox)VC_SANDBOX_INIT;
   c->sandbox_id = xstrdup(c->sandbox.id);
   c->vm_pid = c->sandbox.vm.pid;
-  share = vc_share_dir(c->sandbox.dir);
+  share = vc_share_dir(c->sandbox.run_dir);
   if (vc_share_add(share, c->id, c->rootfs, c->bundle, plan->spec, err) < 0) {
     vc_rmdir_r(c->dir, NULL);
     goto out;
@@ -665,7 +665,7 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
   int ret = 0;
   if (vc_pid_is(c->shim_pid, c->dir))
     vc_pid_terminate(c->shim_pid, 1000);
-  cleanup_free char *share = vc_share_dir(c->sandbox.dir);
+  cleanup_free char *share = vc_share_dir(c->sandbox.run_dir);
   if (vc_share_remove(share, c->id, err) < 0)
     ret = -1;
   if (vc_rmdir_r(c->dir, ret < 0 ? NULL : err) < 0)
@@ -674,15 +674,15 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
 }
 
 /* Stops every host process whose command line names the state directory
- * dir (the helpers name files inside it, the shim names it): what a create
- * killed before it could record a pid left behind.  With a boundary, so
- * that another container's directory that merely starts with this one's is
- * safe. */
-static void kill_processes_of(const char *dir) {
-  cleanup_free char *inside = xasprintf("%s/", dir);
+ * dir (the shim names it) or the run directory run_dir (the helpers name
+ * files inside it): what a create killed before it could record a pid left
+ * behind.  With a boundary, so that another directory that merely starts
+ * with this one's is safe. */
+static void kill_processes_of(const char *dir, const char *run_dir) {
   cleanup_free char *shim = xasprintf("--state-dir %s ", dir);
-  vc_kill_processes_naming(inside, 1000);
+  cleanup_free char *inside = xasprintf("%s/", run_dir ? run_dir : dir);
   vc_kill_processes_naming(shim, 1000);
+  vc_kill_processes_naming(inside, 1000);
 }
 
 static int destroy(struct vc_container *c, vc_error **err) {
@@ -691,7 +691,7 @@ static int destroy(struct vc_container *c, vc_error **err) {
   int ret = vc_sandbox_stop(&c->sandbox, err);
   if (vc_pid_is(c->shim_pid, c->dir))
     vc_pid_terminate(c->shim_pid, 1000);
-  kill_processes_of(c->dir);
+  kill_processes_of(c->dir, c->sandbox.run_dir);
   /* vc_sandbox_stop refuses to go on while a mount is left in the share:
    * the rootfs must never be removed through its bind mount. */
   if (ret == 0 && vc_rmdir_r(c->dir, err) < 0)
@@ -709,9 +709,14 @@ static int force_cleanup(const struct vc_context *ctx, const char *id,
   struct stat st;
   if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
     return 0;
-  kill_processes_of(dir);
-  cleanup_free char *share = vc_share_dir(dir);
+  cleanup_free char *run_dir =
+      vc_sandbox_run_dir_of(dir, ctx->cfg->runtime.run_root);
+  kill_processes_of(dir, run_dir);
+  /* The share is the run directory's (version 2: the state directory's). */
+  cleanup_free char *share = vc_share_dir(run_dir ? run_dir : dir);
   if (vc_share_teardown(share, err) < 0)
+    return -1;
+  if (run_dir != NULL && vc_rmdir_r(run_dir, err) < 0)
     return -1;
   return vc_rmdir_r(dir, err);
 }

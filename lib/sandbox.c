@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -97,17 +98,63 @@ static int wait_for_agent(struct vc_sandbox *sb, vc_error **err) {
 }
 
 
+/* The symlink first, then its target: a kill -9 in between leaves a link
+ * that delete --force follows, never a run directory nothing names. */
+static int make_run_dir(struct vc_sandbox *sb, vc_error **err) {
+  const char *root = sb->cfg->runtime.run_root;
+  if (vc_mkdir_p(root, 0711, err) < 0)
+    return -1;
+  cleanup_free char *link = xasprintf("%s/run", sb->dir);
+  for (int attempt = 0; attempt < 16; attempt++) {
+    cleanup_free char *name = vc_random_name(8);
+    char *dir = xasprintf("%s/%s", root, name);
+    if (symlink(dir, link) < 0) {
+      free(dir);
+      return vc_error_set(err, errno, "symlink `%s`", link);
+    }
+    if (mkdir(dir, 0700) == 0) {
+      sb->run_dir = dir;
+      return 0;
+    }
+    int e = errno;
+    unlink(link);
+    free(dir);
+    if (e != EEXIST)
+      return vc_error_set(err, e, "create `%s/%s`", root, name);
+  }
+  return vc_error_set(err, EEXIST, "no free name under `%s`", root);
+}
+
+char *vc_sandbox_run_dir_of(const char *state_dir, const char *run_root) {
+  cleanup_free char *link = xasprintf("%s/run", state_dir);
+  char target[PATH_MAX];
+  ssize_t n = readlink(link, target, sizeof(target) - 1);
+  if (n <= 0)
+    return NULL;
+  target[n] = '\0';
+  /* Only ever one of ours: the link is in a directory of ours, but the
+   * sweep below must not be pointed anywhere else. */
+  size_t root_len = strlen(run_root);
+  if (strncmp(target, run_root, root_len) != 0 || target[root_len] != '/' ||
+      strchr(target + root_len + 1, '/') != NULL ||
+      strstr(target, "..") != NULL)
+    return NULL;
+  return xstrdup(target);
+}
+
 int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err) {
   const struct vc_config *cfg = sb->cfg;
+  if (make_run_dir(sb, err) < 0)
+    return -1;
   if (vc_hypervisor_select(&cfg->hypervisor, &sb->vm.ops, err) < 0 ||
       vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0 ||
       vc_accel_resolve(&cfg->hypervisor, &sb->vm.use_kvm, err) < 0)
     return -1;
-  sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
+  sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->run_dir);
   sb->vm.cfg = &cfg->hypervisor;
   sb->vm.id = sb->id;
-  sb->vm.dir = sb->dir;
-  sb->vm.share_dir = vc_share_dir(sb->dir);
+  sb->vm.dir = sb->run_dir;
+  sb->vm.share_dir = vc_share_dir(sb->run_dir);
   sb->vm.fs_tag = VC_ROOTFS_TAG;
   sb->vm.hybrid_vsock = sb->hybrid_vsock;
   sb->vm.hybrid_socket = sb->hybrid_socket;
@@ -158,12 +205,16 @@ int vc_sandbox_stop(struct vc_sandbox *sb, vc_error **err) {
    * each pid against its command line before sending it anything. */
   if (sb->vm.ops != NULL && sb->vm.ops->stop(&sb->vm, false, err) < 0)
     ret = -1;
-  if (sb->dir == NULL)
+  if (sb->run_dir == NULL)
     return ret;
   /* The rootfs is bound under the share: unmount before anything removes
-   * the directory. */
-  cleanup_free char *share = vc_share_dir(sb->dir);
+   * a directory. */
+  cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_teardown(share, ret < 0 ? NULL : err) < 0)
+    ret = -1;
+  /* Version 2 states kept everything in the state directory itself. */
+  if (ret == 0 && strcmp(sb->run_dir, sb->dir) != 0 &&
+      vc_rmdir_r(sb->run_dir, err) < 0)
     ret = -1;
   return ret;
 }
@@ -222,7 +273,7 @@ int vc_sandbox_load_json(struct vc_sandbox *sb, yajl_val v, const char *where,
                          vc_error **err) {
   sb->vm.cfg = &sb->cfg->hypervisor;
   sb->vm.id = sb->id;
-  sb->vm.dir = sb->dir;
+  sb->vm.dir = sb->run_dir;
   if (vc_vm_load_state(&sb->vm, v, err) < 0)
     return vc_error_wrap(err, "%s", where);
   yajl_val vs = vc_json_get_object(v, "agent");
@@ -231,7 +282,7 @@ int vc_sandbox_load_json(struct vc_sandbox *sb, yajl_val v, const char *where,
   sb->vm.guest_cid = vs ? (uint64_t)vc_json_get_int(vs, "guest_cid") : VC_GUEST_CID;
   sb->hybrid_socket = vs ? vc_json_strdup(vs, "hybrid_socket") : NULL;
   if (sb->hybrid_socket == NULL)
-    sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->dir);
+    sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->run_dir);
   sb->vm.hybrid_vsock = sb->hybrid_vsock;
   sb->vm.hybrid_socket = sb->hybrid_socket;
   return 0;
@@ -241,6 +292,7 @@ void vc_sandbox_free(struct vc_sandbox *sb) {
   vc_sandbox_unlock(sb);
   free(sb->id);
   free(sb->dir);
+  free(sb->run_dir);
   free(sb->netns);
   free(sb->hybrid_socket);
   vc_vm_free(&sb->vm);

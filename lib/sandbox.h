@@ -27,7 +27,12 @@
 
 struct vc_sandbox {
   char *id;
-  char *dir; /* <state root>/<id> */
+  char *dir;     /* <state root>/<id>: its container's state directory */
+  /* [runtime] run_root/<random>: sockets, logs, the share.  A short
+   * directory of its own, so that unix socket paths (108 bytes at most)
+   * fit whatever --root and the ids are; the state directory's "run"
+   * symlink names it. */
+  char *run_dir;
   const struct vc_config *cfg;
   char *netns; /* a host network namespace the VM runs in, or NULL */
   /* The VM and the helper daemons its devices need, owned by the backend
@@ -42,10 +47,11 @@ struct vc_sandbox {
 /* Which vsock path this host gets for [agent] transport. */
 int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **err);
 
-/* Readies a new sandbox (id, dir, cfg and netns set, dir existing): picks
- * the hypervisor backend the configuration names, the vsock transport and
- * the acceleration, and fills the VM's inputs.  Nothing is started, so the
- * caller can save state before anything runs. */
+/* Readies a new sandbox (id, dir, cfg and netns set, dir existing): makes
+ * its run directory (and dir/run naming it), picks the hypervisor backend
+ * the configuration names, the vsock transport and the acceleration, and
+ * fills the VM's inputs.  Nothing is started, so the caller can save state
+ * before anything runs. */
 int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err);
 
 /* Starts the VM with its helpers (vm.ops->start: virtiofsd, the vsock
@@ -57,8 +63,8 @@ int vc_sandbox_boot(struct vc_sandbox *sb,
                     int (*persist)(void *arg, vc_error **err), void *arg,
                     vc_error **err);
 
-/* Powers the guest off, stops the VM and the helpers, and unmounts and
- * removes the share; the directory stays.  Best effort: it goes on past
+/* Powers the guest off, stops the VM and the helpers, unmounts and removes
+ * the share and the run directory; the state directory stays.  Best effort: it goes on past
  * failures, which it reports in *err. */
 int vc_sandbox_stop(struct vc_sandbox *sb, vc_error **err);
 
@@ -87,6 +93,11 @@ void vc_sandbox_save_json(const struct vc_sandbox *sb, struct vc_jb *b);
  * errors).  id, dir and cfg must be set. */
 int vc_sandbox_load_json(struct vc_sandbox *sb, yajl_val state,
                          const char *where, vc_error **err);
+
+/* The run directory a state directory's "run" symlink names, if it is
+ * directly below run_root (caller frees), or NULL: for delete --force of a
+ * state that cannot be read. */
+char *vc_sandbox_run_dir_of(const char *state_dir, const char *run_root);
 
 void vc_sandbox_free(struct vc_sandbox *sb);
 

@@ -41,6 +41,10 @@ int vc_state_save(const struct vc_container *c, vc_error **err) {
   vc_jb_open(&b, '{');
   vc_jb_key(&b, "id");
   vc_jb_str(&b, c->sandbox_id);
+  if (owner) {
+    vc_jb_key(&b, "run_dir");
+    vc_jb_str(&b, c->sandbox.run_dir);
+  }
   if (c->sandbox.netns != NULL) {
     vc_jb_key(&b, "network_namespace");
     vc_jb_str(&b, c->sandbox.netns);
@@ -87,6 +91,15 @@ static int read_state(const char *dir, const char *id, yajl_val *tree,
   return 0;
 }
 
+/* Version 2 kept the sandbox's sockets, logs and share in its state
+ * directory. */
+static char *run_dir_of(long long version, yajl_val sandbox,
+                        const char *state_dir) {
+  if (version == 2)
+    return xstrdup(state_dir);
+  return vc_json_strdup(sandbox, "run_dir");
+}
+
 /* Version 2 kept the container's creation time in the sandbox object. */
 static char *created_of(long long version, yajl_val sandbox, yajl_val ctr) {
   if (version == 2)
@@ -126,6 +139,7 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   c->sandbox.dir = xasprintf("%s/%s", cfg->runtime.state_root, sandbox_id);
   c->sandbox.netns = vc_json_strdup(sandbox, "network_namespace");
   if (vc_container_owns_sandbox(c)) {
+    c->sandbox.run_dir = run_dir_of(version, sandbox, c->dir);
     where = xasprintf("%s/state.json", c->dir);
     ret = vc_sandbox_load_json(&c->sandbox, v, where, err);
     goto out;
@@ -135,6 +149,9 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   vc_error *serr = NULL;
   where = xasprintf("%s/state.json", c->sandbox.dir);
   if (read_state(c->sandbox.dir, sandbox_id, &vm_tree, &vm_version, &serr) < 0 ||
+      (c->sandbox.run_dir = run_dir_of(vm_version,
+                                       vc_json_get_object(vm_tree, "sandbox"),
+                                       c->sandbox.dir)) == NULL ||
       vc_sandbox_load_json(&c->sandbox, vm_tree, where, &serr) < 0 ||
       c->sandbox.vm.pid != c->vm_pid)
     c->sandbox.vm.ops = NULL;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -321,4 +322,20 @@ int vc_dir_lock(const char *dir, int *lock_fd, vc_error **err) {
 
 int vc_strcmp_ptr(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *vc_random_name(size_t n) {
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  unsigned char bytes[64];
+  char *name = xcalloc(1, n + 1);
+  size_t got = 0;
+  while (got < n) {
+    size_t want = n - got < sizeof(bytes) ? n - got : sizeof(bytes);
+    ssize_t r = getrandom(bytes, want, 0);
+    if (r <= 0)
+      abort(); /* the kernel's random source never fails for small reads */
+    for (ssize_t i = 0; i < r; i++)
+      name[got++] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
+  }
+  return name;
 }

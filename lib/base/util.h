@@ -64,6 +64,9 @@ ssize_t vc_recv_fd(int sock, void *buf, size_t len, int *fd);
 
 bool vc_file_exists(const char *path);
 
+/* n random letters and digits (from getrandom; caller frees). */
+char *vc_random_name(size_t n);
+
 /* strcmp for qsort over an array of char *. */
 int vc_strcmp_ptr(const void *a, const void *b);
 

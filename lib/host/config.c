@@ -92,6 +92,7 @@ static const struct key_spec agent_keys[] = {
 static const struct key_spec runtime_keys[] = {
     {"log_level", KEY_CHOICE, FIELD(runtime.log_level), log_levels, 0, 0, 0},
     {"state_root", KEY_PATH, FIELD(runtime.state_root), NULL, 0, 0, 0},
+    {"run_root", KEY_PATH, FIELD(runtime.run_root), NULL, 0, 0, 0},
     {"lsm_labels", KEY_CHOICE, FIELD(runtime.lsm_labels), lsm_label_modes, 0, 0, 0},
 };
 
@@ -265,6 +266,7 @@ void vc_config_init_defaults(struct vc_config *cfg) {
   cfg->agent.transport = xstrdup("auto");
   cfg->runtime.log_level = xstrdup("warn");
   cfg->runtime.state_root = xstrdup("/run/vcrun");
+  cfg->runtime.run_root = xstrdup("/run/vcrun/s");
   cfg->runtime.lsm_labels = xstrdup("warn");
   cfg->network.model = xstrdup("tcfilter");
 }
@@ -285,6 +287,7 @@ void vc_config_free(struct vc_config *cfg) {
                      cfg->agent.transport,
                      cfg->runtime.log_level,
                      cfg->runtime.state_root,
+                     cfg->runtime.run_root,
                      cfg->runtime.lsm_labels,
                      cfg->network.model};
   for (size_t i = 0; i < N(strings); i++)

@@ -38,6 +38,9 @@ struct vc_agent_config {       /* [agent] */
 struct vc_runtime_settings { /* [runtime] */
   char *log_level;           /* "debug" | "info" | "warn" | "error" */
   char *state_root;          /* default "/run/vcrun" */
+  /* sandboxes' sockets, logs and shares, one short directory each;
+   * default "/run/vcrun/s" */
+  char *run_root;
   char *lsm_labels;          /* "warn" | "error": apparmorProfile, selinuxLabel */
 };
 

@@ -7,10 +7,22 @@ load '/usr/lib/bats/bats-assert/load'
 VCRUN=${VCRUN:-vcrun}
 SRCDIR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
-# A short state root: unix socket paths live below it (108-byte limit).
+# A private state root, and a private run root beside it ($STATE_ROOT.run,
+# [runtime] run_root in the test's own copy of the configuration), so that
+# every process, mount and file of the test's sandboxes names $STATE_ROOT.
 setup_state_root() {
   STATE_ROOT=$(mktemp -d /tmp/vcr.XXXXXX)
   export STATE_ROOT
+  sed -e "s|^run_root = .*|run_root = \"$STATE_ROOT.run\"|" "$VCRUN_CONFIG" > "$STATE_ROOT.toml"
+  grep -q "^run_root = \"$STATE_ROOT.run\"" "$STATE_ROOT.toml" ||
+    fail "no run_root line in $VCRUN_CONFIG"
+  VCRUN_CONFIG=$STATE_ROOT.toml
+  export VCRUN_CONFIG
+}
+
+# run_dir_of ID: the run directory (sockets, logs, share) of ID's sandbox.
+run_dir_of() {
+  readlink "$STATE_ROOT/$1/run"
 }
 
 # The usual set-up of a suite: one busybox bundle made per file, copied per
@@ -93,8 +105,8 @@ assert_no_leftovers() {
     fail "mounts left behind: $(grep -F "$STATE_ROOT" /proc/self/mountinfo)"
   fi
   local left
-  left=$(ls -A "$STATE_ROOT" 2>/dev/null || true)
-  [ -z "$left" ] || fail "state left behind in $STATE_ROOT: $left"
+  left=$(find "$STATE_ROOT" "$STATE_ROOT.run" -mindepth 1 -maxdepth 1 2>/dev/null || true)
+  [ -z "$left" ] || fail "state left behind in $STATE_ROOT or $STATE_ROOT.run: $left"
 }
 
 teardown_state_root() {
@@ -102,9 +114,10 @@ teardown_state_root() {
     # Kill anything a failed test left, so one failure does not cascade.
     pkill -9 -f "$STATE_ROOT" 2>/dev/null || true
     # The sandbox shares' bind mounts (never rm -rf through a rootfs).
-    awk -v root="$STATE_ROOT/" 'index($5, root) == 1 {print $5}' /proc/self/mountinfo |
+    awk -v root="$STATE_ROOT/" -v run="$STATE_ROOT.run/" \
+      'index($5, root) == 1 || index($5, run) == 1 {print $5}' /proc/self/mountinfo |
       sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    rm -rf "$STATE_ROOT"
+    rm -rf "$STATE_ROOT" "$STATE_ROOT.run" "$STATE_ROOT.toml"
   fi
 }
 

@@ -180,7 +180,7 @@ wait_for_status() { # id status
   kill -9 "$(cat "$BATS_TEST_TMPDIR/pid")"
   # The shim is gone but the VM lives: the container still runs.
   [ "$(status_of lc8)" = running ]
-  pkill -9 -f "qemu-system.*$STATE_ROOT/lc8/" || true
+  pkill -9 -f "qemu-system.*$(run_dir_of lc8)/" || true
   wait_for_status lc8 stopped
   run vcrun list -q
   assert_output lc8
@@ -196,7 +196,7 @@ wait_for_status() { # id status
   local helper
   for helper in virtiofsd vsock-backend; do
     vcrun run -d --bundle "$BUNDLE" lc10
-    pkill -9 -f "$helper.*$STATE_ROOT/lc10/"
+    pkill -9 -f "$helper.*$(run_dir_of lc10)/"
     wait_for_status lc10 stopped
     run -1 timeout 20 "$VCRUN" --root "$STATE_ROOT" exec lc10 true
     assert_output --partial "cannot exec in a stopped container"
@@ -211,7 +211,7 @@ wait_for_status() { # id status
   vcrun_bg run -d --bundle "$BUNDLE" lc9 7>"$BATS_TEST_TMPDIR/leak-canary"
   exec 7>&-
   local pids pid
-  pids=$(pgrep -f "$STATE_ROOT/lc9")
+  pids=$(pgrep -f "$STATE_ROOT/lc9|$(run_dir_of lc9)")
   [ -n "$pids" ]
   for pid in $pids; do
     if ls -l "/proc/$pid/fd" | grep -q leak-canary; then

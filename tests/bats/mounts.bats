@@ -74,7 +74,7 @@ mountinfo_of() { # dest
   add_mount /data bind "$HOSTDIR" rbind
   set_args "$BUNDLE" sleep 60
   vcrun_bg create -b "$BUNDLE" m5
-  grep -qF "$STATE_ROOT/m5/shared" /proc/self/mountinfo || fail "the share is not mounted"
+  grep -qF "$(run_dir_of m5)/shared" /proc/self/mountinfo || fail "the share is not mounted"
   run vcrun delete --force m5
   assert_success
   assert_no_leftovers

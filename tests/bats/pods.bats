@@ -67,8 +67,9 @@ ns_ids() {
       fail "the $n namespace is shared"
   done
   # One VM: no second QEMU, virtiofsd or vsock backend was started.
-  [ "$(pgrep -fc "$STATE_ROOT/pod/")" -ge 3 ]
+  [ "$(pgrep -fc "$(run_dir_of pod)/")" -ge 3 ]
   [ "$(pgrep -fc "$STATE_ROOT/m1/" || true)" -eq 0 ]
+  [ ! -e "$STATE_ROOT/m1/run" ] || fail "the member has a run directory of its own"
   assert_equal "$(ls "$STATE_ROOT")" pod
 }
 
@@ -93,7 +94,7 @@ ns_ids() {
   vcrun delete m2
   # Its rootfs left the share; the sandbox's is still there.
   ! grep -q "/shared/m2/" /proc/self/mountinfo
-  grep -q "$STATE_ROOT/pod/shared/pod/rootfs" /proc/self/mountinfo
+  grep -q "$(run_dir_of pod)/shared/pod/rootfs" /proc/self/mountinfo
   run vcrun exec pod ps -o args
   assert_line 'sleep 1000'
   refute_line 'sleep 500'

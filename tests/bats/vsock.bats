@@ -43,7 +43,8 @@ pid_of() {
 
 @test "a running container's QEMU has vhost-user-vsock-pci; its backend exits when QEMU is killed; delete --force cleans up" {
   vcrun_bg run -d --bundle "$BUNDLE" vs1
-  local dir="$STATE_ROOT/vs1"
+  local dir
+  dir=$(run_dir_of vs1)
   local qemu backend
   qemu=$(pid_of "qemu-system.*$dir/")
   backend=$(pid_of "vsock-backend.*$dir/")

@@ -58,10 +58,13 @@ trap 'exit 130' INT TERM
 # containerd's shim and conmon scrub the environment (conmon's `delete
 # --force` runs with almost none), so the engines call a wrapper that names
 # the configuration and logs every command line.
+# The sandboxes' run directories go below $T too, so that everything of ours
+# is found (and checked for leftovers) by that one path.
+sed -e "s|^run_root = .*|run_root = \"$T/run\"|" "$B/configuration-dev.toml" > "$T/vcrun.toml"
 cat > "$T/vcrun" <<EOF
 #!/bin/sh
 echo "\$*" >> "$T/calls.log"
-VCRUN_CONFIG='$B/configuration-dev.toml' exec '$B/vcrun' "\$@"
+VCRUN_CONFIG='$T/vcrun.toml' exec '$B/vcrun' "\$@"
 EOF
 chmod +x "$T/vcrun"
 VCRUN_ROOT_CTD=$T/ctd-vcrun
@@ -286,7 +289,7 @@ left=$(for p in $(our_pids); do tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | g
 check "no QEMU, shim, virtiofsd or vsock backend left" test -z "$left"
 [ -z "$left" ] || echo "$left" | head -n 5
 # The shim keeps one directory per namespace under its root (as with runc).
-state=$(find "$VCRUN_ROOT_CTD" -mindepth 2 -maxdepth 2 2>/dev/null; find "$T/pm/run/vcrun" -mindepth 1 -maxdepth 1 2>/dev/null)
+state=$(find "$VCRUN_ROOT_CTD" -mindepth 2 -maxdepth 2 2>/dev/null; find "$T/pm/run/vcrun" "$T/run" -mindepth 1 -maxdepth 1 2>/dev/null)
 check "no state left under vcrun's roots" test -z "$state"
 [ -z "$state" ] || echo "$state" | head -n 5
 

@@ -26,6 +26,7 @@
 #include "lib/base/util.h"
 #include "lib/host/netlink.h"
 #include "vmm/qemu_net.h"
+#include "vmm/qmp.h"
 
 static int fail(vc_error **err) {
   fprintf(stderr, "vcnet: %s\n", (*err)->msg);

@@ -38,6 +38,7 @@ static void check_defaults(const struct vc_config *c) {
   CHECK_STR(c->runtime.log_level, "warn");
   CHECK_STR(c->runtime.lsm_labels, "warn");
   CHECK_STR(c->runtime.state_root, "/run/vcrun");
+  CHECK_STR(c->runtime.run_root, "/run/vcrun/s");
   CHECK(c->hypervisor.pcie_root_ports == 2);
   CHECK_STR(c->network.model, "tcfilter");
 }
@@ -476,7 +477,7 @@ TEST(shipped_configuration_file) {
   CHECK(vc_toml_get_table(root, "agent") != NULL &&
         vc_toml_get_table(root, "agent")->len == 3);
   CHECK(vc_toml_get_table(root, "runtime") != NULL &&
-        vc_toml_get_table(root, "runtime")->len == 3);
+        vc_toml_get_table(root, "runtime")->len == 4);
   CHECK(vc_toml_get_table(root, "network") != NULL &&
         vc_toml_get_table(root, "network")->len == 1);
   vc_toml_free(root);
