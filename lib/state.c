@@ -95,9 +95,8 @@ static int read_state(const char *dir, const char *id, yajl_val *tree,
  * directory. */
 static char *run_dir_of(long long version, yajl_val sandbox,
                         const char *state_dir) {
-  if (version == 2)
-    return xstrdup(state_dir);
-  return vc_json_strdup(sandbox, "run_dir");
+  char *run_dir = version == 2 ? NULL : vc_json_strdup(sandbox, "run_dir");
+  return run_dir != NULL ? run_dir : xstrdup(state_dir);
 }
 
 /* Version 2 kept the container's creation time in the sandbox object. */
