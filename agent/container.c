@@ -24,7 +24,7 @@
 
 #include "agent/cgroups.h"
 #include "agent/copyup.h"
-#include "lib/base/hooks.h"
+#include "oci/hooks.h"
 #include "lib/base/json_build.h"
 #include "oci/mount_attr.h"
 #include "agent/security.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "lib/agent_client.h"
-#include "lib/base/hooks.h"
+#include "oci/hooks.h"
 #include "lib/base/json_build.h"
 #include "lib/base/util.h"
 #include "lib/host/process.h"
