@@ -51,7 +51,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # or cmd/), and the parts of oci/ the agent parses specs with.
 COMMON_SRCS := $(wildcard lib/base/*.c) \
   oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c \
-  oci/device_cgroup.c oci/hooks.c
+  oci/device_cgroup.c oci/hooks.c oci/state.c
 # The device daemons vmm/ builds as programs of their own (the library
 # starts them by the path in the configuration).
 DAEMON_SRCS := vmm/vsock_backend_main.c

@@ -25,6 +25,7 @@
 #include "lib/state.h"
 #include "oci/cgroups_path.h"
 #include "oci/spec_check.h"
+#include "oci/state.h"
 
 #define VC_OCI_VERSION "1.0.2"
 
@@ -123,38 +124,22 @@ pid_t vc_container_pid(const struct vc_container *c, const char *status) {
 
 char *vc_container_state_json(const struct vc_container *c, const char *status,
                               bool annotations) {
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "ociVersion");
-  vc_jb_str(&b, VC_OCI_VERSION);
-  vc_jb_key(&b, "id");
-  vc_jb_str(&b, c->id);
-  vc_jb_key(&b, "pid");
-  vc_jb_int(&b, vc_container_pid(c, status));
-  vc_jb_key(&b, "status");
-  vc_jb_str(&b, status);
-  vc_jb_key(&b, "bundle");
-  vc_jb_str(&b, c->bundle);
-  vc_jb_key(&b, "rootfs");
-  vc_jb_str(&b, c->rootfs);
-  vc_jb_key(&b, "created");
-  vc_jb_str(&b, c->created);
-  vc_jb_key(&b, "owner");
-  vc_jb_str(&b, "");
-  if (annotations) {
-    /* From config.json (create's copy), as the spec asks state to report. */
-    struct oci_spec *spec = spec_or_null(c);
-    vc_jb_key(&b, "annotations");
-    vc_jb_open(&b, '{');
-    for (size_t i = 0; spec != NULL && i < spec->n_annotations; i++) {
-      vc_jb_key(&b, spec->annotations[i].key);
-      vc_jb_str(&b, spec->annotations[i].value);
-    }
-    oci_spec_free(spec);
-    vc_jb_close(&b, '}');
-  }
-  vc_jb_close(&b, '}');
-  return vc_jb_take(&b);
+  /* From config.json (create's copy), as the spec asks state to report. */
+  cleanup_spec struct oci_spec *spec = annotations ? spec_or_null(c) : NULL;
+  struct oci_state st = {
+      .oci_version = VC_OCI_VERSION,
+      .id = c->id,
+      .status = status,
+      .pid = vc_container_pid(c, status),
+      .bundle = c->bundle,
+      .rootfs = c->rootfs,
+      .created = c->created,
+      .owner = "",
+      .with_annotations = annotations,
+      .annotations = spec ? spec->annotations : NULL,
+      .n_annotations = spec ? spec->n_annotations : 0,
+  };
+  return oci_state_json(&st);
 }
 
 int vc_container_list(const struct vc_context *ctx, char ***ids, size_t *n,
