@@ -315,7 +315,7 @@ static int persist_container(void *arg, vc_error **err) {
 /* Boots c's own sandbox.  The state is saved before anything starts and
  * again once the VM and its helpers run, so a kill -9 at any point leaves
  * a state delete --force can load; what started in between is found by
- * destroy's sweep of the processes that name the directory. */
+ * delete --force's sweep of the processes that name the directories. */
 static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
                         const struct create_plan *plan, vc_error **err) {
   struct vc_sandbox *sb = &c->sandbox;
@@ -390,8 +390,11 @@ out:
 
 /* Removes c: for the sandbox container, its sandbox (VM, helpers, share)
  * and its directory; for a member, it leaves its sandbox, which keeps
- * running.  Best effort: it goes on past failures, reported in *err. */
-static int destroy(struct vc_container *c, vc_error **err);
+ * running.  Best effort: it goes on past failures, reported in *err.
+ * sweep (delete --force): also stop any process that names the state or
+ * run directory, which a create killed before it recorded a pid leaves;
+ * a scan of /proc, so not on the ordinary path. */
+static int destroy(struct vc_container *c, bool sweep, vc_error **err);
 
 /* create and run share this: the container's sandbox booted or joined, its
  * config copy saved, and the container created in the guest over agent (a
@@ -428,7 +431,7 @@ static int create_in_sandbox(const struct vc_context *ctx, struct vc_container *
       vc_agent_set_timeout(agent, timeout_ms, err) < 0 ||
       vc_agent_call(agent, VC_AGENT_CREATE_CONTAINER, &params, NULL, err) < 0) {
     vc_error *e = NULL;
-    destroy(c, &e);
+    destroy(c, false, &e);
     vc_error_free(&e);
     return -1;
   }
@@ -465,7 +468,7 @@ int vc_container_create(const struct vc_context *ctx, const char *id,
   goto out;
 destroy:;
   vc_error *derr = NULL;
-  destroy(&c, &derr);
+  destroy(&c, false, &derr);
   vc_error_free(&derr);
 out:
   vc_term_close(&term);
@@ -527,7 +530,7 @@ out_destroy:
   close(agent.fd);
   agent.fd = -1;
   vc_error *derr = NULL;
-  if (destroy(&c, &derr) < 0 && status >= 0) {
+  if (destroy(&c, false, &derr) < 0 && status >= 0) {
     *err = derr; /* the container ran, but cleanup failed: say so */
     derr = NULL;
     status = -1;
@@ -666,17 +669,18 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
 static void kill_processes_of(const char *dir, const char *run_dir) {
   cleanup_free char *shim = xasprintf("--state-dir %s ", dir);
   cleanup_free char *inside = xasprintf("%s/", run_dir ? run_dir : dir);
-  vc_kill_processes_naming(shim, 1000);
-  vc_kill_processes_naming(inside, 1000);
+  const char *needles[] = {shim, inside};
+  vc_kill_processes_naming(needles, N_ELEMS(needles), 1000);
 }
 
-static int destroy(struct vc_container *c, vc_error **err) {
+static int destroy(struct vc_container *c, bool sweep, vc_error **err) {
   if (!vc_container_owns_sandbox(c))
     return leave_sandbox(c, err);
   int ret = vc_sandbox_stop(&c->sandbox, err);
   if (vc_pid_is(c->shim_pid, c->dir))
     vc_pid_terminate(c->shim_pid, 1000);
-  kill_processes_of(c->dir, c->sandbox.run_dir);
+  if (sweep)
+    kill_processes_of(c->dir, c->sandbox.run_dir);
   /* vc_sandbox_stop refuses to go on while a mount is left in the share:
    * the rootfs must never be removed through its bind mount. */
   if (ret == 0 && vc_rmdir_r(c->dir, err) < 0)
@@ -737,7 +741,7 @@ int vc_container_delete(const struct vc_context *ctx, const char *id,
     goto out;
   }
   spec = spec_or_null(&c);
-  ret = destroy(&c, err);
+  ret = destroy(&c, force, err);
   poststop_hooks(ctx, &c, spec);
 out:
   oci_spec_free(spec);
