@@ -22,6 +22,7 @@
 #include "lib/relay.h"
 #include "lib/share.h"
 #include "lib/shim.h"
+#include "lib/sizing.h"
 #include "lib/state.h"
 #include "oci/cgroups_path.h"
 #include "oci/spec_check.h"
@@ -327,6 +328,16 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
   if (vc_sandbox_init(sb, err) < 0)
     return -1;
+  /* Sized for what the container asks (lib/sizing.h). */
+  struct vc_host_size host;
+  struct vc_vm_size size;
+  vc_host_size(&host);
+  cleanup_free char *config_path = xasprintf("%s/config.json", c->bundle);
+  if (vc_vm_size_for(&ctx->cfg->hypervisor, &host, plan->spec->resources_json,
+                     config_path, &size, err) < 0)
+    return -1;
+  sb->vm.vcpus = size.vcpus;
+  sb->vm.memory_mib = size.memory_mib;
   if (vc_state_save(c, err) < 0)
     return -1;
   cleanup_free char *share = vc_share_dir(sb->run_dir);
