@@ -20,6 +20,7 @@
 
 #include "lib/base/agent_proto.h"
 #include "lib/base/error.h"
+#include "lib/host/cgroup.h"
 #include "lib/host/config.h"
 #include "lib/sandbox.h"
 #include "oci/spec.h"
@@ -40,6 +41,9 @@ struct vc_container {
   char *bundle;
   char *rootfs;      /* host directory shared as the container's root */
   char *cgroup_path; /* the container's cgroup below the guest's root */
+  /* Its host cgroup (lib/placement.h): the VM's for the sandbox
+   * container, its shim's for a member; no dirs when placement is off. */
+  struct vc_host_cgroup host_cgroup;
   char *created;     /* RFC 3339 */
   pid_t shim_pid;    /* the process in --pid-file; exits with the init */
   char *sandbox_id;  /* its own id, or the sandbox it joined */
