@@ -870,6 +870,27 @@ int vc_container_update(const struct vc_context *ctx, const char *id,
   return ret;
 }
 
+int vc_container_oom_kills(const struct vc_context *ctx, const char *id,
+                           uint32_t *oom_kills, bool *stopped, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  struct vc_msg_state_result state = {0};
+  *oom_kills = 0;
+  *stopped = true;
+  int ret = vc_container_load(ctx, id, false, &c, err);
+  if (ret == 0 && vc_sandbox_alive(&c.sandbox)) {
+    struct vc_msg_container by_id = {c.id};
+    ret = vc_sandbox_call(&c.sandbox, VC_AGENT_STATE_CONTAINER, &by_id, &state,
+                          err);
+    if (ret == 0) {
+      *oom_kills = state.oom_kills;
+      *stopped = strcmp(state.status, "stopped") == 0;
+    }
+  }
+  vc_agent_result_free(VC_AGENT_STATE_CONTAINER, &state);
+  vc_container_free(&c);
+  return ret;
+}
+
 int vc_container_stats(const struct vc_context *ctx, const char *id,
                        char **stats_json, vc_error **err) {
   struct vc_msg_stats_result stats = {0};

@@ -145,6 +145,13 @@ int vc_container_update(const struct vc_context *ctx, const char *id,
 int vc_container_stats(const struct vc_context *ctx, const char *id,
                        char **stats_json, vc_error **err);
 
+/* vcrun events: the processes the guest's OOM killer has killed in the
+ * container's cgroup so far (its memory.events' oom_kill), and whether the
+ * container has stopped (then *oom_kills is its last count, or 0 once its
+ * VM is gone). */
+int vc_container_oom_kills(const struct vc_context *ctx, const char *id,
+                           uint32_t *oom_kills, bool *stopped, vc_error **err);
+
 /* The ids under the state root, sorted as runc lists them (caller frees
  * each and the array). */
 int vc_container_list(const struct vc_context *ctx, char ***ids, size_t *n,
