@@ -133,6 +133,12 @@ int vc_placement_enter(struct vc_host_cgroup *cg,
   return vc_host_cgroup_enter(cg, getpid(), err);
 }
 
+int vc_placement_join(const struct vc_host_cgroup *cg, vc_error **err) {
+  if (vc_host_cgroup_enter(cg, getpid(), err) < 0)
+    return vc_error_wrap(err, "[runtime] host_cgroups");
+  return 0;
+}
+
 int vc_placement_remove(const struct vc_host_cgroup *cg, vc_error **err) {
   if (cg->n_dirs == 0)
     return 0;

@@ -48,6 +48,10 @@ int vc_placement_vm_limits(const struct oci_spec *spec, unsigned overhead_mib,
 int vc_placement_enter(struct vc_host_cgroup *cg,
                        const struct vc_cgroup_limits *limits, vc_error **err);
 
+/* Moves the calling process into an existing cg (a detached exec's shim
+ * follows it); a cgroup that is gone is an error. */
+int vc_placement_join(const struct vc_host_cgroup *cg, vc_error **err);
+
 /* Removes cg once its processes are gone (the calling process moves back
  * first if it entered it). */
 int vc_placement_remove(const struct vc_host_cgroup *cg, vc_error **err);

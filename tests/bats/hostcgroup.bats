@@ -39,7 +39,7 @@ cg_dirs_absent() {
   [ -z "$left" ] || fail "cgroups left behind: $left"
 }
 
-@test "host cgroup: the VM's processes and the shim in cgroupsPath, limits written, removed at delete" {
+@test "host cgroup: the VM's processes and the shims in cgroupsPath, limits written, removed at delete" {
   set_config "$BUNDLE" ".linux.cgroupsPath = \"/$CG_TOP/c1\" |
     .linux.resources.memory = {\"limit\": 67108864} |
     .linux.resources.cpu = {\"quota\": 50000, \"period\": 100000, \"shares\": 512}"
@@ -63,6 +63,10 @@ cg_dirs_absent() {
   [ "$(cat "$CG_ROOT/cpu/$CG_TOP/c1/cpu.shares")" = 512 ]
   # The engine's stats are the VM's now, not the caller's whole cgroup.
   [ "$(cat "$CG_ROOT/memory/$CG_TOP/c1/memory.usage_in_bytes")" -gt 0 ]
+  # A detached exec's shim joins it too.
+  vcrun start c1
+  vcrun_bg exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" c1 sleep 1000
+  grep -qx "$(cat "$BATS_TEST_TMPDIR/exec.pid")" "$CG_ROOT/memory/$CG_TOP/c1/cgroup.procs"
   vcrun delete --force c1
   cg_dirs_absent
   assert_no_leftovers
