@@ -18,6 +18,7 @@
 #include "lib/base/util.h"
 #include "lib/host/process.h"
 #include "lib/host/terminal.h"
+#include "lib/placement.h"
 #include "lib/pod.h"
 #include "lib/relay.h"
 #include "lib/share.h"
@@ -68,6 +69,7 @@ void vc_container_free(struct vc_container *c) {
   free(c->cgroup_path);
   free(c->created);
   free(c->sandbox_id);
+  vc_host_cgroup_free(&c->host_cgroup);
   vc_sandbox_free(&c->sandbox);
   memset(c, 0, sizeof(*c));
   c->lock_fd = -1;
@@ -246,6 +248,7 @@ struct create_plan {
   struct oci_spec *spec;
   char *config_text;
   struct vc_pod_plan pod;
+  struct vc_cgroup_limits vm_limits; /* its VM's host cgroup's, if it boots one */
 };
 
 static void create_plan_free(struct create_plan *p) {
@@ -277,6 +280,10 @@ static int prepare(const struct vc_context *ctx, const char *id,
     return -1;
   if (oci_cgroups_path(id, spec->cgroups_path, ctx->systemd_cgroup,
                        &c->cgroup_path, err) < 0)
+    return vc_error_wrap(err, "%s", config_path);
+  if (vc_placement_plan(ctx, id, spec, &c->host_cgroup, err) < 0 ||
+      vc_placement_vm_limits(spec, ctx->cfg->runtime.host_cgroup_overhead_mib,
+                             &plan->vm_limits, err) < 0)
     return vc_error_wrap(err, "%s", config_path);
   if (vc_check_lsm_labels(ctx, spec->process->apparmor_profile,
                           spec->process->selinux_label, spec->mount_label,
@@ -338,7 +345,10 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     return -1;
   sb->vm.vcpus = size.vcpus;
   sb->vm.memory_mib = size.memory_mib;
-  if (vc_state_save(c, err) < 0)
+  /* Saved with the host cgroup before it is made: delete --force finds it. */
+  if (vc_state_save(c, err) < 0 ||
+      vc_placement_enter(&c->host_cgroup, &plan->vm_limits, err) < 0 ||
+      vc_state_save(c, err) < 0)
     return -1;
   cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_create(share, err) < 0 ||
@@ -418,9 +428,19 @@ static int create_in_sandbox(const struct vc_context *ctx, struct vc_container *
   if (plan->pod.sandbox_id != NULL) {
     if (join_sandbox(ctx, c, plan, err) < 0)
       return -1;
+    /* Its shim's host cgroup (the VM stays in the sandbox's). */
+    if (vc_placement_enter(&c->host_cgroup, NULL, err) < 0) {
+      cleanup_error vc_error *e = NULL;
+      destroy(c, false, &e);
+      return -1;
+    }
   } else if (make_state_dir(ctx, c, err) < 0) {
     return -1;
   } else if (boot_sandbox(ctx, c, plan, err) < 0) {
+    /* Whatever step failed: the run directory, the share and the host
+     * cgroup go with the state directory. */
+    vc_sandbox_stop(&c->sandbox, NULL);
+    vc_placement_remove(&c->host_cgroup, NULL);
     vc_rmdir_r(c->dir, NULL);
     return -1;
   }
@@ -664,8 +684,10 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
   int ret = 0;
   if (vc_pid_is(c->shim_pid, c->dir))
     vc_pid_terminate(c->shim_pid, 1000);
+  if (vc_placement_remove(&c->host_cgroup, err) < 0)
+    ret = -1;
   cleanup_free char *share = vc_share_dir(c->sandbox.run_dir);
-  if (vc_share_remove(share, c->id, err) < 0)
+  if (vc_share_remove(share, c->id, ret < 0 ? NULL : err) < 0)
     ret = -1;
   if (vc_rmdir_r(c->dir, ret < 0 ? NULL : err) < 0)
     ret = -1;
@@ -692,6 +714,9 @@ static int destroy(struct vc_container *c, bool sweep, vc_error **err) {
     vc_pid_terminate(c->shim_pid, 1000);
   if (sweep)
     kill_processes_of(c->dir, c->sandbox.run_dir);
+  /* Once its processes are gone; kept in state until it is. */
+  if (vc_placement_remove(&c->host_cgroup, ret < 0 ? NULL : err) < 0)
+    ret = -1;
   /* vc_sandbox_stop refuses to go on while a mount is left in the share:
    * the rootfs must never be removed through its bind mount. */
   if (ret == 0 && vc_rmdir_r(c->dir, err) < 0)
@@ -843,6 +868,27 @@ int vc_container_update(const struct vc_context *ctx, const char *id,
     struct vc_msg_update_container params = {c.id, resources[i]};
     ret = vc_sandbox_call(&c.sandbox, VC_AGENT_UPDATE_CONTAINER, &params, NULL, err);
   }
+  vc_container_free(&c);
+  return ret;
+}
+
+int vc_container_oom_kills(const struct vc_context *ctx, const char *id,
+                           uint32_t *oom_kills, bool *stopped, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  struct vc_msg_state_result state = {0};
+  *oom_kills = 0;
+  *stopped = true;
+  int ret = vc_container_load(ctx, id, false, &c, err);
+  if (ret == 0 && vc_sandbox_alive(&c.sandbox)) {
+    struct vc_msg_container by_id = {c.id};
+    ret = vc_sandbox_call(&c.sandbox, VC_AGENT_STATE_CONTAINER, &by_id, &state,
+                          err);
+    if (ret == 0) {
+      *oom_kills = state.oom_kills;
+      *stopped = strcmp(state.status, "stopped") == 0;
+    }
+  }
+  vc_agent_result_free(VC_AGENT_STATE_CONTAINER, &state);
   vc_container_free(&c);
   return ret;
 }

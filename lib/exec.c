@@ -11,6 +11,7 @@
 #include "lib/base/json.h"
 #include "lib/base/util.h"
 #include "lib/container.h"
+#include "lib/placement.h"
 #include "lib/host/terminal.h"
 #include "lib/shim.h"
 #include "oci/spec.h"
@@ -216,7 +217,10 @@ int vc_container_exec(const struct vc_context *ctx, const char *id,
     goto out_unlink;
   }
   pid_t shim;
-  if (vc_shim_spawn(ctx, &c, exec_id, path, term.slave, &shim, err) < 0)
+  /* The exec's shim joins the container's host cgroup, as runc's exec
+   * process joins its cgroup. */
+  if (vc_placement_join(&c.host_cgroup, err) < 0 ||
+      vc_shim_spawn(ctx, &c, exec_id, path, term.slave, &shim, err) < 0)
     goto out_unlink;
   /* vc_container_host_pids lists the exec shims by these files. */
   pid_path = xasprintf("%s/%s.pid", c.dir, exec_id);

@@ -8,6 +8,7 @@
 #include "lib/base/json_build.h"
 #include "lib/base/util.h"
 #include "lib/container.h"
+#include "lib/placement.h"
 
 static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_key(b, "containers");
@@ -22,6 +23,7 @@ static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_str(b, c->cgroup_path);
   vc_jb_key(b, "created");
   vc_jb_str(b, c->created);
+  vc_placement_save_json(&c->host_cgroup, b);
   vc_jb_key(b, "process");
   vc_jb_open(b, '{');
   vc_jb_key(b, "pid"); /* the host process engines see: the shim */
@@ -129,6 +131,7 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   c->bundle = vc_json_strdup(ctr, "bundle");
   c->rootfs = vc_json_strdup(ctr, "rootfs");
   c->cgroup_path = vc_json_strdup(ctr, "cgroup_path");
+  vc_placement_load_json(&c->host_cgroup, ctr);
   c->shim_pid = process ? (pid_t)vc_json_get_int(process, "pid") : 0;
   c->vm_pid = (pid_t)vc_json_get_int(sandbox, "vm_pid");
   c->sandbox.id = xstrdup(sandbox_id);
