@@ -154,7 +154,8 @@ int vc_placement_remove(const struct vc_host_cgroup *cg, vc_error **err) {
   if (cg->n_dirs == 0)
     return 0;
   vc_placement_leave(cg);
-  return vc_host_cgroup_remove(cg, 2000, err);
+  /* Generous: a loaded host reaps exiting processes late. */
+  return vc_host_cgroup_remove(cg, 10000, err);
 }
 
 void vc_placement_save_json(const struct vc_host_cgroup *cg, struct vc_jb *b) {
