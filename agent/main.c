@@ -675,8 +675,10 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
     return vc_error_set(err, EINVAL, "ExecProcess: empty exec_id");
   if (find_proc(c, exec_id) != NULL)
     return vc_error_set(err, EEXIST, "exec id `%s` is in use", exec_id);
-  if (!c->started || c->init.exited)
-    return vc_error_set(err, 0, "cannot exec in a container that is not running");
+  /* A created container can be exec'd into, as with runc: its init waits
+   * for start with its namespaces, cgroup and root all made. */
+  if (c->init.exited || c->init.pid <= 0)
+    return vc_error_set(err, 0, "cannot exec in a stopped container");
 
   /* The spec parser's checks, so exec and create validate a process the
    * same way. */
@@ -1116,6 +1118,12 @@ static void conn_close(struct agent *a, struct agent_conn *conn) {
     if (p->stdio_conn == conn) {
       p->stdio_conn = NULL;
       proc_close_stdin(a, p);
+      /* The host process holding the init's stdio (its shim, or vcrun run)
+       * stands for the init on the host, the pid engines watch: with it
+       * gone the container ends, as a runc container whose init dies,
+       * rather than run on unseen. */
+      if (p == &c->init && !p->exited && p->pid > 0)
+        kill(p->pid, SIGKILL);
     }
   }
   struct pending_wait **pp = &a->waits;

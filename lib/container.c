@@ -43,8 +43,12 @@ bool vc_container_owns_sandbox(const struct vc_container *c) {
 static int check_id(const char *id, vc_error **err) {
   if (id == NULL || id[0] == '\0')
     return vc_error_set(err, 0, "container id cannot be empty");
-  if (!vc_id_valid(id))
-    return vc_error_set(err, 0, "invalid container id `%s`", id);
+  if (!vc_id_valid(id)) {
+    /* Quoted as a JSON string: an id with a newline or an escape sequence
+     * must not break the one-line error or drive the terminal. */
+    cleanup_free char *quoted = vc_json_quote(id);
+    return vc_error_set(err, 0, "invalid container id %s", quoted);
+  }
   return 0;
 }
 
@@ -541,6 +545,17 @@ out_destroy:
   vc_term_close(&term);
   close(agent.fd);
   agent.fd = -1;
+  if (o->keep && status >= 0) {
+    /* run --keep: the container stays, stopped, until delete (which runs
+     * the poststop hooks); its own VM has nothing left to run. */
+    if (vc_container_owns_sandbox(&c)) {
+      vc_error *serr = NULL;
+      if (vc_sandbox_stop(&c.sandbox, &serr) < 0)
+        log_msg(ctx, "warning", serr->msg);
+      vc_error_free(&serr);
+    }
+    goto out;
+  }
   vc_error *derr = NULL;
   if (destroy(&c, &derr) < 0 && status >= 0) {
     *err = derr; /* the container ran, but cleanup failed: say so */

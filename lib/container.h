@@ -85,6 +85,8 @@ struct vc_create_options {
   const char *bundle;         /* the bundle directory */
   const char *pid_file;       /* or NULL */
   const char *console_socket; /* or NULL */
+  bool keep; /* run in the foreground: keep the stopped container (its VM
+                stopped) for state and delete, as runc run --keep */
 };
 
 /* vcrun create: the container exists with its process waiting for start,
