@@ -116,6 +116,13 @@ const char *vc_container_status(const struct vc_container *c) {
   }
   vc_error_free(&err);
   vc_agent_result_free(VC_AGENT_STATE_CONTAINER, &state);
+  /* The shim stands for the init on the host: once it is gone the agent
+   * kills the init (its stdio connection closed), and until the guest has
+   * done so the container is already as good as stopped.  Never "running"
+   * with no pid. */
+  if (strcmp(status, "stopped") != 0 && c->shim_pid > 0 &&
+      !vc_pid_is(c->shim_pid, c->dir))
+    status = "stopped";
   return status;
 }
 
@@ -272,6 +279,39 @@ static void create_plan_free(struct create_plan *p) {
   vc_pod_plan_free(&p->pod);
 }
 
+/* The CreateContainer request for c as plan describes it. */
+static struct vc_msg_create_container create_params(const struct vc_container *c,
+                                                    const struct create_plan *plan,
+                                                    uint32_t stdio_stream) {
+  return (struct vc_msg_create_container){
+      .id = c->id,
+      .cgroup = c->cgroup_path,
+      .rootfs_tag = VC_ROOTFS_TAG,
+      .bundle = c->bundle, /* for the state given to guest hooks */
+      .spec = plan->config_text,
+      .join_namespaces = plan->pod.joins_json,
+      .vm_network_namespace = plan->pod.vm_netns != NULL,
+      .stdio_stream = stdio_stream,
+  };
+}
+
+/* A config.json whose CreateContainer request would not fit in one frame
+ * is refused before anything boots, naming the file. */
+static int check_request_size(const struct vc_container *c,
+                              const struct create_plan *plan,
+                              const char *config_path, vc_error **err) {
+  struct vc_msg_create_container params = create_params(c, plan, 0);
+  cleanup_free char *request =
+      vc_proto_encode_request(VC_AGENT_CREATE_CONTAINER, &params);
+  size_t len = strlen(request);
+  if (len > VC_FRAME_MAX)
+    return vc_error_set(err, EFBIG, "%s: %zu bytes (%zu in the request to the "
+                        "guest agent) is more than the %u bytes the agent "
+                        "protocol carries in one message", config_path,
+                        strlen(plan->config_text), len, VC_FRAME_MAX);
+  return 0;
+}
+
 /* Reads and checks the bundle (config.json, rootfs, bind sources, the pod
  * it belongs to) into c and plan: every error here comes before anything
  * is started, and names config.json and the field. */
@@ -313,7 +353,7 @@ static int prepare(const struct vc_context *ctx, const char *id,
   c->id = xstrdup(id);
   c->dir = xasprintf("%s/%s", ctx->cfg->runtime.state_root, id);
   c->created = now_rfc3339();
-  return 0;
+  return check_request_size(c, plan, config_path, err);
 }
 
 static int make_state_dir(const struct vc_context *ctx,
@@ -430,16 +470,7 @@ static int create_in_sandbox(const struct vc_context *ctx, struct vc_container *
     return -1;
   }
   cleanup_free char *config_copy = xasprintf("%s/config.json", c->dir);
-  struct vc_msg_create_container params = {
-      .id = c->id,
-      .cgroup = c->cgroup_path,
-      .rootfs_tag = VC_ROOTFS_TAG,
-      .bundle = c->bundle, /* for the state given to guest hooks */
-      .spec = plan->config_text,
-      .join_namespaces = plan->pod.joins_json,
-      .vm_network_namespace = plan->pod.vm_netns != NULL,
-      .stdio_stream = stdio_stream,
-  };
+  struct vc_msg_create_container params = create_params(c, plan, stdio_stream);
   unsigned timeout_ms = ctx->cfg->agent.request_timeout_ms;
   if (vc_write_file_atomic(config_copy, plan->config_text,
                            strlen(plan->config_text), 0600, err) < 0 ||
@@ -803,9 +834,15 @@ int vc_container_resume(const struct vc_context *ctx, const char *id,
 
 int vc_container_ps(const struct vc_context *ctx, const char *id,
                     struct vc_msg_process_list *list, vc_error **err) {
-  cleanup_free char *not_running = xasprintf("container `%s` is not running", id);
-  return call_container(ctx, id, false, not_running, VC_AGENT_LIST_PROCESSES,
-                        list, err);
+  /* As runc: a stopped container has no processes, which is no error. */
+  struct vc_container c = VC_CONTAINER_INIT;
+  int ret = vc_container_load(ctx, id, false, &c, err);
+  if (ret == 0 && strcmp(vc_container_status(&c), "stopped") != 0) {
+    struct vc_msg_container by_id = {c.id};
+    ret = vc_sandbox_call(&c.sandbox, VC_AGENT_LIST_PROCESSES, &by_id, list, err);
+  }
+  vc_container_free(&c);
+  return ret;
 }
 
 int vc_container_host_pids(const struct vc_context *ctx, const char *id,

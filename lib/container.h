@@ -123,7 +123,8 @@ int vc_container_resume(const struct vc_context *ctx, const char *id,
                         vc_error **err);
 
 /* The processes in the container's cgroup, as the guest sees them (free
- * with vc_agent_result_free(VC_AGENT_LIST_PROCESSES, list)). */
+ * with vc_agent_result_free(VC_AGENT_LIST_PROCESSES, list)); none for a
+ * stopped container. */
 int vc_container_ps(const struct vc_context *ctx, const char *id,
                     struct vc_msg_process_list *list, vc_error **err);
 /* The host pids standing for the container's processes: its shim and the
