@@ -132,6 +132,44 @@ columns() {
   fi
 }
 
+@test "ps: ps -ef's columns by default and the ps options after the id, as runc" {
+  create_container cp7
+  vcrun start cp7
+  run vcrun ps cp7
+  assert_success
+  local ef_header=${lines[0]}
+  [[ "$ef_header" == "UID "*" PID "*" PPID "*" CMD" ]] || fail "not -ef: $output"
+  assert_line --regexp '^root +[0-9]+ +[0-9]+ +[0-9]+ [0-9:A-Za-z]+ +\? +[0-9:]+ sh -c trap'
+  run vcrun ps cp7 -o pid,comm
+  assert_success
+  local o_header=${lines[0]}
+  assert_line --index 0 --regexp '^ +PID COMMAND$'
+  assert_line --regexp '^ +[0-9]+ sh$'
+  run vcrun ps cp7 -e
+  assert_success
+  local e_header=${lines[0]}
+  assert_line --regexp '^ +[0-9]+ \? +[0-9:]+ sh$'
+  # runc picks the container's rows by the PID column.
+  run vcrun ps cp7 -o comm
+  assert_failure 1
+  assert_output --partial "couldn't find PID field"
+  run vcrun ps cp7 aux
+  assert_failure 1
+  assert_output --partial "docs/deviations.md"
+  if have_runc; then
+    runc_ run -d --bundle "$BUNDLE" r1 </dev/null >/dev/null 2>&1
+    run runc_ ps r1
+    assert_line --index 0 "$ef_header"
+    run runc_ ps r1 -o pid,comm
+    assert_line --index 0 "$o_header"
+    run runc_ ps r1 -e
+    assert_line --index 0 "$e_header"
+    run runc_ ps r1 -o comm
+    assert_failure 1
+    assert_output --partial "couldn't find PID field"
+  fi
+}
+
 @test "ps: a stopped container has no processes and exits 0, as runc" {
   set_args "$BUNDLE" true
   CONTAINER=cp5

@@ -121,8 +121,9 @@ wait_for_status() { # id status
   [ "$(jq -c 'sort' <<<"$output")" = "$(jq -cn --argjson a "$init_pid" --argjson b "$exec_pid" '[$a,$b] | sort')" ]
   run vcrun ps lc4
   assert_success
-  assert_line --regexp '^PID +CMD'
-  assert_line --regexp '^[0-9]+ +sleep 30'
+  # runc's default, ps -ef's columns, over the guest's processes.
+  assert_line --regexp '^UID +PID +PPID +C STIME TTY +TIME CMD$'
+  assert_line --regexp '^root +[0-9]+ .* sleep 30$'
   vcrun delete --force lc4
   assert_no_leftovers
 }
