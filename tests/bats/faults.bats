@@ -174,3 +174,22 @@ annotate() {
   [ ! -e "$STATE_ROOT/f8" ]
   assert_no_leftovers
 }
+
+@test "a guest flooding its serial console: console.log stays bounded and keeps the newest output" {
+  # The container is given the guest's serial port, as a hostile guest
+  # kernel would write to it.
+  set_config "$BUNDLE" '.linux.devices = [{"path": "/dev/ttyS0", "type": "c", "major": 4, "minor": 64}]
+    | .linux.resources.devices = [{"allow": false, "access": "rwm"},
+        {"allow": true, "type": "c", "major": 4, "minor": 64, "access": "rw"}]'
+  set_args "$BUNDLE" sh -c 'stty -F /dev/ttyS0 raw 2>/dev/null; head -c 2500000 /dev/zero | tr "\0" x > /dev/ttyS0; echo the-newest-line > /dev/ttyS0; echo done'
+  vcrun_bg run -d --bundle "$BUNDLE" f9
+  local log
+  log=$(run_dir_of f9)/console.log
+  wait_for_stopped f9
+  wait_for grep -q the-newest-line "$log" || fail "the newest output is not in console.log"
+  local size
+  size=$(stat -c %s "$log")
+  [ "$size" -le 1048576 ] || fail "console.log has $size bytes"
+  vcrun delete f9
+  assert_no_leftovers
+}
