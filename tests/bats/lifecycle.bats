@@ -102,7 +102,7 @@ wait_for_status() { # id status
   run vcrun exec lc3 sh -c 'cat /proc/1/cmdline | tr "\0" " "'
   assert_output --partial 'trap'
   run vcrun exec lc3 no-such-binary
-  assert_failure 1
+  assert_failure 255
   assert_output --partial 'executable file not found'
   vcrun delete --force lc3
   assert_no_leftovers
@@ -200,7 +200,7 @@ wait_for_status() { # id status
     vcrun run -d --bundle "$BUNDLE" lc10
     pkill -9 -f "$helper.*$(run_dir_of lc10)/"
     wait_for_status lc10 stopped
-    run -1 timeout 20 "$VCRUN" --root "$STATE_ROOT" exec lc10 true
+    run -255 timeout 20 "$VCRUN" --root "$STATE_ROOT" exec lc10 true
     assert_output --partial "cannot exec in a stopped container"
     run vcrun delete --force lc10
     assert_success
