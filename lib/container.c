@@ -100,6 +100,17 @@ static struct oci_spec *spec_or_null(const struct vc_container *c) {
   return spec;
 }
 
+/* The host process recorded for c still runs: a shim names the state
+ * directory on its command line; `run` in the foreground is known by its
+ * start time. */
+static bool host_process_runs(const struct vc_container *c) {
+  if (c->shim_pid <= 0)
+    return false;
+  if (c->shim_start != 0)
+    return vc_pid_start_time(c->shim_pid) == c->shim_start;
+  return vc_pid_is(c->shim_pid, c->dir);
+}
+
 const char *vc_container_status(const struct vc_container *c) {
   if (!vc_sandbox_alive(&c->sandbox))
     return "stopped";
@@ -121,7 +132,7 @@ const char *vc_container_status(const struct vc_container *c) {
    * done so the container is already as good as stopped.  Never "running"
    * with no pid. */
   if (strcmp(status, "stopped") != 0 && c->shim_pid > 0 &&
-      !vc_pid_is(c->shim_pid, c->dir))
+      !host_process_runs(c))
     status = "stopped";
   return status;
 }
@@ -129,7 +140,7 @@ const char *vc_container_status(const struct vc_container *c) {
 pid_t vc_container_pid(const struct vc_container *c, const char *status) {
   if (strcmp(status, "stopped") == 0)
     return 0;
-  return vc_pid_is(c->shim_pid, c->dir) ? c->shim_pid : 0;
+  return host_process_runs(c) ? c->shim_pid : 0;
 }
 
 char *vc_container_state_json(const struct vc_container *c, const char *status,
@@ -546,6 +557,11 @@ static int run_foreground(const struct vc_context *ctx, const char *id,
     if (vc_write_file_atomic(o->pid_file, pid, strlen(pid), 0644, err) < 0)
       goto out;
   }
+  /* This process stands for the container on the host, as the shim does
+   * for a created one: state reports its pid (never 0 while it runs), and
+   * its connection holds the init's stdio. */
+  c.shim_pid = getpid();
+  c.shim_start = vc_pid_start_time(c.shim_pid);
   if (create_in_sandbox(ctx, &c, &plan, &agent, VC_STDIO_STREAM, err) < 0)
     goto out;
   vc_sandbox_unlock(&c.sandbox);
@@ -856,7 +872,7 @@ int vc_container_host_pids(const struct vc_context *ctx, const char *id,
   }
   size_t cap = 8;
   *pids = xcalloc(cap, sizeof(**pids));
-  if (vc_pid_is(c.shim_pid, c.dir))
+  if (host_process_runs(&c))
     (*pids)[(*n)++] = c.shim_pid;
   /* A detached exec's shim: exec-<id>.pid, written by vc_container_exec. */
   DIR *d = opendir(c.dir);

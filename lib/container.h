@@ -42,6 +42,10 @@ struct vc_container {
   char *cgroup_path; /* the container's cgroup below the guest's root */
   char *created;     /* RFC 3339 */
   pid_t shim_pid;    /* the process in --pid-file; exits with the init */
+  /* 0 for a shim (known by its command line, which names dir); for `run`
+   * in the foreground, which stands for the container itself: its start
+   * time (vc_pid_start_time), which tells it from a reused pid. */
+  unsigned long long shim_start;
   char *sandbox_id;  /* its own id, or the sandbox it joined */
   pid_t vm_pid;      /* a member's: the VM it joined (a later sandbox of the
                         same id is another, and means this one is gone) */

@@ -123,6 +123,23 @@ kill_create_when() {
   assert_no_leftovers
 }
 
+@test "run in the foreground: state reports its pid while it runs; kill -9 of it ends the container" {
+  set_args "$BUNDLE" sh -c "$SLEEPER"
+  "$VCRUN" --root "$STATE_ROOT" run --bundle "$BUNDLE" f10 </dev/null >/dev/null 2>&1 &
+  local run_pid=$!
+  wait_for eval '[ "$(vcrun state f10 2>/dev/null | jq -r .status)" = running ]' ||
+    fail "never running"
+  [ "$(vcrun state f10 | jq -r .pid)" = "$run_pid" ]
+  run vcrun ps --format json f10
+  assert_output "[$run_pid]"
+  kill -9 "$run_pid"
+  wait "$run_pid" 2>/dev/null || true
+  wait_for_stopped f10
+  [ "$(vcrun state f10 | jq -r .pid)" = 0 ]
+  vcrun delete --force f10
+  assert_no_leftovers
+}
+
 # The same for a created (not started) container.
 @test "kill -9 of a created container's shim ends it" {
   set_args "$BUNDLE" sh -c "$SLEEPER"
