@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/base/util.h"
@@ -50,6 +51,23 @@ int vc_console_log_start(const struct vc_vm *vm, pid_t *pid, vc_error **err) {
                         tail[0] ? tail : "(no output)");
   }
   return 0;
+}
+
+void vc_console_log_wait(const struct vc_vm *vm, int timeout_ms) {
+  cleanup_free char *fifo = vc_console_fifo_path(vm);
+  long long deadline = vc_now_ms() + timeout_ms;
+  for (;;) {
+    /* A FIFO opens for writing without blocking only while it has a
+     * reader: ENXIO (or no FIFO) means the drain is gone. */
+    int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+      return;
+    close(fd);
+    if (vc_now_ms() > deadline)
+      return;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
 }
 
 /* Keeps the newest keep bytes of the size bytes in fd, at its start. */

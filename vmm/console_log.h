@@ -27,6 +27,11 @@ char *vc_console_fifo_path(const struct vc_vm *vm);
  * block.  *pid gets the drain's pid (it exits by itself after QEMU). */
 int vc_console_log_start(const struct vc_vm *vm, pid_t *pid, vc_error **err);
 
+/* Once QEMU is gone: waits up to timeout_ms for the drain to exit, nudging
+ * one whose QEMU never opened the FIFO (an open and close for writing is a
+ * hang-up for it).  Cheap: no process table scan. */
+void vc_console_log_wait(const struct vc_vm *vm, int timeout_ms);
+
 /* The drain itself: opens fifo for reading, path for writing (truncated),
  * writes one byte to ready_fd (if >= 0) and closes it, then copies until
  * every writer that opened the FIFO has closed it.  The file never holds

@@ -319,13 +319,9 @@ static int qemu_stop(struct vc_vm *vm, bool force, vc_error **err) {
   /* The daemons follow QEMU out by themselves; these are the stragglers
    * (or the ones whose QEMU never started). */
   vc_qemu_stop_daemons(vm);
-  /* So does the console drain (its pid is not kept): gone before the
-   * directory is, whatever the load. */
-  if (ret == 0 && vm->dir != NULL) {
-    cleanup_free char *fifo = vc_console_fifo_path(vm);
-    cleanup_free char *drain = xasprintf("--fifo %s ", fifo);
-    vc_kill_processes_naming(drain, 1000);
-  }
+  /* So does the console drain: gone before the directory is. */
+  if (ret == 0 && vm->dir != NULL)
+    vc_console_log_wait(vm, 1000);
   return ret;
 }
 

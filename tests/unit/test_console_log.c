@@ -113,8 +113,20 @@ TEST(one_write_larger_than_the_bound_keeps_its_tail) {
   drain_cleanup(&d);
 }
 
+TEST(wait_ends_a_drain_whose_qemu_never_came) {
+  struct drain d;
+  drain_start(&d);
+  struct vc_vm vm = {.dir = d.dir};
+  vc_console_log_wait(&vm, 2000);
+  CHECK(drain_exit_status(d.pid) == 0);
+  /* And with no drain at all it returns at once. */
+  vc_console_log_wait(&vm, 2000);
+  drain_cleanup(&d);
+}
+
 int main(void) {
   RUN(a_flood_stays_within_the_bound_and_keeps_the_newest_bytes);
   RUN(one_write_larger_than_the_bound_keeps_its_tail);
+  RUN(wait_ends_a_drain_whose_qemu_never_came);
   return TEST_SUMMARY();
 }
