@@ -51,7 +51,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # or cmd/), and the parts of oci/ the agent parses specs with.
 COMMON_SRCS := $(wildcard lib/base/*.c) \
   oci/spec.c oci/mount_attr.c oci/capability.c oci/seccomp.c \
-  oci/device_cgroup.c
+  oci/device_cgroup.c oci/hooks.c oci/state.c
 # The device daemons vmm/ builds as programs of their own (the library
 # starts them by the path in the configuration).
 DAEMON_SRCS := vmm/vsock_backend_main.c
@@ -83,7 +83,7 @@ MAN_SRCS := $(wildcard man/*.8.md)
 MAN_PAGES := $(patsubst man/%.md,$(B)/man/%,$(MAN_SRCS))
 GO_MD2MAN ?= $(shell command -v go-md2man 2>/dev/null)
 
-.PHONY: all deps guest install uninstall demo check unit unit-asan fuzz bats vsock-stress engines oci bench clean distclean man
+.PHONY: all deps guest install uninstall demo check layers unit unit-asan fuzz bats vsock-stress engines oci bench clean distclean man
 all: $(B)/vcrun $(B)/vcrun-vsock-backend $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
 ifneq ($(GO_MD2MAN),)
 all: man
@@ -215,6 +215,10 @@ $(B)/tools/%: tests/tools/%.c
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $<
 
+# The include rules of docs/architecture.md.
+layers:
+	@./tests/layers.sh
+
 unit: $(UNIT_BINS)
 	@./tests/run-unit.sh $(UNIT_BINS)
 
@@ -267,7 +271,7 @@ demo: deps
 
 check: deps
 	$(MAKE) install
-	$(MAKE) unit unit-asan fuzz bats vsock-stress engines
+	$(MAKE) layers unit unit-asan fuzz bats vsock-stress engines
 
 bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml

@@ -494,6 +494,14 @@ static bool number_file(const char *dir, const char *file, uint64_t *out) {
          (strncmp(text, "max", 3) == 0 || sscanf(text, "%" SCNu64, out) == 1);
 }
 
+uint32_t agent_cgroup_oom_kills(const char *dir) {
+  cleanup_free char *events = cg_text(dir, "memory.events");
+  uint64_t n = 0;
+  if (events == NULL || !keyed_value(events, "oom_kill", &n))
+    return 0;
+  return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 static void stats_cpu(struct vc_jb *b, const char *dir) {
   cleanup_free char *stat = cg_text(dir, "cpu.stat");
   uint64_t v;

@@ -5,6 +5,7 @@
 #define VC_AGENT_CGROUPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lib/base/error.h"
@@ -43,5 +44,9 @@ int agent_cgroup_signal(const char *dir, int sig);
 /* vcrun events: the cgroup's counters as runc's stats JSON (cpu, memory,
  * pids, blkio); a file the guest kernel lacks leaves its fields out. */
 char *agent_cgroup_stats(const char *dir);
+
+/* memory.events' oom_kill in dir: processes of the cgroup (and below) the
+ * OOM killer killed; 0 when the file or the key is missing. */
+uint32_t agent_cgroup_oom_kills(const char *dir);
 
 #endif

@@ -24,9 +24,9 @@
 
 #include "agent/cgroups.h"
 #include "agent/copyup.h"
-#include "lib/base/hooks.h"
-#include "lib/base/json_build.h"
+#include "oci/hooks.h"
 #include "oci/mount_attr.h"
+#include "oci/state.h"
 #include "agent/security.h"
 #include "lib/base/util.h"
 
@@ -533,27 +533,17 @@ static void run_guest_hooks(const struct agent_container *c,
   if (n == 0)
     return;
   const struct oci_spec *spec = c->spec;
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "ociVersion");
-  vc_jb_str(&b, spec->oci_version);
-  vc_jb_key(&b, "id");
-  vc_jb_str(&b, c->id);
-  vc_jb_key(&b, "status");
-  vc_jb_str(&b, status);
-  vc_jb_key(&b, "pid");
-  vc_jb_int(&b, getpid());
-  vc_jb_key(&b, "bundle");
-  vc_jb_str(&b, c->bundle);
-  vc_jb_key(&b, "annotations");
-  vc_jb_open(&b, '{');
-  for (size_t i = 0; i < spec->n_annotations; i++) {
-    vc_jb_key(&b, spec->annotations[i].key);
-    vc_jb_str(&b, spec->annotations[i].value);
-  }
-  vc_jb_close(&b, '}');
-  vc_jb_close(&b, '}');
-  cleanup_free char *state = vc_jb_take(&b);
+  struct oci_state st = {
+      .oci_version = spec->oci_version,
+      .id = c->id,
+      .status = status,
+      .pid = getpid(),
+      .bundle = c->bundle,
+      .with_annotations = true,
+      .annotations = spec->annotations,
+      .n_annotations = spec->n_annotations,
+  };
+  cleanup_free char *state = oci_state_json(&st);
   struct oci_hook *resolved = xcalloc(n, sizeof(*resolved));
   for (size_t i = 0; i < n; i++) {
     resolved[i] = hooks[i];

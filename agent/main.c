@@ -818,6 +818,9 @@ static void container_state(const struct agent_container *c,
   out->pid = c->init.pid;
   out->exited = c->init.exited;
   out->exit_status = c->init.exited ? (uint32_t)c->init.exit_status : 0;
+  /* Read when asked: the cgroup stays until DeleteContainer, so the count
+   * outlives the processes the OOM killer took. */
+  out->oom_kills = c->cgroup_dir ? agent_cgroup_oom_kills(c->cgroup_dir) : 0;
 }
 
 /* Freezes or thaws every process of the container: its cgroup when it has

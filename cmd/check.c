@@ -8,6 +8,7 @@
 #include "cmd/cli.h"
 #include "lib/sandbox.h"
 #include "lib/base/util.h"
+#include "lib/host/cgroup.h"
 #include "lib/host/netlink.h"
 #include "vmm/hypervisor.h"
 
@@ -36,19 +37,18 @@ static void check_file(const char *what, const char *path, int mode,
   line(ok, what, detail, remedy);
 }
 
-static const char *cgroup_layout(void) {
-  struct statfs fs;
-  if (statfs("/sys/fs/cgroup", &fs) < 0)
-    return "none (no /sys/fs/cgroup)";
-  if ((unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC)
-    return "unified (cgroup v2)";
-  if ((unsigned long)fs.f_type == TMPFS_MAGIC) {
-    if (statfs("/sys/fs/cgroup/unified", &fs) == 0 &&
-        (unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC)
-      return "hybrid (v1 controllers, a v2 mount at /sys/fs/cgroup/unified)";
-    return "legacy (cgroup v1)";
+/* The layout the host cgroup placement (lib/placement.h) sees. */
+static char *cgroup_layout(void) {
+  struct vc_cgroup_hierarchies h;
+  vc_error *e = NULL;
+  if (vc_cgroup_detect(VC_CGROUP_ROOT, &h, &e) < 0) {
+    char *msg = xstrdup(e->msg);
+    vc_error_free(&e);
+    return msg;
   }
-  return "unknown";
+  char *text = vc_cgroup_describe(&h);
+  vc_cgroup_hierarchies_free(&h);
+  return text;
 }
 
 int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
@@ -100,7 +100,11 @@ int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
                                      tc_ok ? "yes" : why_tc, mvt_ok ? "yes" : why_mvt);
   line((strcmp(model, "tcfilter") != 0 || tc_ok) && (strcmp(model, "macvtap") != 0 || mvt_ok),
        "network", net, "set [network] model to one this host supports, or \"none\"");
-  line(true, "cgroups", cgroup_layout(), NULL);
+  cleanup_free char *layout = cgroup_layout();
+  cleanup_free char *cgroups = xasprintf(
+      "%s; host_cgroups = %s", layout,
+      cli->cfg.runtime.host_cgroups ? "true" : "false");
+  line(true, "cgroups", cgroups, NULL);
   const char *root = cli->cfg.runtime.state_root;
   bool root_ok = vc_mkdir_p(root, 0711, NULL) == 0 && access(root, W_OK) == 0;
   line(root_ok, "state root", root, "run as root, or pass --root DIR");

@@ -1,5 +1,6 @@
 /* vcrun events: the container's cgroup statistics, read in the guest, as
- * runc's event objects {"type":"stats","id":...,"data":{...}}. */
+ * runc's event objects {"type":"stats","id":...,"data":{...}}, and
+ * {"type":"oom","id":...} when the guest's OOM killer kills in it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,23 @@ static int print_stats(const struct vc_context *ctx, const char *id,
   return 0;
 }
 
+/* How often the OOM count is polled. */
+#define OOM_POLL_MS 200
+
+/* runc's OOM event: {"type":"oom","id":"<id>"}, no data. */
+static void print_oom(const char *id) {
+  struct vc_jb b = {0};
+  vc_jb_open(&b, '{');
+  vc_jb_key(&b, "type");
+  vc_jb_str(&b, "oom");
+  vc_jb_key(&b, "id");
+  vc_jb_str(&b, id);
+  vc_jb_close(&b, '}');
+  cleanup_free char *line = vc_jb_take(&b);
+  printf("%s\n", line);
+  fflush(stdout);
+}
+
 static void sleep_ms(long long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
@@ -92,18 +110,38 @@ int cmd_events(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const struct vc_context *ctx = vc_cli_context(cli, err);
   if (ctx == NULL || print_stats(ctx, id, err) < 0)
     return -1;
-  /* Until the container stops: then the stream simply ends. */
-  while (!stats) {
-    sleep_ms(interval_ms);
+  if (stats)
+    return 0;
+  /* OOM kills are polled more often than stats are printed: each rise of
+   * the guest cgroup's oom_kill count is one {"type":"oom"} event, as runc
+   * reports its memory.events watch.  Until the container stops: then the
+   * stream simply ends, after the last count is reported. */
+  uint32_t seen = 0, now = 0;
+  bool stopped = false;
+  if (vc_container_oom_kills(ctx, id, &seen, &stopped, err) < 0)
+    return -1;
+  long long next_stats = vc_now_ms() + interval_ms;
+  for (;;) {
+    long long wait = next_stats - vc_now_ms();
+    sleep_ms(wait < 0 ? 0 : wait < OOM_POLL_MS ? wait : OOM_POLL_MS);
+    if (vc_container_oom_kills(ctx, id, &now, &stopped, err) < 0)
+      return -1;
+    if (now > seen)
+      print_oom(id);
+    seen = now > seen ? now : seen;
+    if (stopped)
+      return 0;
+    if (vc_now_ms() < next_stats)
+      continue;
+    next_stats += interval_ms;
     vc_error *e = NULL;
     if (print_stats(ctx, id, &e) < 0) {
-      bool stopped = e->errnum == ESRCH;
-      if (!stopped)
+      bool gone = e->errnum == ESRCH;
+      if (!gone)
         *err = e;
       else
         vc_error_free(&e);
-      return stopped ? 0 : -1;
+      return gone ? 0 : -1;
     }
   }
-  return 0;
 }

@@ -13,18 +13,21 @@
 #include <unistd.h>
 
 #include "lib/agent_client.h"
-#include "lib/base/hooks.h"
+#include "oci/hooks.h"
 #include "lib/base/json_build.h"
 #include "lib/base/util.h"
 #include "lib/host/process.h"
 #include "lib/host/terminal.h"
+#include "lib/placement.h"
 #include "lib/pod.h"
 #include "lib/relay.h"
 #include "lib/share.h"
 #include "lib/shim.h"
+#include "lib/sizing.h"
 #include "lib/state.h"
 #include "oci/cgroups_path.h"
 #include "oci/spec_check.h"
+#include "oci/state.h"
 
 #define VC_OCI_VERSION "1.0.2"
 
@@ -70,6 +73,7 @@ void vc_container_free(struct vc_container *c) {
   free(c->cgroup_path);
   free(c->created);
   free(c->sandbox_id);
+  vc_host_cgroup_free(&c->host_cgroup);
   vc_sandbox_free(&c->sandbox);
   memset(c, 0, sizeof(*c));
   c->lock_fd = -1;
@@ -145,38 +149,22 @@ pid_t vc_container_pid(const struct vc_container *c, const char *status) {
 
 char *vc_container_state_json(const struct vc_container *c, const char *status,
                               bool annotations) {
-  struct vc_jb b = {0};
-  vc_jb_open(&b, '{');
-  vc_jb_key(&b, "ociVersion");
-  vc_jb_str(&b, VC_OCI_VERSION);
-  vc_jb_key(&b, "id");
-  vc_jb_str(&b, c->id);
-  vc_jb_key(&b, "pid");
-  vc_jb_int(&b, vc_container_pid(c, status));
-  vc_jb_key(&b, "status");
-  vc_jb_str(&b, status);
-  vc_jb_key(&b, "bundle");
-  vc_jb_str(&b, c->bundle);
-  vc_jb_key(&b, "rootfs");
-  vc_jb_str(&b, c->rootfs);
-  vc_jb_key(&b, "created");
-  vc_jb_str(&b, c->created);
-  vc_jb_key(&b, "owner");
-  vc_jb_str(&b, "");
-  if (annotations) {
-    /* From config.json (create's copy), as the spec asks state to report. */
-    struct oci_spec *spec = spec_or_null(c);
-    vc_jb_key(&b, "annotations");
-    vc_jb_open(&b, '{');
-    for (size_t i = 0; spec != NULL && i < spec->n_annotations; i++) {
-      vc_jb_key(&b, spec->annotations[i].key);
-      vc_jb_str(&b, spec->annotations[i].value);
-    }
-    oci_spec_free(spec);
-    vc_jb_close(&b, '}');
-  }
-  vc_jb_close(&b, '}');
-  return vc_jb_take(&b);
+  /* From config.json (create's copy), as the spec asks state to report. */
+  cleanup_spec struct oci_spec *spec = annotations ? spec_or_null(c) : NULL;
+  struct oci_state st = {
+      .oci_version = VC_OCI_VERSION,
+      .id = c->id,
+      .status = status,
+      .pid = vc_container_pid(c, status),
+      .bundle = c->bundle,
+      .rootfs = c->rootfs,
+      .created = c->created,
+      .owner = "",
+      .with_annotations = annotations,
+      .annotations = spec ? spec->annotations : NULL,
+      .n_annotations = spec ? spec->n_annotations : 0,
+  };
+  return oci_state_json(&st);
 }
 
 int vc_container_list(const struct vc_context *ctx, char ***ids, size_t *n,
@@ -282,6 +270,7 @@ struct create_plan {
   struct oci_spec *spec;
   char *config_text;
   struct vc_pod_plan pod;
+  struct vc_cgroup_limits vm_limits; /* its VM's host cgroup's, if it boots one */
 };
 
 static void create_plan_free(struct create_plan *p) {
@@ -347,6 +336,10 @@ static int prepare(const struct vc_context *ctx, const char *id,
   if (oci_cgroups_path(id, spec->cgroups_path, ctx->systemd_cgroup,
                        &c->cgroup_path, err) < 0)
     return vc_error_wrap(err, "%s", config_path);
+  if (vc_placement_plan(ctx, id, spec, &c->host_cgroup, err) < 0 ||
+      vc_placement_vm_limits(spec, ctx->cfg->runtime.host_cgroup_overhead_mib,
+                             &plan->vm_limits, err) < 0)
+    return vc_error_wrap(err, "%s", config_path);
   if (vc_check_lsm_labels(ctx, spec->process->apparmor_profile,
                           spec->process->selinux_label, spec->mount_label,
                           config_path, "process.", err) < 0)
@@ -385,7 +378,7 @@ static int persist_container(void *arg, vc_error **err) {
 /* Boots c's own sandbox.  The state is saved before anything starts and
  * again once the VM and its helpers run, so a kill -9 at any point leaves
  * a state delete --force can load; what started in between is found by
- * destroy's sweep of the processes that name the directory. */
+ * delete --force's sweep of the processes that name the directories. */
 static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
                         const struct create_plan *plan, vc_error **err) {
   struct vc_sandbox *sb = &c->sandbox;
@@ -397,7 +390,20 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
   if (vc_sandbox_init(sb, err) < 0)
     return -1;
-  if (vc_state_save(c, err) < 0)
+  /* Sized for what the container asks (lib/sizing.h). */
+  struct vc_host_size host;
+  struct vc_vm_size size;
+  vc_host_size(&host);
+  cleanup_free char *config_path = xasprintf("%s/config.json", c->bundle);
+  if (vc_vm_size_for(&ctx->cfg->hypervisor, &host, plan->spec->resources_json,
+                     config_path, &size, err) < 0)
+    return -1;
+  sb->vm.vcpus = size.vcpus;
+  sb->vm.memory_mib = size.memory_mib;
+  /* Saved with the host cgroup before it is made: delete --force finds it. */
+  if (vc_state_save(c, err) < 0 ||
+      vc_placement_enter(&c->host_cgroup, &plan->vm_limits, err) < 0 ||
+      vc_state_save(c, err) < 0)
     return -1;
   cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_create(share, err) < 0 ||
@@ -460,8 +466,11 @@ out:
 
 /* Removes c: for the sandbox container, its sandbox (VM, helpers, share)
  * and its directory; for a member, it leaves its sandbox, which keeps
- * running.  Best effort: it goes on past failures, reported in *err. */
-static int destroy(struct vc_container *c, vc_error **err);
+ * running.  Best effort: it goes on past failures, reported in *err.
+ * sweep (delete --force): also stop any process that names the state or
+ * run directory, which a create killed before it recorded a pid leaves;
+ * a scan of /proc, so not on the ordinary path. */
+static int destroy(struct vc_container *c, bool sweep, vc_error **err);
 
 /* create and run share this: the container's sandbox booted or joined, its
  * config copy saved, and the container created in the guest over agent (a
@@ -474,9 +483,19 @@ static int create_in_sandbox(const struct vc_context *ctx, struct vc_container *
   if (plan->pod.sandbox_id != NULL) {
     if (join_sandbox(ctx, c, plan, err) < 0)
       return -1;
+    /* Its shim's host cgroup (the VM stays in the sandbox's). */
+    if (vc_placement_enter(&c->host_cgroup, NULL, err) < 0) {
+      cleanup_error vc_error *e = NULL;
+      destroy(c, false, &e);
+      return -1;
+    }
   } else if (make_state_dir(ctx, c, err) < 0) {
     return -1;
   } else if (boot_sandbox(ctx, c, plan, err) < 0) {
+    /* Whatever step failed: the run directory, the share and the host
+     * cgroup go with the state directory. */
+    vc_sandbox_stop(&c->sandbox, NULL);
+    vc_placement_remove(&c->host_cgroup, NULL);
     vc_rmdir_r(c->dir, NULL);
     return -1;
   }
@@ -489,7 +508,7 @@ static int create_in_sandbox(const struct vc_context *ctx, struct vc_container *
       vc_agent_set_timeout(agent, timeout_ms, err) < 0 ||
       vc_agent_call(agent, VC_AGENT_CREATE_CONTAINER, &params, NULL, err) < 0) {
     vc_error *e = NULL;
-    destroy(c, &e);
+    destroy(c, false, &e);
     vc_error_free(&e);
     return -1;
   }
@@ -526,7 +545,7 @@ int vc_container_create(const struct vc_context *ctx, const char *id,
   goto out;
 destroy:;
   vc_error *derr = NULL;
-  destroy(&c, &derr);
+  destroy(&c, false, &derr);
   vc_error_free(&derr);
 out:
   vc_term_close(&term);
@@ -604,7 +623,7 @@ out_destroy:
     goto out;
   }
   vc_error *derr = NULL;
-  if (destroy(&c, &derr) < 0 && status >= 0) {
+  if (destroy(&c, false, &derr) < 0 && status >= 0) {
     *err = derr; /* the container ran, but cleanup failed: say so */
     derr = NULL;
     status = -1;
@@ -727,8 +746,10 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
   int ret = 0;
   if (vc_pid_is(c->shim_pid, c->dir))
     vc_pid_terminate(c->shim_pid, 1000);
+  if (vc_placement_remove(&c->host_cgroup, err) < 0)
+    ret = -1;
   cleanup_free char *share = vc_share_dir(c->sandbox.run_dir);
-  if (vc_share_remove(share, c->id, err) < 0)
+  if (vc_share_remove(share, c->id, ret < 0 ? NULL : err) < 0)
     ret = -1;
   if (vc_rmdir_r(c->dir, ret < 0 ? NULL : err) < 0)
     ret = -1;
@@ -743,17 +764,21 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
 static void kill_processes_of(const char *dir, const char *run_dir) {
   cleanup_free char *shim = xasprintf("--state-dir %s ", dir);
   cleanup_free char *inside = xasprintf("%s/", run_dir ? run_dir : dir);
-  vc_kill_processes_naming(shim, 1000);
-  vc_kill_processes_naming(inside, 1000);
+  const char *needles[] = {shim, inside};
+  vc_kill_processes_naming(needles, N_ELEMS(needles), 1000);
 }
 
-static int destroy(struct vc_container *c, vc_error **err) {
+static int destroy(struct vc_container *c, bool sweep, vc_error **err) {
   if (!vc_container_owns_sandbox(c))
     return leave_sandbox(c, err);
   int ret = vc_sandbox_stop(&c->sandbox, err);
   if (vc_pid_is(c->shim_pid, c->dir))
     vc_pid_terminate(c->shim_pid, 1000);
-  kill_processes_of(c->dir, c->sandbox.run_dir);
+  if (sweep)
+    kill_processes_of(c->dir, c->sandbox.run_dir);
+  /* Once its processes are gone; kept in state until it is. */
+  if (vc_placement_remove(&c->host_cgroup, ret < 0 ? NULL : err) < 0)
+    ret = -1;
   /* vc_sandbox_stop refuses to go on while a mount is left in the share:
    * the rootfs must never be removed through its bind mount. */
   if (ret == 0 && vc_rmdir_r(c->dir, err) < 0)
@@ -814,7 +839,7 @@ int vc_container_delete(const struct vc_context *ctx, const char *id,
     goto out;
   }
   spec = spec_or_null(&c);
-  ret = destroy(&c, err);
+  ret = destroy(&c, force, err);
   poststop_hooks(ctx, &c, spec);
 out:
   oci_spec_free(spec);
@@ -911,6 +936,27 @@ int vc_container_update(const struct vc_context *ctx, const char *id,
     struct vc_msg_update_container params = {c.id, resources[i]};
     ret = vc_sandbox_call(&c.sandbox, VC_AGENT_UPDATE_CONTAINER, &params, NULL, err);
   }
+  vc_container_free(&c);
+  return ret;
+}
+
+int vc_container_oom_kills(const struct vc_context *ctx, const char *id,
+                           uint32_t *oom_kills, bool *stopped, vc_error **err) {
+  struct vc_container c = VC_CONTAINER_INIT;
+  struct vc_msg_state_result state = {0};
+  *oom_kills = 0;
+  *stopped = true;
+  int ret = vc_container_load(ctx, id, false, &c, err);
+  if (ret == 0 && vc_sandbox_alive(&c.sandbox)) {
+    struct vc_msg_container by_id = {c.id};
+    ret = vc_sandbox_call(&c.sandbox, VC_AGENT_STATE_CONTAINER, &by_id, &state,
+                          err);
+    if (ret == 0) {
+      *oom_kills = state.oom_kills;
+      *stopped = strcmp(state.status, "stopped") == 0;
+    }
+  }
+  vc_agent_result_free(VC_AGENT_STATE_CONTAINER, &state);
   vc_container_free(&c);
   return ret;
 }

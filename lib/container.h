@@ -20,6 +20,7 @@
 
 #include "lib/base/agent_proto.h"
 #include "lib/base/error.h"
+#include "lib/host/cgroup.h"
 #include "lib/host/config.h"
 #include "lib/sandbox.h"
 #include "oci/spec.h"
@@ -40,6 +41,9 @@ struct vc_container {
   char *bundle;
   char *rootfs;      /* host directory shared as the container's root */
   char *cgroup_path; /* the container's cgroup below the guest's root */
+  /* Its host cgroup (lib/placement.h): the VM's for the sandbox
+   * container, its shim's for a member; no dirs when placement is off. */
+  struct vc_host_cgroup host_cgroup;
   char *created;     /* RFC 3339 */
   pid_t shim_pid;    /* the process in --pid-file; exits with the init */
   /* 0 for a shim (known by its command line, which names dir); for `run`
@@ -147,6 +151,13 @@ int vc_container_update(const struct vc_context *ctx, const char *id,
  * update). */
 int vc_container_stats(const struct vc_context *ctx, const char *id,
                        char **stats_json, vc_error **err);
+
+/* vcrun events: the processes the guest's OOM killer has killed in the
+ * container's cgroup so far (its memory.events' oom_kill), and whether the
+ * container has stopped (then *oom_kills is its last count, or 0 once its
+ * VM is gone). */
+int vc_container_oom_kills(const struct vc_context *ctx, const char *id,
+                           uint32_t *oom_kills, bool *stopped, vc_error **err);
 
 /* The ids under the state root, sorted as runc lists them (caller frees
  * each and the array). */

@@ -12,6 +12,7 @@
 #include "lib/base/json.h"
 #include "lib/base/util.h"
 #include "lib/container.h"
+#include "lib/placement.h"
 #include "lib/host/terminal.h"
 #include "lib/shim.h"
 #include "oci/spec.h"
@@ -100,16 +101,14 @@ static int process_from_args(const struct vc_container *c,
                              char **where, vc_error **err) {
   cleanup_free char *config_path = vc_container_config_path(c);
   cleanup_free char *text = NULL;
-  yajl_val tree = NULL;
+  cleanup_yajl yajl_val tree = NULL;
   if (vc_read_file(config_path, &text, NULL, err) < 0)
     return -1;
   if (vc_json_parse(text, &tree, err) < 0)
     return vc_error_wrap(err, "%s", config_path);
   yajl_val p = vc_json_get_object(tree, "process");
-  if (p == NULL) {
-    yajl_tree_free(tree);
+  if (p == NULL)
     return vc_error_set(err, 0, "%s: process: missing", config_path);
-  }
   /* Keys written below rather than copied. */
   const char *replaced[16] = {"terminal", "args", "env", "cwd", "user",
                               "consoleSize"};
@@ -154,7 +153,6 @@ static int process_from_args(const struct vc_container *c,
     vc_json_gen_str(&j, o->selinux_label);
   }
   vc_json_gen_map_close(&j);
-  yajl_tree_free(tree);
   if (vc_json_gen_finish(&j, out, err) < 0)
     return vc_error_wrap(err, "%s: process", config_path);
   *where = xstrdup(config_path);
@@ -168,17 +166,15 @@ static int process_from_args(const struct vc_container *c,
 static int check_process(const struct vc_context *ctx, const char *process,
                          const char *where, const char *field_prefix,
                          bool *terminal, vc_error **err) {
-  struct oci_spec *spec = NULL;
+  cleanup_spec struct oci_spec *spec = NULL;
   if (oci_process_parse(process, where, &spec, err) < 0)
     return -1;
   const struct oci_process *p = spec->process;
-  int ret = oci_spec_check(spec, where, err);
-  if (ret == 0)
-    ret = vc_check_lsm_labels(ctx, p->apparmor_profile, p->selinux_label, NULL,
-                              where, field_prefix, err);
   *terminal = p->terminal;
-  oci_spec_free(spec);
-  return ret;
+  if (oci_spec_check(spec, where, err) < 0)
+    return -1;
+  return vc_check_lsm_labels(ctx, p->apparmor_profile, p->selinux_label, NULL,
+                             where, field_prefix, err);
 }
 
 static int check_pid_file_dir(const char *pid_file, vc_error **err) {
@@ -244,7 +240,10 @@ int vc_container_exec(const struct vc_context *ctx, const char *id,
   if (o->pid_file != NULL && check_pid_file_dir(o->pid_file, err) < 0)
     goto out_unlink;
   pid_t shim;
-  if (vc_shim_spawn(ctx, &c, exec_id, path, term.slave, &shim, err) < 0)
+  /* The exec's shim joins the container's host cgroup, as runc's exec
+   * process joins its cgroup. */
+  if (vc_placement_join(&c.host_cgroup, err) < 0 ||
+      vc_shim_spawn(ctx, &c, exec_id, path, term.slave, &shim, err) < 0)
     goto out_unlink;
   /* vc_container_host_pids lists the exec shims by these files. */
   pid_path = xasprintf("%s/%s.pid", c.dir, exec_id);

@@ -8,6 +8,7 @@
 #include "lib/base/json_build.h"
 #include "lib/base/util.h"
 #include "lib/container.h"
+#include "lib/placement.h"
 
 static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_key(b, "containers");
@@ -22,6 +23,7 @@ static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_str(b, c->cgroup_path);
   vc_jb_key(b, "created");
   vc_jb_str(b, c->created);
+  vc_placement_save_json(&c->host_cgroup, b);
   vc_jb_key(b, "process");
   vc_jb_open(b, '{');
   vc_jb_key(b, "pid"); /* the host process engines see: the shim */
@@ -71,10 +73,9 @@ static int read_state(const char *dir, const char *id, yajl_val *tree,
                       long long *version, vc_error **err) {
   cleanup_free char *path = xasprintf("%s/state.json", dir);
   cleanup_free char *text = NULL;
-  vc_error *rerr = NULL;
+  cleanup_error vc_error *rerr = NULL;
   if (vc_read_file(path, &text, NULL, &rerr) < 0) {
     int e = rerr->errnum;
-    vc_error_free(&rerr);
     if (e == ENOENT) {
       vc_error_set(err, 0, "container `%s` does not exist", id);
       (*err)->errnum = ENOENT;
@@ -99,9 +100,8 @@ static int read_state(const char *dir, const char *id, yajl_val *tree,
  * directory. */
 static char *run_dir_of(long long version, yajl_val sandbox,
                         const char *state_dir) {
-  if (version == 2)
-    return xstrdup(state_dir);
-  return vc_json_strdup(sandbox, "run_dir");
+  char *run_dir = version == 2 ? NULL : vc_json_strdup(sandbox, "run_dir");
+  return run_dir != NULL ? run_dir : xstrdup(state_dir);
 }
 
 /* Version 2 kept the container's creation time in the sandbox object. */
@@ -116,27 +116,26 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   c->id = xstrdup(id);
   c->dir = xasprintf("%s/%s", cfg->runtime.state_root, id);
   c->sandbox.cfg = cfg;
-  yajl_val v = NULL, vm_tree = NULL;
+  cleanup_yajl yajl_val v = NULL;
+  cleanup_yajl yajl_val vm_tree = NULL;
   long long version = 0, vm_version = 0;
   cleanup_free char *where = NULL;
   if (read_state(c->dir, id, &v, &version, err) < 0)
     return -1;
-  int ret = -1;
   yajl_val sandbox = vc_json_get_object(v, "sandbox");
   yajl_val containers = vc_json_get_object(v, "containers");
   yajl_val ctr = containers ? vc_json_get_object(containers, id) : NULL;
   yajl_val process = ctr ? vc_json_get_object(ctr, "process") : NULL;
   const char *sandbox_id = sandbox ? vc_json_get_str(sandbox, "id") : NULL;
-  if (ctr == NULL || !vc_id_valid(sandbox_id)) {
-    vc_error_set(err, 0, "%s/state.json: sandbox or container `%s` missing",
-                 c->dir, id);
-    goto out;
-  }
+  if (ctr == NULL || !vc_id_valid(sandbox_id))
+    return vc_error_set(err, 0, "%s/state.json: sandbox or container `%s` "
+                        "missing", c->dir, id);
   c->sandbox_id = xstrdup(sandbox_id);
   c->created = created_of(version, sandbox, ctr);
   c->bundle = vc_json_strdup(ctr, "bundle");
   c->rootfs = vc_json_strdup(ctr, "rootfs");
   c->cgroup_path = vc_json_strdup(ctr, "cgroup_path");
+  vc_placement_load_json(&c->host_cgroup, ctr);
   c->shim_pid = process ? (pid_t)vc_json_get_int(process, "pid") : 0;
   c->shim_start = process ? (unsigned long long)vc_json_get_int(process, "start_time") : 0;
   c->vm_pid = (pid_t)vc_json_get_int(sandbox, "vm_pid");
@@ -146,12 +145,11 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   if (vc_container_owns_sandbox(c)) {
     c->sandbox.run_dir = run_dir_of(version, sandbox, c->dir);
     where = xasprintf("%s/state.json", c->dir);
-    ret = vc_sandbox_load_json(&c->sandbox, v, where, err);
-    goto out;
+    return vc_sandbox_load_json(&c->sandbox, v, where, err);
   }
   /* A member: the VM is its sandbox's.  Gone with it, the member is just
    * stopped (no ops), and delete still cleans it up. */
-  vc_error *serr = NULL;
+  cleanup_error vc_error *serr = NULL;
   where = xasprintf("%s/state.json", c->sandbox.dir);
   if (read_state(c->sandbox.dir, sandbox_id, &vm_tree, &vm_version, &serr) < 0 ||
       (c->sandbox.run_dir = run_dir_of(vm_version,
@@ -160,10 +158,5 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
       vc_sandbox_load_json(&c->sandbox, vm_tree, where, &serr) < 0 ||
       c->sandbox.vm.pid != c->vm_pid)
     c->sandbox.vm.ops = NULL;
-  vc_error_free(&serr);
-  ret = 0;
-out:
-  yajl_tree_free(v);
-  yajl_tree_free(vm_tree);
-  return ret;
+  return 0;
 }

@@ -9,6 +9,7 @@
  *    "hypervisor", "agent", "devices": only in the sandbox container's file
  *                (lib/sandbox.h writes them),
  *    "containers": {"<id>": {"bundle", "rootfs", "cgroup_path", "created",
+ *                            "host_cgroup"?: {"dirs", "made"} (lib/placement.h),
  *                            "process": {"pid"}}}}
  * Version 2 kept the container's creation time as "sandbox.created"; it is
  * still read (migrated on load), and the next save writes version 3. */

@@ -144,6 +144,9 @@ int oci_spec_load(const char *bundle_dir, struct oci_spec **out, vc_error **err)
 /* The same for a config.json at path. */
 int oci_spec_load_file(const char *path, struct oci_spec **out, vc_error **err);
 void oci_spec_free(struct oci_spec *spec);
+/* Scope-bound: a parsed spec freed when it goes out of scope. */
+static inline void oci_spec_freep(struct oci_spec **spec) { oci_spec_free(*spec); }
+#define cleanup_spec __attribute__((cleanup(oci_spec_freep)))
 /* The value of annotation key, NULL if absent. */
 const char *oci_spec_annotation(const struct oci_spec *spec, const char *key);
 

@@ -35,6 +35,8 @@ struct vc_vm {
   uint64_t guest_cid;    /* hybrid: the CID; kernel: the first one to try,
                             start replaces it with the one it reserved */
   const char *netns;     /* host network namespace for the VMM, or NULL */
+  unsigned vcpus;        /* the VM's size at start; 0: cfg's default_vcpus */
+  unsigned memory_mib;   /* 0: cfg's default_memory */
   bool use_kvm;          /* resolved from cfg->accel */
   /* Filled by start and load_state, persisted by save_state: */
   pid_t pid;

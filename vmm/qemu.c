@@ -103,14 +103,23 @@ char *vc_qemu_kernel_cmdline(const struct vc_vm *vm) {
       tsc, is_microvm(vm) ? " pci=off" : "", extra[0] ? " " : "", extra);
 }
 
+/* The VM's size at start: the sandbox's, else the configuration's. */
+static unsigned start_vcpus(const struct vc_vm *vm) {
+  return vm->vcpus ? vm->vcpus : vm->cfg->vcpus;
+}
+
+static unsigned start_memory_mib(const struct vc_vm *vm) {
+  return vm->memory_mib ? vm->memory_mib : vm->cfg->memory_mib;
+}
+
 /* The VM may grow to cfg's maxima (0: no headroom): q35 only. */
 static unsigned max_vcpus(const struct vc_vm *vm) {
-  return !is_microvm(vm) && vm->cfg->max_vcpus > vm->cfg->vcpus
+  return !is_microvm(vm) && vm->cfg->max_vcpus > start_vcpus(vm)
              ? vm->cfg->max_vcpus : 0;
 }
 
 static unsigned max_memory_mib(const struct vc_vm *vm) {
-  return !is_microvm(vm) && vm->cfg->max_memory_mib > vm->cfg->memory_mib
+  return !is_microvm(vm) && vm->cfg->max_memory_mib > start_memory_mib(vm)
              ? vm->cfg->max_memory_mib : 0;
 }
 
@@ -145,17 +154,17 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
   /* Without +arat an idle TCG guest keeps polling its timer. */
   add2(&b, "-cpu", xstrdup(vm->use_kvm ? "host" : "qemu64,+arat"));
   if (max_vcpus(vm) > 0)
-    add2(&b, "-smp", xasprintf("%u,maxcpus=%u", cfg->vcpus, max_vcpus(vm)));
+    add2(&b, "-smp", xasprintf("%u,maxcpus=%u", start_vcpus(vm), max_vcpus(vm)));
   else
-    add2(&b, "-smp", xasprintf("%u", cfg->vcpus));
+    add2(&b, "-smp", xasprintf("%u", start_vcpus(vm)));
   if (max_memory_mib(vm) > 0)
-    add2(&b, "-m", xasprintf("%uM,slots=%u,maxmem=%uM", cfg->memory_mib,
+    add2(&b, "-m", xasprintf("%uM,slots=%u,maxmem=%uM", start_memory_mib(vm),
                              cfg->memory_slots, max_memory_mib(vm)));
   else
-    add2(&b, "-m", xasprintf("%uM", cfg->memory_mib));
+    add2(&b, "-m", xasprintf("%uM", start_memory_mib(vm)));
   /* vhost-user backends map guest RAM: it must be a shareable memfd. */
   add2(&b, "-object", xasprintf("memory-backend-memfd,id=mem,size=%uM,share=on",
-                                cfg->memory_mib));
+                                start_memory_mib(vm)));
   add2(&b, "-kernel", xstrdup(cfg->kernel));
   add2(&b, "-initrd", xstrdup(cfg->initrd));
   add2(&b, "-append", vc_qemu_kernel_cmdline(vm));

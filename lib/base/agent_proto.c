@@ -96,6 +96,7 @@ static const struct vc_proto_field state_result_fields[] = {
     FIELD(vc_msg_state_result, pid, I64, false),
     FIELD(vc_msg_state_result, exited, BOOL, false),
     FIELD(vc_msg_state_result, exit_status, U32, false),
+    FIELD(vc_msg_state_result, oom_kills, U32, false),
 };
 static const struct vc_proto_msg msg_state_result =
     MSG(vc_msg_state_result, state_result_fields);

@@ -142,6 +142,9 @@ struct vc_msg_state_result {
   int64_t pid;  /* the init's pid in the guest */
   bool exited;
   uint32_t exit_status; /* when exited */
+  /* Processes the guest's OOM killer killed in the container's cgroup
+   * (memory.events' oom_kill); absent from older agents: 0. */
+  uint32_t oom_kills;
 };
 
 /* What `ps -ef` and the common -o columns show of one guest process. */

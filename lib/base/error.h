@@ -24,4 +24,8 @@ int vc_error_wrap(vc_error **err, const char *fmt, ...)
 
 void vc_error_free(vc_error **err);
 
+/* Scope-bound: a vc_error * that is freed when it goes out of scope, for
+ * errors a function handles itself (`cleanup_error vc_error *e = NULL;`). */
+#define cleanup_error __attribute__((cleanup(vc_error_free)))
+
 #endif

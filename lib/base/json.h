@@ -30,6 +30,10 @@
  * Free *out with yajl_tree_free. */
 int vc_json_parse(const char *text, yajl_val *out, vc_error **err);
 
+/* Scope-bound: a parsed tree freed when it goes out of scope. */
+static inline void vc_yajl_freep(yajl_val *v) { yajl_tree_free(*v); }
+#define cleanup_yajl __attribute__((cleanup(vc_yajl_freep)))
+
 /* The member `key` of obj, or NULL if obj is not an object or has no such
  * member.  When a key is repeated the last one wins, as in Go.  A JSON null
  * comes back as a yajl_val of type null (YAJL_IS_NULL). */

@@ -23,6 +23,7 @@ enum key_kind {
   KEY_PATH,   /* an absolute path */
   KEY_CHOICE, /* one of a list of words */
   KEY_UINT,   /* an integer in [min, max], stored multiplied by scale */
+  KEY_BOOL,   /* true or false */
 };
 
 struct key_spec {
@@ -94,6 +95,9 @@ static const struct key_spec runtime_keys[] = {
     {"state_root", KEY_PATH, FIELD(runtime.state_root), NULL, 0, 0, 0},
     {"run_root", KEY_PATH, FIELD(runtime.run_root), NULL, 0, 0, 0},
     {"lsm_labels", KEY_CHOICE, FIELD(runtime.lsm_labels), lsm_label_modes, 0, 0, 0},
+    {"host_cgroups", KEY_BOOL, FIELD(runtime.host_cgroups), NULL, 0, 0, 0},
+    {"host_cgroup_overhead", KEY_UINT, FIELD(runtime.host_cgroup_overhead_mib),
+     NULL, 0, 1048576, 1},
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -170,6 +174,12 @@ static int apply_key(struct ctx *c, const struct key_spec *k,
       return fail(c, v->line, "\"%s\" must be between %lld and %lld", k->name,
                   k->min, k->max);
     *(unsigned *)field = (unsigned)v->u.integer * k->scale;
+    return 0;
+  }
+  if (k->kind == KEY_BOOL) {
+    if (v->type != VC_TOML_BOOL)
+      return fail(c, v->line, "\"%s\" must be true or false", k->name);
+    *(bool *)field = v->u.boolean;
     return 0;
   }
   if (v->type != VC_TOML_STRING)
@@ -268,6 +278,8 @@ void vc_config_init_defaults(struct vc_config *cfg) {
   cfg->runtime.state_root = xstrdup("/run/vcrun");
   cfg->runtime.run_root = xstrdup("/run/vcrun/s");
   cfg->runtime.lsm_labels = xstrdup("warn");
+  cfg->runtime.host_cgroups = true;
+  cfg->runtime.host_cgroup_overhead_mib = 384;
   cfg->network.model = xstrdup("tcfilter");
 }
 

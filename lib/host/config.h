@@ -6,6 +6,8 @@
 #ifndef VC_CONFIG_H
 #define VC_CONFIG_H
 
+#include <stdbool.h>
+
 #include "lib/base/error.h"
 
 /* [hypervisor.<type>]: the file holds at most one such table, and its name
@@ -42,6 +44,12 @@ struct vc_runtime_settings { /* [runtime] */
    * default "/run/vcrun/s" */
   char *run_root;
   char *lsm_labels;          /* "warn" | "error": apparmorProfile, selinuxLabel */
+  /* host_cgroups: a sandbox's host processes go into the host cgroup
+   * linux.cgroupsPath names (lib/placement.h); default true */
+  bool host_cgroups;
+  /* host_cgroup_overhead (MiB): added to the pod's memory limit for the
+   * VM's host cgroup (guest kernel, QEMU, virtiofsd, backend, shims) */
+  unsigned host_cgroup_overhead_mib;
 };
 
 struct vc_network_config { /* [network] */

@@ -227,15 +227,20 @@ char *vc_self_exe(void) {
   return xstrdup(self);
 }
 
-void vc_kill_processes_naming(const char *needle, int timeout_ms) {
+void vc_kill_processes_naming(const char *const *needles, size_t n,
+                              int timeout_ms) {
   DIR *d = opendir("/proc");
   for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
     char *end;
     long pid = strtol(de->d_name, &end, 10);
     if (*end != '\0' || pid <= 1 || pid == getpid())
       continue;
-    if (vc_pid_is((pid_t)pid, needle))
-      vc_pid_terminate((pid_t)pid, timeout_ms);
+    for (size_t i = 0; i < n; i++) {
+      if (vc_pid_is((pid_t)pid, needles[i])) {
+        vc_pid_terminate((pid_t)pid, timeout_ms);
+        break;
+      }
+    }
   }
   if (d != NULL)
     closedir(d);

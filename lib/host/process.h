@@ -41,9 +41,10 @@ char *vc_log_tail(const char *path, size_t max_bytes);
 void vc_close_fds_except(int first, const int *keep, size_t n_keep);
 
 /* Terminates (vc_pid_terminate) every process whose command line contains
- * needle, except this one: what a crashed create left running, found by
- * the state directory its helpers name. */
-void vc_kill_processes_naming(const char *needle, int timeout_ms);
+ * one of the n needles, except this one, in one pass over /proc: what a
+ * crashed create left running, found by the directories it names. */
+void vc_kill_processes_naming(const char *const *needles, size_t n,
+                              int timeout_ms);
 
 /* This process's executable (for the shims it starts), or "/proc/self/exe"
  * when it cannot be read; the caller frees it. */

@@ -126,3 +126,25 @@ own_cgroupns() {
   assert_failure 1
   assert_output --partial 'Function not implemented'
 }
+
+# The VM is the configured base (1 vCPU, 256 MiB) plus what the container
+# asks, capped by the host: a guest that can honour its limits.
+@test "the VM is sized from linux.resources: vCPUs for the quota, memory for the limit" {
+  in_container 'nproc; sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo'
+  assert_success
+  local base_cpus base_kib
+  base_cpus=$(sed -n 1p <<<"$output")
+  base_kib=$(sed -n 2p <<<"$output")
+  [ "$base_cpus" -eq 1 ] || fail "a VM without limits has $base_cpus vCPUs"
+  set_config "$BUNDLE" '.linux.resources.memory = {"limit": 536870912} |
+    .linux.resources.cpu = {"quota": 100000, "period": 100000}'
+  in_container 'nproc; sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo'
+  assert_success
+  local cpus kib
+  cpus=$(sed -n 1p <<<"$output")
+  kib=$(sed -n 2p <<<"$output")
+  # One more vCPU when the host has it; 512 MiB more memory.
+  [ "$cpus" -eq "$(( $(nproc) > 1 ? 2 : 1 ))" ] || fail "$cpus vCPUs for a quota of one CPU"
+  [ $((kib - base_kib)) -ge $((500 * 1024)) ] && [ $((kib - base_kib)) -le $((530 * 1024)) ] ||
+    fail "MemTotal grew by $((kib - base_kib)) kB for a 512 MiB limit"
+}

@@ -37,6 +37,8 @@ static void check_defaults(const struct vc_config *c) {
   CHECK_STR(c->agent.transport, "auto");
   CHECK_STR(c->runtime.log_level, "warn");
   CHECK_STR(c->runtime.lsm_labels, "warn");
+  CHECK(c->runtime.host_cgroups);
+  CHECK(c->runtime.host_cgroup_overhead_mib == 384);
   CHECK_STR(c->runtime.state_root, "/run/vcrun");
   CHECK_STR(c->runtime.run_root, "/run/vcrun/s");
   CHECK(c->hypervisor.pcie_root_ports == 2);
@@ -257,6 +259,19 @@ TEST(wrong_types) {
       "c.toml:2: \"path\" must be a string");
 }
 
+TEST(host_cgroup_keys) {
+  struct vc_config cfg;
+  CHECK(parse_ok("[runtime]\nhost_cgroups = false\nhost_cgroup_overhead = 0\n",
+                 &cfg));
+  CHECK(!cfg.runtime.host_cgroups);
+  CHECK(cfg.runtime.host_cgroup_overhead_mib == 0);
+  vc_config_free(&cfg);
+  ERR("[runtime]\nhost_cgroups = \"no\"\n",
+      "c.toml:2: \"host_cgroups\" must be true or false");
+  ERR("[runtime]\nhost_cgroup_overhead = -1\n",
+      "c.toml:2: \"host_cgroup_overhead\" must be between 0 and 1048576");
+}
+
 TEST(out_of_range) {
   ERR("[hypervisor.qemu]\ndefault_vcpus = 0\n",
       "c.toml:2: \"default_vcpus\" must be between 1 and 64");
@@ -460,6 +475,8 @@ TEST(shipped_configuration_file) {
       {"agent", "transport"},
       {"runtime", "log_level"},
       {"runtime", "state_root"},
+      {"runtime", "host_cgroups"},
+      {"runtime", "host_cgroup_overhead"},
       {"network", "model"},
   };
   struct vc_toml_table *root = NULL;
@@ -477,7 +494,7 @@ TEST(shipped_configuration_file) {
   CHECK(vc_toml_get_table(root, "agent") != NULL &&
         vc_toml_get_table(root, "agent")->len == 3);
   CHECK(vc_toml_get_table(root, "runtime") != NULL &&
-        vc_toml_get_table(root, "runtime")->len == 4);
+        vc_toml_get_table(root, "runtime")->len == 6);
   CHECK(vc_toml_get_table(root, "network") != NULL &&
         vc_toml_get_table(root, "network")->len == 1);
   vc_toml_free(root);
@@ -495,6 +512,7 @@ int main(void) {
   RUN(unknown_tables_and_keys);
   RUN(tables_given_as_values);
   RUN(wrong_types);
+  RUN(host_cgroup_keys);
   RUN(out_of_range);
   RUN(words_not_allowed);
   RUN(paths_and_strings);

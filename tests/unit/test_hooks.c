@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lib/base/hooks.h"
+#include "oci/hooks.h"
 #include "test.h"
 #include "lib/base/util.h"
 

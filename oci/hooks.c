@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/base/hooks.h"
+#include "oci/hooks.h"
 #include "lib/base/util.h"
 
 extern char **environ;
