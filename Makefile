@@ -205,10 +205,10 @@ $(B)/tools/vcnet: tests/tools/vcnet.c $(B)/libvcrun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
 
-$(B)/tools/agentnet: tests/tools/agentnet.c agent/network.c agent/network.h $(wildcard lib/base/*.c)
+$(B)/tools/agentnet: tests/tools/agentnet.c agent/network.c agent/network.h agent/modules.c $(wildcard lib/base/*.c)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< agent/network.c $(wildcard lib/base/*.c) -lyajl
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< agent/network.c agent/modules.c $(wildcard lib/base/*.c) -lyajl
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

@@ -93,6 +93,11 @@ void agent_ns_switch_back(struct agent_ns_switch *sw);
 /* Writes /proc/PID/uid_map and gid_map from linux.uid/gidMappings. */
 int agent_write_id_maps(pid_t pid, const struct oci_spec *spec, vc_error **err);
 
+/* Loads the modules /lib/modules/<order_file> lists, in order (the guest
+ * image's list files, scripts/build-guest.sh): all of them, past failures;
+ * -1 with *err naming the first that failed. */
+int agent_load_modules(const char *order_file, vc_error **err);
+
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Helpers for code that runs in a child before exec (container.c). */

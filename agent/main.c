@@ -101,23 +101,6 @@ static void mount_or_log(const char *src, const char *dst, const char *type,
     agent_log("mount %s on %s: %s", type, dst, strerror(errno));
 }
 
-static void load_modules(void) {
-  FILE *f = fopen("/lib/modules/load.order", "re");
-  if (f == NULL)
-    return;
-  char line[256];
-  while (fgets(line, sizeof(line), f) != NULL) {
-    line[strcspn(line, "\n")] = '\0';
-    if (line[0] == '\0')
-      continue;
-    cleanup_free char *path = xasprintf("/lib/modules/%s", line);
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
-      agent_log("load module %s: %s", line, strerror(errno));
-  }
-  fclose(f);
-}
-
 static void guest_init(void) {
   /* The initramfs root (rootfs) can never be pivoted away from, so a
    * container's pivot_root would fail: stack a bind mount of it on / and
@@ -145,7 +128,10 @@ static void guest_init(void) {
     if (fd > 2)
       close(fd);
   }
-  load_modules();
+  vc_error *merr = NULL;
+  if (agent_load_modules("load.order", &merr) < 0)
+    agent_log("%s", merr->msg);
+  vc_error_free(&merr);
 }
 
 /* ---- epoll plumbing ----------------------------------------------------- */

@@ -5,6 +5,7 @@
  * buffer whose every append is checked against its size, and replies
  * walked with each length checked against what was received. */
 #include "agent/network.h"
+#include "agent/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -420,20 +421,5 @@ int agent_net_configure(const struct vc_net_info *plan, int timeout_ms,
 /* ---- modules ------------------------------------------------------------ */
 
 int agent_net_load_modules(vc_error **err) {
-  FILE *f = fopen("/lib/modules/net.order", "re");
-  if (f == NULL)
-    return vc_error_set(err, errno, "/lib/modules/net.order");
-  char line[256];
-  int r = 0;
-  while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
-    line[strcspn(line, "\n")] = '\0';
-    if (line[0] == '\0')
-      continue;
-    cleanup_free char *path = xasprintf("/lib/modules/%s", line);
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
-      r = vc_error_set(err, errno, "load module %s", line);
-  }
-  fclose(f);
-  return r;
+  return agent_load_modules("net.order", err);
 }

@@ -534,6 +534,9 @@ int vc_container_create(const struct vc_context *ctx, const char *id,
     goto destroy;
   /* A pod member: the sandbox may be used (and deleted) again now. */
   vc_sandbox_unlock(&c.sandbox);
+  /* Everything of the container runs in its host cgroup now; the hooks
+   * run outside it, as runc's do. */
+  vc_placement_leave(&c.host_cgroup);
   if (create_hooks(&c, plan.spec, err) < 0)
     goto destroy;
   if (o->pid_file != NULL) {
@@ -584,6 +587,7 @@ static int run_foreground(const struct vc_context *ctx, const char *id,
   if (create_in_sandbox(ctx, &c, &plan, &agent, VC_STDIO_STREAM, err) < 0)
     goto out;
   vc_sandbox_unlock(&c.sandbox);
+  vc_placement_leave(&c.host_cgroup); /* as create: hooks run outside it */
   struct vc_msg_container by_id = {id};
   struct vc_msg_process_ref init = {id, NULL};
   uint32_t wait_stream;

@@ -12,7 +12,6 @@
 
 /* Where this process was before vc_placement_enter moved it (no dirs: it
  * did not), so that it can leave before the cgroup is removed. */
-static struct vc_host_cgroup origin;
 
 static int read_self_cgroup(char **text, vc_error **err) {
   return vc_read_file("/proc/self/cgroup", text, NULL, err);
@@ -119,16 +118,21 @@ int vc_placement_enter(struct vc_host_cgroup *cg,
   if (vc_host_cgroup_create(cg, err) < 0 ||
       (limits != NULL && vc_host_cgroup_set_limits(cg, limits, err) < 0))
     return vc_error_wrap(err, "[runtime] host_cgroups");
-  if (origin.n_dirs == 0) {
+  if (cg->origin == NULL) {
     struct vc_cgroup_hierarchies h;
     cleanup_free char *self = NULL;
+    struct vc_host_cgroup *origin = xcalloc(1, sizeof(*origin));
     int r = vc_cgroup_detect(VC_CGROUP_ROOT, &h, err) < 0 ||
                     read_self_cgroup(&self, err) < 0 ||
-                    vc_host_cgroup_own(&h, self, &origin, err) < 0
+                    vc_host_cgroup_own(&h, self, origin, err) < 0
                 ? -1 : 0;
     vc_cgroup_hierarchies_free(&h);
-    if (r < 0)
+    if (r < 0) {
+      vc_host_cgroup_free(origin);
+      free(origin);
       return -1;
+    }
+    cg->origin = origin;
   }
   return vc_host_cgroup_enter(cg, getpid(), err);
 }
@@ -139,14 +143,17 @@ int vc_placement_join(const struct vc_host_cgroup *cg, vc_error **err) {
   return 0;
 }
 
+void vc_placement_leave(const struct vc_host_cgroup *cg) {
+  if (cg->origin != NULL && cg->origin->n_dirs > 0) {
+    cleanup_error vc_error *e = NULL;
+    vc_host_cgroup_enter(cg->origin, getpid(), &e);
+  }
+}
+
 int vc_placement_remove(const struct vc_host_cgroup *cg, vc_error **err) {
   if (cg->n_dirs == 0)
     return 0;
-  if (origin.n_dirs > 0) {
-    vc_error *e = NULL;
-    vc_host_cgroup_enter(&origin, getpid(), &e);
-    vc_error_free(&e);
-  }
+  vc_placement_leave(cg);
   return vc_host_cgroup_remove(cg, 2000, err);
 }
 

@@ -44,13 +44,18 @@ int vc_placement_vm_limits(const struct oci_spec *spec, unsigned overhead_mib,
 
 /* Makes cg, writes limits (NULL: none) and moves the calling process into
  * it, so what it starts from now on runs there.  The process's previous
- * cgroup is remembered for vc_placement_remove. */
+ * cgroup is remembered in cg->origin for vc_placement_leave. */
 int vc_placement_enter(struct vc_host_cgroup *cg,
                        const struct vc_cgroup_limits *limits, vc_error **err);
 
 /* Moves the calling process into an existing cg (a detached exec's shim
  * follows it); a cgroup that is gone is an error. */
 int vc_placement_join(const struct vc_host_cgroup *cg, vc_error **err);
+
+/* Moves the calling process back to where it was before
+ * vc_placement_enter: what it starts from then on (host hooks, as runc runs
+ * them outside the container's cgroup) is not charged to cg. */
+void vc_placement_leave(const struct vc_host_cgroup *cg);
 
 /* Removes cg once its processes are gone (the calling process moves back
  * first if it entered it). */

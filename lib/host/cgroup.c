@@ -439,5 +439,9 @@ void vc_host_cgroup_free(struct vc_host_cgroup *cg) {
     free(cg->made[i]);
   free(cg->dirs);
   free(cg->made);
+  if (cg->origin != NULL) {
+    vc_host_cgroup_free(cg->origin);
+    free(cg->origin);
+  }
   memset(cg, 0, sizeof(*cg));
 }

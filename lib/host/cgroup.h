@@ -64,6 +64,9 @@ struct vc_host_cgroup {
   size_t n_dirs;
   char **made;
   size_t n_made;
+  /* The cgroup the calling process left to enter this one, to go back to
+   * (lib/placement.h), or NULL; owned. */
+  struct vc_host_cgroup *origin;
 };
 
 /* Fills cg->dirs with path's directory in each hierarchy.  An absolute

@@ -13,9 +13,13 @@ SRCDIR=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 setup_state_root() {
   STATE_ROOT=$(mktemp -d /tmp/vcr.XXXXXX)
   export STATE_ROOT
-  sed -e "s|^run_root = .*|run_root = \"$STATE_ROOT.run\"|" "$VCRUN_CONFIG" > "$STATE_ROOT.toml"
+  # The configuration the suite was given, whatever an earlier test of the
+  # file set VCRUN_CONFIG to.
+  VCRUN_BASE_CONFIG=${VCRUN_BASE_CONFIG:-$VCRUN_CONFIG}
+  export VCRUN_BASE_CONFIG
+  sed -e "s|^run_root = .*|run_root = \"$STATE_ROOT.run\"|" "$VCRUN_BASE_CONFIG" > "$STATE_ROOT.toml"
   grep -q "^run_root = \"$STATE_ROOT.run\"" "$STATE_ROOT.toml" ||
-    fail "no run_root line in $VCRUN_CONFIG"
+    fail "no run_root line in $VCRUN_BASE_CONFIG"
   VCRUN_CONFIG=$STATE_ROOT.toml
   export VCRUN_CONFIG
 }
