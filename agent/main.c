@@ -661,8 +661,10 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
     return vc_error_set(err, EINVAL, "ExecProcess: empty exec_id");
   if (find_proc(c, exec_id) != NULL)
     return vc_error_set(err, EEXIST, "exec id `%s` is in use", exec_id);
-  if (!c->started || c->init.exited)
-    return vc_error_set(err, 0, "cannot exec in a container that is not running");
+  /* A created container can be exec'd into, as with runc: its init waits
+   * for start with its namespaces, cgroup and root all made. */
+  if (c->init.exited || c->init.pid <= 0)
+    return vc_error_set(err, 0, "cannot exec in a stopped container");
 
   /* The spec parser's checks, so exec and create validate a process the
    * same way. */
@@ -854,14 +856,87 @@ static bool in_cgroup(int pid, const char *rel) {
   return in;
 }
 
+/* The guest's boot time in seconds since the epoch (/proc/stat btime). */
+static long long boot_time(void) {
+  FILE *f = fopen("/proc/stat", "re");
+  char line[256];
+  long long btime = 0;
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+    if (sscanf(line, "btime %lld", &btime) == 1)
+      break;
+  if (f != NULL)
+    fclose(f);
+  return btime;
+}
+
+/* A terminal's name from its device number, as ps prints it. */
+static char *tty_name(unsigned long dev) {
+  unsigned major = (unsigned)((dev >> 8) & 0xfff);
+  unsigned minor = (unsigned)((dev & 0xff) | ((dev >> 12) & 0xfff00));
+  if (dev == 0)
+    return NULL;
+  if (major >= 136 && major <= 143)
+    return xasprintf("pts/%u", (major - 136) * 256 + minor);
+  if (major == 4 && minor < 64)
+    return xasprintf("tty%u", minor);
+  if (major == 4)
+    return xasprintf("ttyS%u", minor - 64);
+  if (major == 5 && minor == 1)
+    return xstrdup("console");
+  return xasprintf("%u,%u", major, minor);
+}
+
+/* ppid, terminal, cpu time and start time from /proc/PID/stat, the
+ * effective uid from the owner of /proc/PID, the name from comm. */
+static void process_details(int pid, long long btime,
+                            struct vc_msg_process_info *info) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  buf[len > 0 ? len : 0] = '\0';
+  /* The name in parentheses may hold anything: fields follow the last ')'. */
+  const char *rest = strrchr(buf, ')');
+  int ppid = 0;
+  unsigned long tty = 0, utime = 0, stime = 0;
+  unsigned long long start = 0;
+  if (rest != NULL &&
+      sscanf(rest + 1, " %*c %d %*d %*d %lu %*d %*u %*u %*u %*u %*u %lu %lu "
+             "%*d %*d %*d %*d %*d %*d %llu", &ppid, &tty, &utime, &stime,
+             &start) == 5) {
+    long ticks = sysconf(_SC_CLK_TCK);
+    if (ticks <= 0)
+      ticks = 100;
+    info->ppid = ppid;
+    info->cpu_ms = (int64_t)(utime + stime) * 1000 / ticks;
+    info->start_time = btime + (int64_t)(start / (unsigned long long)ticks);
+    info->tty = tty_name(tty);
+  }
+  snprintf(path, sizeof(path), "/proc/%d", pid);
+  struct stat st;
+  info->uid = stat(path, &st) == 0 ? (int64_t)st.st_uid : -1;
+  snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  len = fd >= 0 ? read(fd, buf, 64) : -1;
+  if (fd >= 0)
+    close(fd);
+  buf[len > 0 ? len : 0] = '\0';
+  buf[strcspn(buf, "\n")] = '\0';
+  info->comm = xstrdup(buf);
+}
+
 /* The container's processes (those in its cgroup, as runc lists them: a
- * pod shares pid namespaces): pid in the guest and command line. */
+ * pod shares pid namespaces): pid in the guest, command line and what
+ * `ps -ef` shows. */
 static void list_processes(struct agent_container *c,
                            struct vc_msg_process_list *out) {
   char path[64];
   size_t cap = 0;
   const char *rel = c->cgroup_dir + strlen(AGENT_CGROUP_ROOT);
   DIR *d = c->init.exited ? NULL : opendir("/proc");
+  long long btime = boot_time();
   struct dirent *de;
   while (d && (de = readdir(d)) != NULL) {
     int pid = atoi(de->d_name);
@@ -883,8 +958,9 @@ static void list_processes(struct agent_container *c,
       cap = cap ? 2 * cap : 16;
       out->processes = xrealloc(out->processes, cap * sizeof(*out->processes));
     }
-    out->processes[out->n_processes++] =
-        (struct vc_msg_process_info){pid, xstrdup(cmdline)};
+    struct vc_msg_process_info *info = &out->processes[out->n_processes++];
+    *info = (struct vc_msg_process_info){.pid = pid, .cmd = xstrdup(cmdline)};
+    process_details(pid, btime, info);
   }
   if (d)
     closedir(d);
@@ -1105,6 +1181,12 @@ static void conn_close(struct agent *a, struct agent_conn *conn) {
     if (p->stdio_conn == conn) {
       p->stdio_conn = NULL;
       proc_close_stdin(a, p);
+      /* The host process holding the init's stdio (its shim, or vcrun run)
+       * stands for the init on the host, the pid engines watch: with it
+       * gone the container ends, as a runc container whose init dies,
+       * rather than run on unseen. */
+      if (p == &c->init && !p->exited && p->pid > 0)
+        kill(p->pid, SIGKILL);
     }
   }
   struct pending_wait **pp = &a->waits;

@@ -24,6 +24,7 @@ static const char *parse_create_args(const char *cmd, int argc, char **argv,
       /* run only (a NULL name ends the table for create, which always
        * returns once the container exists) */
       {strcmp(cmd, "run") == 0 ? "detach" : NULL, 'd', false, NULL, &a->detach, NULL},
+      {"keep", 0, false, NULL, &a->o.keep, NULL},
       {NULL, 0, false, NULL, NULL, NULL},
   };
   const char *id = vc_parse_id_args(cmd, argc, argv, opts, err);

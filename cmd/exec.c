@@ -80,6 +80,7 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   }
   if (o.process_file == NULL && argc - first < 2) {
     vc_error_set(err, 0, "exec: expects a command (or --process FILE)");
+    (*err)->status = 255; /* runc: "process args cannot be empty", 255 */
     goto out;
   }
   o.args = argv + first + 1;
@@ -92,6 +93,10 @@ int cmd_exec(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     goto out;
   if ((ctx = vc_cli_context(cli, err)) != NULL)
     ret = vc_container_exec(ctx, argv[first], &o, err);
+  /* As runc's exec: an error of the runtime (not of the process, whose
+   * status is returned as it is) exits 255. */
+  if (ret < 0 && *err != NULL && (*err)->status == 1)
+    (*err)->status = 255;
 out:
   free(env.items);
   free(gids.items);

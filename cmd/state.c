@@ -23,6 +23,36 @@ int cmd_state(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   return 0;
 }
 
+/* Characters (UTF-8 code points) in s, as Go's tabwriter counts them. */
+static size_t text_width(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xC0) != 0x80;
+  return n;
+}
+
+#define LIST_COLUMNS 6
+
+/* The table as runc prints it (Go's tabwriter: minwidth 12, padding 3):
+ * each column but the last as wide as its longest cell plus 3, at least
+ * 12, so that a long id or bundle never breaks the columns. */
+static void print_table(char *(*rows)[LIST_COLUMNS], size_t n) {
+  size_t width[LIST_COLUMNS] = {0};
+  for (size_t r = 0; r < n; r++)
+    for (size_t col = 0; col + 1 < LIST_COLUMNS; col++) {
+      size_t w = text_width(rows[r][col]) + 3;
+      if (w > width[col])
+        width[col] = w;
+    }
+  for (size_t r = 0; r < n; r++) {
+    for (size_t col = 0; col + 1 < LIST_COLUMNS; col++) {
+      size_t w = width[col] < 12 ? 12 : width[col];
+      printf("%s%*s", rows[r][col], (int)(w - text_width(rows[r][col])), "");
+    }
+    printf("%s\n", rows[r][LIST_COLUMNS - 1]);
+  }
+}
+
 int cmd_list(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   const char *format = "table";
   bool quiet = false;
@@ -43,9 +73,14 @@ int cmd_list(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
   bool json = strcmp(format, "json") == 0;
   struct vc_jb b = {0};
   vc_jb_open(&b, '[');
-  if (!json && !quiet)
-    printf("%-12s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE",
-           "CREATED", "OWNER");
+  /* The header, then one row per container that can be read. */
+  char *(*rows)[LIST_COLUMNS] = xcalloc(n + 1, sizeof(*rows));
+  size_t n_rows = 0;
+  const char *header[LIST_COLUMNS] = {"ID", "PID", "STATUS", "BUNDLE",
+                                      "CREATED", "OWNER"};
+  for (size_t col = 0; col < LIST_COLUMNS; col++)
+    rows[n_rows][col] = xstrdup(header[col]);
+  n_rows++;
   for (size_t i = 0; i < n; i++) {
     struct vc_container c = VC_CONTAINER_INIT;
     vc_error *e = NULL;
@@ -57,9 +92,13 @@ int cmd_list(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
       } else if (quiet) {
         printf("%s\n", c.id);
       } else {
-        printf("%-12s %-8d %-10s %-40s %-32s %s\n", c.id,
-               (int)vc_container_pid(&c, status), status,
-               c.bundle ? c.bundle : "", c.created ? c.created : "", "root");
+        char **row = rows[n_rows++];
+        row[0] = xstrdup(c.id);
+        row[1] = xasprintf("%d", (int)vc_container_pid(&c, status));
+        row[2] = xstrdup(status);
+        row[3] = xstrdup(c.bundle ? c.bundle : "");
+        row[4] = xstrdup(c.created ? c.created : "");
+        row[5] = xstrdup("root");
       }
     }
     vc_error_free(&e);
@@ -67,6 +106,12 @@ int cmd_list(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     free(ids[i]);
   }
   free(ids);
+  if (!json && !quiet)
+    print_table(rows, n_rows);
+  for (size_t r = 0; r < n_rows; r++)
+    for (size_t col = 0; col < LIST_COLUMNS; col++)
+      free(rows[r][col]);
+  free(rows);
   vc_jb_close(&b, ']');
   cleanup_free char *out = vc_jb_take(&b);
   if (json)

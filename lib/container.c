@@ -46,8 +46,12 @@ bool vc_container_owns_sandbox(const struct vc_container *c) {
 static int check_id(const char *id, vc_error **err) {
   if (id == NULL || id[0] == '\0')
     return vc_error_set(err, 0, "container id cannot be empty");
-  if (!vc_id_valid(id))
-    return vc_error_set(err, 0, "invalid container id `%s`", id);
+  if (!vc_id_valid(id)) {
+    /* Quoted as a JSON string: an id with a newline or an escape sequence
+     * must not break the one-line error or drive the terminal. */
+    cleanup_free char *quoted = vc_json_quote(id);
+    return vc_error_set(err, 0, "invalid container id %s", quoted);
+  }
   return 0;
 }
 
@@ -100,6 +104,17 @@ static struct oci_spec *spec_or_null(const struct vc_container *c) {
   return spec;
 }
 
+/* The host process recorded for c still runs: a shim names the state
+ * directory on its command line; `run` in the foreground is known by its
+ * start time. */
+static bool host_process_runs(const struct vc_container *c) {
+  if (c->shim_pid <= 0)
+    return false;
+  if (c->shim_start != 0)
+    return vc_pid_start_time(c->shim_pid) == c->shim_start;
+  return vc_pid_is(c->shim_pid, c->dir);
+}
+
 const char *vc_container_status(const struct vc_container *c) {
   if (!vc_sandbox_alive(&c->sandbox))
     return "stopped";
@@ -116,13 +131,20 @@ const char *vc_container_status(const struct vc_container *c) {
   }
   vc_error_free(&err);
   vc_agent_result_free(VC_AGENT_STATE_CONTAINER, &state);
+  /* The shim stands for the init on the host: once it is gone the agent
+   * kills the init (its stdio connection closed), and until the guest has
+   * done so the container is already as good as stopped.  Never "running"
+   * with no pid. */
+  if (strcmp(status, "stopped") != 0 && c->shim_pid > 0 &&
+      !host_process_runs(c))
+    status = "stopped";
   return status;
 }
 
 pid_t vc_container_pid(const struct vc_container *c, const char *status) {
   if (strcmp(status, "stopped") == 0)
     return 0;
-  return vc_pid_is(c->shim_pid, c->dir) ? c->shim_pid : 0;
+  return host_process_runs(c) ? c->shim_pid : 0;
 }
 
 char *vc_container_state_json(const struct vc_container *c, const char *status,
@@ -257,6 +279,39 @@ static void create_plan_free(struct create_plan *p) {
   vc_pod_plan_free(&p->pod);
 }
 
+/* The CreateContainer request for c as plan describes it. */
+static struct vc_msg_create_container create_params(const struct vc_container *c,
+                                                    const struct create_plan *plan,
+                                                    uint32_t stdio_stream) {
+  return (struct vc_msg_create_container){
+      .id = c->id,
+      .cgroup = c->cgroup_path,
+      .rootfs_tag = VC_ROOTFS_TAG,
+      .bundle = c->bundle, /* for the state given to guest hooks */
+      .spec = plan->config_text,
+      .join_namespaces = plan->pod.joins_json,
+      .vm_network_namespace = plan->pod.vm_netns != NULL,
+      .stdio_stream = stdio_stream,
+  };
+}
+
+/* A config.json whose CreateContainer request would not fit in one frame
+ * is refused before anything boots, naming the file. */
+static int check_request_size(const struct vc_container *c,
+                              const struct create_plan *plan,
+                              const char *config_path, vc_error **err) {
+  struct vc_msg_create_container params = create_params(c, plan, 0);
+  cleanup_free char *request =
+      vc_proto_encode_request(VC_AGENT_CREATE_CONTAINER, &params);
+  size_t len = strlen(request);
+  if (len > VC_FRAME_MAX)
+    return vc_error_set(err, EFBIG, "%s: %zu bytes (%zu in the request to the "
+                        "guest agent) is more than the %u bytes the agent "
+                        "protocol carries in one message", config_path,
+                        strlen(plan->config_text), len, VC_FRAME_MAX);
+  return 0;
+}
+
 /* Reads and checks the bundle (config.json, rootfs, bind sources, the pod
  * it belongs to) into c and plan: every error here comes before anything
  * is started, and names config.json and the field. */
@@ -302,7 +357,7 @@ static int prepare(const struct vc_context *ctx, const char *id,
   c->id = xstrdup(id);
   c->dir = xasprintf("%s/%s", ctx->cfg->runtime.state_root, id);
   c->created = now_rfc3339();
-  return 0;
+  return check_request_size(c, plan, config_path, err);
 }
 
 static int make_state_dir(const struct vc_context *ctx,
@@ -445,16 +500,7 @@ static int create_in_sandbox(const struct vc_context *ctx, struct vc_container *
     return -1;
   }
   cleanup_free char *config_copy = xasprintf("%s/config.json", c->dir);
-  struct vc_msg_create_container params = {
-      .id = c->id,
-      .cgroup = c->cgroup_path,
-      .rootfs_tag = VC_ROOTFS_TAG,
-      .bundle = c->bundle, /* for the state given to guest hooks */
-      .spec = plan->config_text,
-      .join_namespaces = plan->pod.joins_json,
-      .vm_network_namespace = plan->pod.vm_netns != NULL,
-      .stdio_stream = stdio_stream,
-  };
+  struct vc_msg_create_container params = create_params(c, plan, stdio_stream);
   unsigned timeout_ms = ctx->cfg->agent.request_timeout_ms;
   if (vc_write_file_atomic(config_copy, plan->config_text,
                            strlen(plan->config_text), 0600, err) < 0 ||
@@ -533,6 +579,11 @@ static int run_foreground(const struct vc_context *ctx, const char *id,
     if (vc_write_file_atomic(o->pid_file, pid, strlen(pid), 0644, err) < 0)
       goto out;
   }
+  /* This process stands for the container on the host, as the shim does
+   * for a created one: state reports its pid (never 0 while it runs), and
+   * its connection holds the init's stdio. */
+  c.shim_pid = getpid();
+  c.shim_start = vc_pid_start_time(c.shim_pid);
   if (create_in_sandbox(ctx, &c, &plan, &agent, VC_STDIO_STREAM, err) < 0)
     goto out;
   vc_sandbox_unlock(&c.sandbox);
@@ -564,6 +615,17 @@ out_destroy:
   vc_term_close(&term);
   close(agent.fd);
   agent.fd = -1;
+  if (o->keep && status >= 0) {
+    /* run --keep: the container stays, stopped, until delete (which runs
+     * the poststop hooks); its own VM has nothing left to run. */
+    if (vc_container_owns_sandbox(&c)) {
+      vc_error *serr = NULL;
+      if (vc_sandbox_stop(&c.sandbox, &serr) < 0)
+        log_msg(ctx, "warning", serr->msg);
+      vc_error_free(&serr);
+    }
+    goto out;
+  }
   vc_error *derr = NULL;
   if (destroy(&c, false, &derr) < 0 && status >= 0) {
     *err = derr; /* the container ran, but cleanup failed: say so */
@@ -817,9 +879,15 @@ int vc_container_resume(const struct vc_context *ctx, const char *id,
 
 int vc_container_ps(const struct vc_context *ctx, const char *id,
                     struct vc_msg_process_list *list, vc_error **err) {
-  cleanup_free char *not_running = xasprintf("container `%s` is not running", id);
-  return call_container(ctx, id, false, not_running, VC_AGENT_LIST_PROCESSES,
-                        list, err);
+  /* As runc: a stopped container has no processes, which is no error. */
+  struct vc_container c = VC_CONTAINER_INIT;
+  int ret = vc_container_load(ctx, id, false, &c, err);
+  if (ret == 0 && strcmp(vc_container_status(&c), "stopped") != 0) {
+    struct vc_msg_container by_id = {c.id};
+    ret = vc_sandbox_call(&c.sandbox, VC_AGENT_LIST_PROCESSES, &by_id, list, err);
+  }
+  vc_container_free(&c);
+  return ret;
 }
 
 int vc_container_host_pids(const struct vc_context *ctx, const char *id,
@@ -833,7 +901,7 @@ int vc_container_host_pids(const struct vc_context *ctx, const char *id,
   }
   size_t cap = 8;
   *pids = xcalloc(cap, sizeof(**pids));
-  if (vc_pid_is(c.shim_pid, c.dir))
+  if (host_process_runs(&c))
     (*pids)[(*n)++] = c.shim_pid;
   /* A detached exec's shim: exec-<id>.pid, written by vc_container_exec. */
   DIR *d = opendir(c.dir);

@@ -46,6 +46,10 @@ struct vc_container {
   struct vc_host_cgroup host_cgroup;
   char *created;     /* RFC 3339 */
   pid_t shim_pid;    /* the process in --pid-file; exits with the init */
+  /* 0 for a shim (known by its command line, which names dir); for `run`
+   * in the foreground, which stands for the container itself: its start
+   * time (vc_pid_start_time), which tells it from a reused pid. */
+  unsigned long long shim_start;
   char *sandbox_id;  /* its own id, or the sandbox it joined */
   pid_t vm_pid;      /* a member's: the VM it joined (a later sandbox of the
                         same id is another, and means this one is gone) */
@@ -89,6 +93,8 @@ struct vc_create_options {
   const char *bundle;         /* the bundle directory */
   const char *pid_file;       /* or NULL */
   const char *console_socket; /* or NULL */
+  bool keep; /* run in the foreground: keep the stopped container (its VM
+                stopped) for state and delete, as runc run --keep */
 };
 
 /* vcrun create: the container exists with its process waiting for start,
@@ -125,7 +131,8 @@ int vc_container_resume(const struct vc_context *ctx, const char *id,
                         vc_error **err);
 
 /* The processes in the container's cgroup, as the guest sees them (free
- * with vc_agent_result_free(VC_AGENT_LIST_PROCESSES, list)). */
+ * with vc_agent_result_free(VC_AGENT_LIST_PROCESSES, list)); none for a
+ * stopped container. */
 int vc_container_ps(const struct vc_context *ctx, const char *id,
                     struct vc_msg_process_list *list, vc_error **err);
 /* The host pids standing for the container's processes: its shim and the

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/base/json.h"
@@ -176,6 +177,20 @@ static int check_process(const struct vc_context *ctx, const char *process,
                              where, field_prefix, err);
 }
 
+static int check_pid_file_dir(const char *pid_file, vc_error **err) {
+  cleanup_free char *dir = xstrdup(pid_file);
+  char *slash = strrchr(dir, '/');
+  const char *parent = slash == NULL ? "." : slash == dir ? "/" : dir;
+  if (slash != NULL && slash != dir)
+    *slash = '\0';
+  struct stat st;
+  if (stat(parent, &st) < 0)
+    return vc_error_set(err, errno, "--pid-file `%s`", pid_file);
+  if (!S_ISDIR(st.st_mode))
+    return vc_error_set(err, ENOTDIR, "--pid-file `%s`", pid_file);
+  return 0;
+}
+
 int vc_container_exec(const struct vc_context *ctx, const char *id,
                       const struct vc_exec_options *o, vc_error **err) {
   struct vc_container c = VC_CONTAINER_INIT;
@@ -185,8 +200,12 @@ int vc_container_exec(const struct vc_context *ctx, const char *id,
   int ret = -1;
   if (vc_container_load(ctx, id, false, &c, err) < 0)
     goto out;
-  if (strcmp(vc_container_status(&c), "running") != 0) {
-    vc_error_set(err, 0, "cannot exec in a stopped container");
+  /* As runc: created and running containers take an exec; a paused one
+   * is refused (runc's --ignore-paused is not offered: see
+   * docs/deviations.md). */
+  const char *status = vc_container_status(&c);
+  if (strcmp(status, "created") != 0 && strcmp(status, "running") != 0) {
+    vc_error_set(err, 0, "cannot exec in a %s container", status);
     goto out;
   }
   /* With --process, the file is used as it is, as with runc. */
@@ -216,6 +235,10 @@ int vc_container_exec(const struct vc_context *ctx, const char *id,
     ret = vc_shim_main(ctx, c.id, exec_id, path, -1, terminal ? 0 : -1, err);
     goto out_unlink;
   }
+  /* The pid file is written once the shim runs: a directory that is not
+   * there fails now, before anything is started. */
+  if (o->pid_file != NULL && check_pid_file_dir(o->pid_file, err) < 0)
+    goto out_unlink;
   pid_t shim;
   /* The exec's shim joins the container's host cgroup, as runc's exec
    * process joins its cgroup. */

@@ -134,10 +134,12 @@ static int cri_annotations(const struct oci_spec *spec, const char *config_path,
         return vc_error_set(err, 0, "%s: annotations[\"%s\"]: a pod container "
                             "needs the sandbox's id", config_path,
                             engines[i].id_key);
-      if (!vc_id_valid(*sandbox_id))
-        return vc_error_set(err, 0, "%s: annotations[\"%s\"]: `%s` is not a "
+      if (!vc_id_valid(*sandbox_id)) {
+        cleanup_free char *quoted = vc_json_quote(*sandbox_id);
+        return vc_error_set(err, 0, "%s: annotations[\"%s\"]: %s is not a "
                             "valid container id", config_path,
-                            engines[i].id_key, *sandbox_id);
+                            engines[i].id_key, quoted);
+      }
     }
   }
   return 0;

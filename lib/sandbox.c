@@ -65,8 +65,16 @@ static int wait_for_agent(struct vc_sandbox *sb, vc_error **err) {
     vc_error *cerr = NULL;
     int fd = vc_sandbox_agent_connect(sb, 250, &cerr);
     if (fd >= 0) {
+      /* A guest that accepts but never answers (virtiofsd gone, a wedged
+       * agent) must not hold the boot past its deadline. */
+      long long left = deadline - vc_now_ms();
+      unsigned answer_ms = sb->cfg->agent.request_timeout_ms;
+      if (left < (long long)answer_ms)
+        answer_ms = left > 250 ? (unsigned)left : 250;
       struct vc_agent_client c = {fd, 1};
-      int r = vc_agent_hello(&c, NULL, &cerr);
+      int r = vc_agent_set_timeout(&c, answer_ms, &cerr);
+      if (r == 0)
+        r = vc_agent_hello(&c, NULL, &cerr);
       close(fd);
       if (r == 0)
         return 0;

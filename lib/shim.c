@@ -105,10 +105,12 @@ int vc_shim_main(const struct vc_context *ctx, const char *id,
   int status = -1, exit_status = 0;
   if (vc_container_load(ctx, id, false, &c, err) < 0)
     goto fail;
-  /* A connection of its own that lives as long as the process: no
-   * timeout on it once attached. */
+  /* A connection of its own that lives as long as the process: [agent]
+   * request_timeout until attached (a wedged guest must not hang create or
+   * exec), no timeout after. */
   agent.fd = vc_sandbox_agent_connect(&c.sandbox, 3000, err);
-  if (agent.fd < 0)
+  if (agent.fd < 0 ||
+      vc_agent_set_timeout(&agent, ctx->cfg->agent.request_timeout_ms, err) < 0)
     goto fail;
   if (exec_id != NULL) {
     if (vc_read_file(process_file, &process, NULL, err) < 0)
@@ -122,7 +124,8 @@ int vc_shim_main(const struct vc_context *ctx, const char *id,
       goto fail;
   }
   struct vc_msg_process_ref proc = {id, exec_id};
-  if (vc_agent_send(&agent, VC_AGENT_WAIT_PROCESS, &proc, &wait_stream, err) < 0)
+  if (vc_agent_send(&agent, VC_AGENT_WAIT_PROCESS, &proc, &wait_stream, err) < 0 ||
+      vc_agent_set_timeout(&agent, 0, err) < 0)
     goto fail;
   report(ready_fd, (char[]){VC_SHIM_READY, '\0'});
   ready_fd = -1;

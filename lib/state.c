@@ -28,6 +28,10 @@ static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_open(b, '{');
   vc_jb_key(b, "pid"); /* the host process engines see: the shim */
   vc_jb_int(b, c->shim_pid);
+  if (c->shim_start != 0) {
+    vc_jb_key(b, "start_time");
+    vc_jb_uint(b, c->shim_start);
+  }
   vc_jb_close(b, '}');
   vc_jb_close(b, '}');
   vc_jb_close(b, '}');
@@ -133,6 +137,7 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   c->cgroup_path = vc_json_strdup(ctr, "cgroup_path");
   vc_placement_load_json(&c->host_cgroup, ctr);
   c->shim_pid = process ? (pid_t)vc_json_get_int(process, "pid") : 0;
+  c->shim_start = process ? (unsigned long long)vc_json_get_int(process, "start_time") : 0;
   c->vm_pid = (pid_t)vc_json_get_int(sandbox, "vm_pid");
   c->sandbox.id = xstrdup(sandbox_id);
   c->sandbox.dir = xasprintf("%s/%s", cfg->runtime.state_root, sandbox_id);

@@ -16,6 +16,7 @@
 #include "vmm/qemu_net.h"
 #include "lib/base/util.h"
 #include "lib/host/process.h"
+#include "vmm/console_log.h"
 #include "vmm/qemu.h"
 #include "vmm/vhost_vsock.h"
 
@@ -126,6 +127,7 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
                        char ***argv_out, vc_error **err) {
   const struct vc_hypervisor_config *cfg = vm->cfg;
   bool microvm = is_microvm(vm);
+  cleanup_free char *fifo = vc_console_fifo_path(vm);
   if (!microvm && strcmp(cfg->machine_type, "q35") != 0)
     return vc_error_set(err, 0, "machine_type \"%s\" is not supported (q35, microvm)",
                         cfg->machine_type);
@@ -166,7 +168,9 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
   add2(&b, "-kernel", xstrdup(cfg->kernel));
   add2(&b, "-initrd", xstrdup(cfg->initrd));
   add2(&b, "-append", vc_qemu_kernel_cmdline(vm));
-  add2(&b, "-serial", xasprintf("file:%s/console.log", vm->dir));
+  /* Into a FIFO the console drain empties into a bounded console.log
+   * (vmm/console_log.h): the guest must not fill the host's disk. */
+  add2(&b, "-serial", xasprintf("file:%s", fifo));
   add2(&b, "-qmp", xasprintf("unix:%s/qmp.sock,server=on,wait=off", vm->dir));
   for (unsigned i = 0; !is_microvm(vm) && i < vm->cfg->pcie_root_ports; i++)
     add2(&b, "-device", vc_qemu_root_port_arg(i)); /* for hot-plug */
@@ -268,6 +272,7 @@ static int start_vm(struct vc_vm *vm, const char *restore_from,
   vm->pid = vm->virtiofsd_pid = vm->vsock_backend_pid = 0;
   vm->vhost_vsock_fd = -1;
   int r = -1;
+  pid_t console_drain = 0;
   if (vm->share_dir != NULL && vc_qemu_start_virtiofsd(vm, err) < 0)
     goto out;
   if (vm->hybrid_vsock) {
@@ -279,7 +284,13 @@ static int start_vm(struct vc_vm *vm, const char *restore_from,
     if (vm->vhost_vsock_fd < 0)
       goto out;
   }
+  if (vc_console_log_start(vm, &console_drain, err) < 0)
+    goto out;
   r = spawn_qemu(vm, restore_from, err);
+  /* The drain follows QEMU out by itself, unless QEMU never opened the
+   * FIFO. */
+  if (r < 0)
+    vc_pid_terminate(console_drain, 100);
 out:
   if (vm->vhost_vsock_fd >= 0)
     close(vm->vhost_vsock_fd);
@@ -317,6 +328,9 @@ static int qemu_stop(struct vc_vm *vm, bool force, vc_error **err) {
   /* The daemons follow QEMU out by themselves; these are the stragglers
    * (or the ones whose QEMU never started). */
   vc_qemu_stop_daemons(vm);
+  /* So does the console drain: gone before the directory is. */
+  if (ret == 0 && vm->dir != NULL)
+    vc_console_log_wait(vm, 1000);
   return ret;
 }
 

@@ -5,6 +5,12 @@
  *   vcrun-vsock-backend --vhost-user SOCKET --hybrid SOCKET [--cid N]
  *                       [--ready-fd FD]
  *
+ * It is also the drain of the guest's serial console (vmm/console_log.h),
+ * the other per-VM helper, which exits when QEMU closes the FIFO:
+ *
+ *   vcrun-vsock-backend --console-log FILE --fifo FIFO [--max-bytes N]
+ *                       [--ready-fd FD]
+ *
  * Exit status: 0 when QEMU went away, 1 on an error, 2 on a usage error. */
 #include <getopt.h>
 #include <stdbool.h>
@@ -13,6 +19,7 @@
 #include <string.h>
 
 #include "lib/base/error.h"
+#include "vmm/console_log.h"
 #include "vmm/vsock_backend.h"
 
 #define NAME "vcrun-vsock-backend"
@@ -44,8 +51,13 @@ int main(int argc, char **argv) {
       {"hybrid", required_argument, NULL, 'y'},
       {"cid", required_argument, NULL, 'c'},
       {"ready-fd", required_argument, NULL, 'r'},
+      {"console-log", required_argument, NULL, 'l'},
+      {"fifo", required_argument, NULL, 'f'},
+      {"max-bytes", required_argument, NULL, 'm'},
       {NULL, 0, NULL, 0},
   };
+  const char *console_log = NULL, *fifo = NULL;
+  size_t max_bytes = VC_CONSOLE_LOG_MAX;
   struct vc_vsock_backend_opts o = {.guest_cid = 3, .ready_fd = -1};
   unsigned long long n = 0;
   int opt;
@@ -69,15 +81,36 @@ int main(int argc, char **argv) {
         return usage("--ready-fd must be a file descriptor number");
       o.ready_fd = (int)n;
       break;
+    case 'l':
+      console_log = optarg;
+      break;
+    case 'f':
+      fifo = optarg;
+      break;
+    case 'm':
+      if (!parse_number(optarg, 2, 1ULL << 40, &n))
+        return usage("--max-bytes must be a number from 2");
+      max_bytes = (size_t)n;
+      break;
     default:
       return usage("unknown option or missing value");
     }
   }
   if (optind != argc)
     return usage("unexpected argument");
+  vc_error *err = NULL;
+  if (console_log != NULL || fifo != NULL) {
+    if (console_log == NULL || fifo == NULL)
+      return usage("--console-log and --fifo go together");
+    if (vc_console_log_drain(fifo, console_log, max_bytes, o.ready_fd, &err) < 0) {
+      fprintf(stderr, NAME ": %s\n", err != NULL ? err->msg : "failed");
+      vc_error_free(&err);
+      return 1;
+    }
+    return 0;
+  }
   if (o.vhost_user_socket == NULL || o.hybrid_socket == NULL)
     return usage("--vhost-user and --hybrid are required");
-  vc_error *err = NULL;
   if (vc_vsock_backend_run(&o, &err) < 0) {
     fprintf(stderr, NAME ": %s\n", err != NULL ? err->msg : "failed");
     vc_error_free(&err);

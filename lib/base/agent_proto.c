@@ -104,6 +104,12 @@ static const struct vc_proto_msg msg_state_result =
 static const struct vc_proto_field process_info_fields[] = {
     FIELD(vc_msg_process_info, pid, I64, true),
     FIELD(vc_msg_process_info, cmd, STR, false),
+    FIELD(vc_msg_process_info, ppid, I64, false),
+    FIELD(vc_msg_process_info, uid, I64, false),
+    FIELD(vc_msg_process_info, start_time, I64, false),
+    FIELD(vc_msg_process_info, cpu_ms, I64, false),
+    FIELD(vc_msg_process_info, tty, STR, false),
+    FIELD(vc_msg_process_info, comm, STR, false),
 };
 static const struct vc_proto_msg msg_process_info =
     MSG(vc_msg_process_info, process_info_fields);

@@ -147,9 +147,16 @@ struct vc_msg_state_result {
   uint32_t oom_kills;
 };
 
+/* What `ps -ef` and the common -o columns show of one guest process. */
 struct vc_msg_process_info {
   int64_t pid;
-  char *cmd;
+  char *cmd;        /* its command line, arguments joined by spaces */
+  int64_t ppid;     /* its parent, in the guest */
+  int64_t uid;      /* effective uid */
+  int64_t start_time; /* seconds since the epoch, by the guest's clock */
+  int64_t cpu_ms;   /* user + system time */
+  char *tty;        /* "pts/0", "ttyS0", or NULL for none */
+  char *comm;       /* its command name (/proc/PID/comm) */
 };
 
 struct vc_msg_process_list {

@@ -19,7 +19,10 @@
 
 #define VC_AGENT_VSOCK_PORT 1024
 #define VC_FRAME_HEADER_SIZE 10
-#define VC_FRAME_MAX (1u << 20)
+/* 4 MiB: room for a config.json with large annotations in CreateContainer
+ * (create refuses a bigger one before it boots), and still a bound on what
+ * either side buffers for one frame of an untrusted peer. */
+#define VC_FRAME_MAX (4u << 20)
 
 enum vc_frame_type {
   VC_FRAME_REQUEST = 1,

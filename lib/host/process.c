@@ -105,6 +105,28 @@ int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
   return 0;
 }
 
+unsigned long long vc_pid_start_time(pid_t pid) {
+  if (!vc_pid_alive(pid))
+    return 0;
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return 0;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* The name may hold anything: fields follow the last ')'; start time is
+   * the 22nd field, the 20th after it. */
+  const char *rest = strrchr(buf, ')');
+  unsigned long long start = 0;
+  if (rest == NULL ||
+      sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+             "%*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+    return 0;
+  return start;
+}
+
 bool vc_pid_alive(pid_t pid) {
   if (pid <= 0)
     return false;

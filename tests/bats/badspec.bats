@@ -155,11 +155,11 @@ add_bind() {
   local proc="$BATS_TEST_TMPDIR/proc.json"
   jq -n '{args: ["true"], cwd: "/", capabilities: {bounding: ["CAP_NOPE"]}}' > "$proc"
   run vcrun exec --process "$proc" ex
-  assert_failure 1
+  assert_failure 255
   assert_output --partial "$proc: process.capabilities.bounding[0]: unknown capability \"CAP_NOPE\""
   echo '["true"]' > "$proc"
   run vcrun exec --process "$proc" ex
-  assert_failure 1
+  assert_failure 255
   assert_output --partial "$proc: must be a JSON object"
   # The same file, fixed, runs.
   jq -n '{args: ["sh", "-c", "exit 3"], cwd: "/", capabilities: {bounding: ["CAP_KILL"]}}' > "$proc"

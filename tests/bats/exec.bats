@@ -154,7 +154,7 @@ EOF
  "capabilities": {"bounding": ["CAP_KILL", "CAP_BOGUS"]}}
 EOF
   run vcrun exec --process "$BATS_TEST_TMPDIR/bad.json" e6
-  assert_failure 1
+  assert_failure 255
   assert_output --partial 'process.capabilities.bounding[1]: unknown capability "CAP_BOGUS"'
   # Effective beyond permitted fails in the exec child itself.
   cat > "$BATS_TEST_TMPDIR/bad2.json" <<'EOF'
@@ -162,7 +162,7 @@ EOF
  "capabilities": {"effective": ["CAP_KILL"]}}
 EOF
   run vcrun exec --process "$BATS_TEST_TMPDIR/bad2.json" e6
-  assert_failure 1
+  assert_failure 255
   assert_output --partial 'process.capabilities.effective: CAP_KILL is not in process.capabilities.permitted'
   [ "$(vcrun state e6 | jq -r .status)" = running ]
   run vcrun exec e6 echo still-running
@@ -203,7 +203,7 @@ EOF
 {"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "selinuxLabel": "system_u:system_r:container_t:s0"}
 EOF
   VCRUN_CONFIG=$conf run vcrun exec --process "$BATS_TEST_TMPDIR/label.json" e7
-  assert_failure 1
+  assert_failure 255
   assert_output --partial "$BATS_TEST_TMPDIR/label.json: selinuxLabel \"system_u:system_r:container_t:s0\" is not applied: the guest kernel has no SELinux ([runtime] lsm_labels = \"error\")"
   [ "$(vcrun state e7 | jq -r .status)" = running ]
   vcrun delete --force e7

@@ -127,10 +127,10 @@ wait_recvtty() {
   set_args "$BUNDLE" sleep 300
   vcrun run -d --bundle "$BUNDLE" t5 </dev/null >/dev/null 2>&1
   run vcrun exec --detach --tty t5 true
-  assert_failure 1
+  assert_failure 255
   assert_output --partial 'cannot allocate tty if vcrun will detach without setting console socket'
   run vcrun exec --console-socket "$SOCK" t5 true
-  assert_failure 1
+  assert_failure 255
   assert_output --partial 'cannot use console socket if vcrun will not allocate tty'
   run vcrun delete --force t5
   assert_success

@@ -82,7 +82,10 @@ TEST(bad_requests_get_codes) {
 }
 
 TEST(results_round_trip) {
-  struct vc_msg_process_info procs[] = {{1, "sh"}, {42, "sleep 1"}};
+  struct vc_msg_process_info procs[] = {
+      {.pid = 1, .cmd = "sh"},
+      {.pid = 42, .cmd = "sleep 1", .ppid = 1, .uid = 1000,
+       .start_time = 1700000000, .cpu_ms = 1500, .tty = "pts/0", .comm = "sleep"}};
   struct vc_msg_process_list in = {procs, 2};
   char *body = vc_proto_encode_result(VC_AGENT_LIST_PROCESSES, &in);
   struct vc_msg_process_list out = {0};
@@ -90,6 +93,12 @@ TEST(results_round_trip) {
   CHECK(vc_proto_decode_response(VC_AGENT_LIST_PROCESSES, body, &out, &err) == 0);
   CHECK(out.n_processes == 2 && out.processes[1].pid == 42);
   CHECK_STR(out.processes[1].cmd, "sleep 1");
+  CHECK(out.processes[1].ppid == 1 && out.processes[1].uid == 1000 &&
+        out.processes[1].start_time == 1700000000 &&
+        out.processes[1].cpu_ms == 1500);
+  CHECK_STR(out.processes[1].tty, "pts/0");
+  CHECK_STR(out.processes[1].comm, "sleep");
+  CHECK(out.processes[0].tty == NULL && out.processes[0].ppid == 0);
   vc_agent_result_free(VC_AGENT_LIST_PROCESSES, &out);
   CHECK(out.processes == NULL && out.n_processes == 0);
   free(body);

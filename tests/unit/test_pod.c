@@ -103,7 +103,7 @@ TEST(refusals) {
                "\"io.kubernetes.cri.sandbox-id\":\"c1\"}", "names itself");
   expect_error("[]", "{\"io.kubernetes.cri.container-type\":\"container\","
                "\"io.kubernetes.cri.sandbox-id\":\"../../etc\"}",
-               "`../../etc` is not a valid container id");
+               "\"../../etc\" is not a valid container id");
   expect_error("[{\"type\":\"ipc\",\"path\":\"/proc/1/ns/ipc\"}]", "{}",
                "linux.namespaces[0].path: `/proc/1/ns/ipc` is not a namespace "
                "of a container in this sandbox");
