@@ -41,6 +41,11 @@ struct vc_container {
   char *rootfs;      /* host directory shared as the container's root */
   char *cgroup_path; /* the container's cgroup below the guest's root */
   char *created;     /* RFC 3339 */
+  /* Its directory in the sandbox's share: <id>-<random>, new for every
+   * create, so that the id can be used again at once (the guest may still
+   * hold the share's entries of the deleted one for a few seconds); the id
+   * itself for states saved before there was one. */
+  char *share_name;
   pid_t shim_pid;    /* the process in --pid-file; exits with the init */
   char *sandbox_id;  /* its own id, or the sandbox it joined */
   pid_t vm_pid;      /* a member's: the VM it joined (a later sandbox of the
@@ -104,7 +109,9 @@ int vc_container_run(const struct vc_context *ctx, const char *id,
                      const struct vc_create_options *o, bool detach,
                      vc_error **err);
 
-/* vcrun kill: sig to the init, or with all to every process of it. */
+/* vcrun kill: sig to the init, or with all to every process of it; sig 0
+ * checks that the init exists.  With all, a stopped container is not an
+ * error (runc 1.1). */
 int vc_container_kill(const struct vc_context *ctx, const char *id, int sig,
                       bool all, vc_error **err);
 

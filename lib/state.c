@@ -22,6 +22,8 @@ static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_str(b, c->cgroup_path);
   vc_jb_key(b, "created");
   vc_jb_str(b, c->created);
+  vc_jb_key(b, "share");
+  vc_jb_str(b, c->share_name);
   vc_jb_key(b, "process");
   vc_jb_open(b, '{');
   vc_jb_key(b, "pid"); /* the host process engines see: the shim */
@@ -133,6 +135,10 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   c->bundle = vc_json_strdup(ctr, "bundle");
   c->rootfs = vc_json_strdup(ctr, "rootfs");
   c->cgroup_path = vc_json_strdup(ctr, "cgroup_path");
+  /* States saved before share names were per create shared under the id. */
+  c->share_name = vc_json_strdup(ctr, "share");
+  if (c->share_name == NULL)
+    c->share_name = xstrdup(id);
   c->shim_pid = process ? (pid_t)vc_json_get_int(process, "pid") : 0;
   c->vm_pid = (pid_t)vc_json_get_int(sandbox, "vm_pid");
   c->sandbox.id = xstrdup(sandbox_id);
