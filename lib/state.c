@@ -20,10 +20,10 @@ static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_str(b, c->rootfs);
   vc_jb_key(b, "cgroup_path");
   vc_jb_str(b, c->cgroup_path);
-  vc_jb_key(b, "created");
-  vc_jb_str(b, c->created);
   vc_jb_key(b, "share");
   vc_jb_str(b, c->share_name);
+  vc_jb_key(b, "created");
+  vc_jb_str(b, c->created);
   vc_jb_key(b, "process");
   vc_jb_open(b, '{');
   vc_jb_key(b, "pid"); /* the host process engines see: the shim */

@@ -130,21 +130,25 @@ hex64() {
   cp -a "$BUNDLE_TEMPLATE" "$m"
   set_config "$m" ".annotations = {\"$CRI_TYPE\": \"container\", \"$CRI_SANDBOX\": \"pod\"}"
   set_args "$m" sleep 1000
-  # create, delete, create back to back: a new share entry each time.
+  # create, delete, create back to back (the container's root is set up,
+  # pivot_root included, at create).
   local i share_names=
   for i in 1 2 3; do
     vcrun_bg create --bundle "$m" member
-    share_names="$share_names $(jq -r '.containers.member.share' "$STATE_ROOT/member/state.json")"
+    run -0 vcrun start member
+    share_names="$share_names $(jq -r '.containers.member.share // empty' "$STATE_ROOT/member/state.json")"
     run -0 vcrun delete -f member
   done
-  [ "$(tr ' ' '\n' <<<"$share_names" | sort -u | grep -c .)" = 3 ] ||
-    fail "share names not unique per create: $share_names"
   # run (create, start, wait, delete) three times over under one id.
   set_args "$m" cat /etc/passwd
   for i in 1 2 3; do
     run -0 vcrun run --bundle "$m" member </dev/null
     assert_output 'root:x:0:0:root:/root:/bin/sh'
   done
+  # Each create shared the member under a name of its own.
+  [ "$(tr ' ' '\n' <<<"$share_names" | sort -u | grep -c .)" = 3 ] ||
+    fail "share names not unique per create: $share_names"
+
   [ -z "$(ls -A "$(run_dir_of pod)/shared" | grep -v '^pod-')" ] ||
     fail "members left in the share: $(ls "$(run_dir_of pod)/shared")"
   run -0 vcrun delete -f pod

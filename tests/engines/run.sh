@@ -158,9 +158,9 @@ ctr_gone() { ctr_ task kill -s KILL "$1" >/dev/null 2>&1; ctr_ task rm -f "$1" >
 # ctr -t insists that its own stdin is a terminal: script(1) gives it one.
 ctr_in_pty() { script -qec "$(printf '%q ' ctr -a "$T/ctd.sock" -n "$NS" "$@")" /dev/null \
   </dev/null 2>&1 | tr -d '\r'; }
-# The pty echoes what script(1) passes in (a "^@"); the process's own word
-# comes last.
-last_word() { printf '%s' "${1##*[!a-z]}"; }
+# The pty echoes what script(1) passes in (a "^@"), before or after the
+# process's output: dropped, the process's own word comes last.
+last_word() { local s=${1//^@/}; s=${s%"${s##*[a-z]}"}; printf '%s' "${s##*[!a-z]}"; }
 ctr_rootfs() { echo "$T/ctd/state/io.containerd.runtime.v2.task/$NS/$1/rootfs"; }
 
 # Reads the counter file a paused/resumed container writes in its rootfs.
