@@ -43,13 +43,15 @@ struct agent_proc {
   struct ev_tag stdout_tag, stderr_tag, stdin_tag;
 };
 
-/* Where the sandbox's virtio-fs share is mounted, once: <cid>/rootfs is a
- * container's root, <cid>/mounts/<N> the host source of its mounts[N]. */
+/* Where the sandbox's virtio-fs share is mounted, once: <share>/rootfs is a
+ * container's root, <share>/mounts/<N> the host source of its mounts[N]
+ * (<share>: the name the host gave in CreateContainer). */
 #define AGENT_SHARE_DIR "/run/vcrun/shared"
 
 struct agent_container {
   char *id;
-  char *rootfs; /* AGENT_SHARE_DIR/<id>/rootfs */
+  char *share_name; /* its directory in the share */
+  char *rootfs; /* AGENT_SHARE_DIR/<share_name>/rootfs */
   char *cgroup_dir; /* its cgroup v2 directory, e.g. /sys/fs/cgroup/<id> */
   char *bundle; /* the host's bundle path, for the state hooks get */
   struct oci_spec *spec;

@@ -316,7 +316,7 @@ static void bind_host_mount(const struct agent_container *c, size_t index,
                  strerror(errno));
     src = xstrdup(in_root);
   } else {
-    src = xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->id, index);
+    src = xasprintf("%s/%s/mounts/%zu", AGENT_SHARE_DIR, c->share_name, index);
   }
   make_bind_target(src, dest, destination);
   if (mount(src, dest, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)

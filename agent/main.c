@@ -370,6 +370,7 @@ static void container_free(struct agent *a, struct agent_container *c) {
   proc_release(a, &c->init);
   free(c->id);
   free(c->rootfs);
+  free(c->share_name);
   free(c->cgroup_dir);
   free(c->bundle);
   oci_spec_free(c->spec);
@@ -546,7 +547,16 @@ static int create_container(struct agent *a, struct agent_conn *conn,
    * virtio-fs share. */
   if (mount_share(tag, err) < 0)
     goto fail;
-  c->rootfs = xasprintf("%s/%s/rootfs", AGENT_SHARE_DIR, id);
+  /* A name the host made for this create, never an earlier one's: the
+   * share's cached entries of a deleted container of the same id may
+   * linger in the guest for a while. */
+  const char *share_name = params->share_name != NULL ? params->share_name : id;
+  if (!vc_id_valid(share_name)) {
+    vc_error_set(err, 0, "CreateContainer: invalid share name `%s`", share_name);
+    goto fail;
+  }
+  c->share_name = xstrdup(share_name);
+  c->rootfs = xasprintf("%s/%s/rootfs", AGENT_SHARE_DIR, c->share_name);
   struct stat root_st;
   if (stat(c->rootfs, &root_st) < 0 || !S_ISDIR(root_st.st_mode)) {
     vc_error_set(err, errno, "the container's rootfs `%s` is not in the share",
@@ -773,10 +783,14 @@ static int signal_process(struct agent *a,
   uint32_t sig = params->signal;
   if (p == NULL)
     return -1;
-  if (sig == 0 || sig >= 65)
+  if (sig >= 65)
     return vc_error_set(err, EINVAL, "SignalProcess: bad signal");
   if (p->exited)
     return vc_error_set(err, ESRCH, "process already finished");
+  /* Signal 0 asks whether the process exists, as kill(2) does: it has not
+   * exited (the agent reaps it), so it does. */
+  if (sig == 0)
+    return 0;
   if (params->all && p == &p->container->init) {
     /* The container's cgroup, as runc: a pid namespace may be shared with
      * the rest of its pod. */

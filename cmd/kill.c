@@ -1,5 +1,6 @@
 /* vcrun kill: sends a signal to the container's process (--all: to every
- * process in it), by name (TERM, SIGTERM) or number. */
+ * process in it), by name (TERM, SIGTERM) or number; 0 (by number, as
+ * runc takes it) only checks that the process exists. */
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@ static int parse_signal(const char *s, int *sig, vc_error **err) {
   if (isdigit((unsigned char)s[0])) {
     char *end;
     long n = strtol(s, &end, 10);
-    if (*end == '\0' && n > 0 && n < NSIG) {
+    if (*end == '\0' && n >= 0 && n < NSIG) {
       *sig = (int)n;
       return 0;
     }

@@ -43,21 +43,31 @@ bool vc_container_owns_sandbox(const struct vc_container *c) {
   return c->sandbox_id == NULL || strcmp(c->sandbox_id, c->id) == 0;
 }
 
-static int check_id(const char *id, vc_error **err) {
+/* runc 1.1's answers: its id pattern, and for an id too long to be a
+ * directory name, what its lstat of the state directory says. */
+static int check_id(const struct vc_context *ctx, const char *id,
+                    vc_error **err) {
   if (id == NULL || id[0] == '\0')
     return vc_error_set(err, 0, "container id cannot be empty");
+  if (strlen(id) > VC_ID_MAX) {
+    vc_error_set(err, 0, "lstat %s/%s: file name too long",
+                 ctx->cfg->runtime.state_root, id);
+    (*err)->errnum = ENAMETOOLONG;
+    return -1;
+  }
   if (!vc_id_valid(id)) {
-    /* Quoted as a JSON string: an id with a newline or an escape sequence
-     * must not break the one-line error or drive the terminal. */
+    /* runc's words, and the id quoted as a JSON string: an id with a
+     * newline or an escape sequence must not break the one-line error or
+     * drive the terminal. */
     cleanup_free char *quoted = vc_json_quote(id);
-    return vc_error_set(err, 0, "invalid container id %s", quoted);
+    return vc_error_set(err, 0, "invalid container ID format: %s", quoted);
   }
   return 0;
 }
 
 int vc_container_load(const struct vc_context *ctx, const char *id, bool lock,
                       struct vc_container *c, vc_error **err) {
-  if (check_id(id, err) < 0 || vc_state_load(ctx->cfg, id, c, err) < 0)
+  if (check_id(ctx, id, err) < 0 || vc_state_load(ctx->cfg, id, c, err) < 0)
     return -1;
   c->sandbox.debug = ctx->debug;
   return lock ? vc_dir_lock(c->dir, &c->lock_fd, err) : 0;
@@ -72,6 +82,7 @@ void vc_container_free(struct vc_container *c) {
   free(c->rootfs);
   free(c->cgroup_path);
   free(c->created);
+  free(c->share_name);
   free(c->sandbox_id);
   vc_host_cgroup_free(&c->host_cgroup);
   vc_sandbox_free(&c->sandbox);
@@ -292,6 +303,7 @@ static struct vc_msg_create_container create_params(const struct vc_container *c
       .join_namespaces = plan->pod.joins_json,
       .vm_network_namespace = plan->pod.vm_netns != NULL,
       .stdio_stream = stdio_stream,
+      .share_name = c->share_name,
   };
 }
 
@@ -318,7 +330,7 @@ static int check_request_size(const struct vc_container *c,
 static int prepare(const struct vc_context *ctx, const char *id,
                    const char *bundle, struct vc_container *c,
                    struct create_plan *plan, vc_error **err) {
-  if (check_id(id, err) < 0)
+  if (check_id(ctx, id, err) < 0)
     return -1;
   c->bundle = realpath(bundle, NULL);
   if (c->bundle == NULL)
@@ -357,6 +369,8 @@ static int prepare(const struct vc_context *ctx, const char *id,
   c->id = xstrdup(id);
   c->dir = xasprintf("%s/%s", ctx->cfg->runtime.state_root, id);
   c->created = now_rfc3339();
+  cleanup_free char *suffix = vc_random_name(8);
+  c->share_name = xasprintf("%.*s-%s", VC_ID_MAX - 9, id, suffix);
   return check_request_size(c, plan, config_path, err);
 }
 
@@ -407,7 +421,8 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     return -1;
   cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_create(share, err) < 0 ||
-      vc_share_add(share, c->id, c->rootfs, c->bundle, plan->spec, err) < 0) {
+      vc_share_add(share, c->share_name, c->rootfs, c->bundle, plan->spec,
+                   err) < 0) {
     vc_error *e = NULL;
     vc_share_teardown(share, &e);
     vc_error_free(&e);
@@ -449,12 +464,13 @@ static int join_sandbox(const struct vc_context *ctx, struct vc_container *c,
   c->sandbox_id = xstrdup(c->sandbox.id);
   c->vm_pid = c->sandbox.vm.pid;
   share = vc_share_dir(c->sandbox.run_dir);
-  if (vc_share_add(share, c->id, c->rootfs, c->bundle, plan->spec, err) < 0) {
+  if (vc_share_add(share, c->share_name, c->rootfs, c->bundle, plan->spec,
+                   err) < 0) {
     vc_rmdir_r(c->dir, NULL);
     goto out;
   }
   if (vc_state_save(c, err) < 0) {
-    vc_share_remove(share, c->id, NULL);
+    vc_share_remove(share, c->share_name, NULL);
     vc_rmdir_r(c->dir, NULL);
     goto out;
   }
@@ -725,6 +741,13 @@ int vc_container_kill(const struct vc_context *ctx, const char *id, int sig,
                                            .all = all};
     ret = vc_sandbox_call(&c.sandbox, VC_AGENT_SIGNAL_PROCESS, &params, NULL, err);
   }
+  /* runc 1.1: --all on a container that has stopped (or stops meanwhile)
+   * signals what is left of it, nothing, and succeeds; containerd's shim
+   * kills with --all after the task exited. */
+  if (ret < 0 && all && *err != NULL && (*err)->errnum == ESRCH) {
+    vc_error_free(err);
+    ret = 0;
+  }
   vc_container_free(&c);
   return ret;
 }
@@ -753,7 +776,7 @@ static int leave_sandbox(struct vc_container *c, vc_error **err) {
   if (vc_placement_remove(&c->host_cgroup, err) < 0)
     ret = -1;
   cleanup_free char *share = vc_share_dir(c->sandbox.run_dir);
-  if (vc_share_remove(share, c->id, ret < 0 ? NULL : err) < 0)
+  if (vc_share_remove(share, c->share_name, ret < 0 ? NULL : err) < 0)
     ret = -1;
   if (vc_rmdir_r(c->dir, ret < 0 ? NULL : err) < 0)
     ret = -1;

@@ -45,6 +45,11 @@ struct vc_container {
    * container, its shim's for a member; no dirs when placement is off. */
   struct vc_host_cgroup host_cgroup;
   char *created;     /* RFC 3339 */
+  /* Its directory in the sandbox's share: <id>-<random>, new for every
+   * create, so that the id can be used again at once (the guest may still
+   * hold the share's entries of the deleted one for a few seconds); the id
+   * itself for states saved before there was one. */
+  char *share_name;
   pid_t shim_pid;    /* the process in --pid-file; exits with the init */
   /* 0 for a shim (known by its command line, which names dir); for `run`
    * in the foreground, which stands for the container itself: its start
@@ -114,7 +119,9 @@ int vc_container_run(const struct vc_context *ctx, const char *id,
                      const struct vc_create_options *o, bool detach,
                      vc_error **err);
 
-/* vcrun kill: sig to the init, or with all to every process of it. */
+/* vcrun kill: sig to the init, or with all to every process of it; sig 0
+ * checks that the init exists.  With all, a stopped container is not an
+ * error (runc 1.1). */
 int vc_container_kill(const struct vc_context *ctx, const char *id, int sig,
                       bool all, vc_error **err);
 

@@ -1,6 +1,8 @@
 /* The per-sandbox directory that virtiofsd exports into the guest:
- *   <sandbox dir>/shared/<cid>/rootfs      the bundle's rootfs, bound
- *   <sandbox dir>/shared/<cid>/mounts/<N>  the host source of mounts[N]
+ *   <run dir>/shared/<name>/rootfs      the bundle's rootfs, bound
+ *   <run dir>/shared/<name>/mounts/<N>  the host source of mounts[N]
+ * (<name>: the container's share name, lib/container.h, new for every
+ * create)
  *                                          (none for a source below the
  *                                          rootfs: oci_mount_source_in_root)
  * After Kata's shared directory.  Everything under it is a bind mount in
@@ -38,7 +40,7 @@ int vc_share_check_sources(const struct oci_spec *spec, const char *bundle,
 int vc_share_create(const char *share_dir, vc_error **err);
 
 /* Binds a container's rootfs and each bind mount's source under
- * share_dir/<cid>; works before and after virtiofsd started.  On failure
+ * share_dir/<cid> (cid: the share name); works before and after virtiofsd started.  On failure
  * what was mounted is unmounted again. */
 int vc_share_add(const char *share_dir, const char *cid, const char *rootfs,
                  const char *bundle, const struct oci_spec *spec,

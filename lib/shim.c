@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +19,19 @@
 #include "lib/host/process.h"
 #include "lib/relay.h"
 
+/* In the new shim, before its exec: its mount namespace follows the host's
+ * (a slave, so that the host's unmounts reach it) and gets a /proc of its
+ * own pid namespace, where it is alone.  Fails with a message on fd. */
+static bool isolate_proc(int fd) {
+  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+    dprintf(fd, "%cthe shim's /proc in a pid namespace of its own: %s",
+            VC_SHIM_FAILED, strerror(errno));
+    return false;
+  }
+  return true;
+}
+
 int vc_shim_spawn(const struct vc_context *ctx, const struct vc_container *c,
                   const char *exec_id, const char *process_file, int tty_slave,
                   pid_t *pid, vc_error **err) {
@@ -23,14 +39,23 @@ int vc_shim_spawn(const struct vc_context *ctx, const struct vc_container *c,
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
     return vc_error_set(err, errno, "pipe");
-  pid_t child = fork();
+  /* A fork into new pid and mount namespaces: the shim is still our child
+   * (the engine reaps it once we exit), its host pid is what engines get,
+   * and /proc/<pid>/ns/pid and /proc/<pid>/root/proc show the shim alone
+   * as pid 1, never the host's processes (podman top reads them).  Raw
+   * clone, not unshare + fork: later children of ours (hooks) stay in our
+   * pid namespace. */
+  pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD,
+                               NULL, NULL, NULL, NULL);
   if (child < 0) {
     int e = errno;
     close(ready[0]);
     close(ready[1]);
-    return vc_error_set(err, e, "fork shim");
+    return vc_error_set(err, e, "start the shim in a pid namespace of its own");
   }
   if (child == 0) {
+    if (!isolate_proc(ready[1]))
+      _exit(127);
     /* Keep stdio (the container's, or the console pty) and the ready pipe;
      * nothing else the caller passed us may leak into the shim. */
     for (int fd = 0; tty_slave >= 0 && fd < 3; fd++)

@@ -3,7 +3,9 @@
  * guest over a vsock stream of its own, relays stdio, forwards signals, and
  * exits with the process's status (128+N when killed by signal N).  It runs
  * as `vcrun shim`, a child of the command that made it, so engines that are
- * subreapers see it; its readiness comes back over a pipe: 'R', or 'E'
+ * subreapers see it, as pid 1 of a pid and mount namespace of its own (with
+ * its own /proc): what looks through its pid sees no host process.  Its
+ * readiness comes back over a pipe: 'R', or 'E'
  * followed by the error's text. */
 #ifndef VC_SHIM_H
 #define VC_SHIM_H

@@ -21,6 +21,8 @@ static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_str(b, c->rootfs);
   vc_jb_key(b, "cgroup_path");
   vc_jb_str(b, c->cgroup_path);
+  vc_jb_key(b, "share");
+  vc_jb_str(b, c->share_name);
   vc_jb_key(b, "created");
   vc_jb_str(b, c->created);
   vc_placement_save_json(&c->host_cgroup, b);
@@ -136,6 +138,10 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   c->rootfs = vc_json_strdup(ctr, "rootfs");
   c->cgroup_path = vc_json_strdup(ctr, "cgroup_path");
   vc_placement_load_json(&c->host_cgroup, ctr);
+  /* States saved before share names were per create shared under the id. */
+  c->share_name = vc_json_strdup(ctr, "share");
+  if (c->share_name == NULL)
+    c->share_name = xstrdup(id);
   c->shim_pid = process ? (pid_t)vc_json_get_int(process, "pid") : 0;
   c->shim_start = process ? (unsigned long long)vc_json_get_int(process, "start_time") : 0;
   c->vm_pid = (pid_t)vc_json_get_int(sandbox, "vm_pid");

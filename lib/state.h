@@ -8,10 +8,13 @@
  *                it joined)},
  *    "hypervisor", "agent", "devices": only in the sandbox container's file
  *                (lib/sandbox.h writes them),
- *    "containers": {"<id>": {"bundle", "rootfs", "cgroup_path", "created",
+ *    "containers": {"<id>": {"bundle", "rootfs", "cgroup_path", "share"?,
+ *                            "created",
  *                            "host_cgroup"?: {"dirs", "made"} (lib/placement.h),
  *                            "process": {"pid"}}}}
- * Version 2 kept the container's creation time as "sandbox.created"; it is
+ * "share" (the container's directory in its sandbox's share) is absent in
+ * files written before it existed: the id then.  Version 2 kept the
+ * container's creation time as "sandbox.created"; it is
  * still read (migrated on load), and the next save writes version 3. */
 #ifndef VC_STATE_H
 #define VC_STATE_H

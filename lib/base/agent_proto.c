@@ -47,6 +47,7 @@ static const struct vc_proto_field create_container_fields[] = {
     FIELD(vc_msg_create_container, join_namespaces, JSON, false),
     FIELD(vc_msg_create_container, vm_network_namespace, BOOL, false),
     FIELD(vc_msg_create_container, stdio_stream, U32, false),
+    FIELD(vc_msg_create_container, share_name, STR, false),
 };
 static const struct vc_proto_msg msg_create_container =
     MSG(vc_msg_create_container, create_container_fields);

@@ -37,7 +37,7 @@
 #include "lib/base/error.h"
 
 /* Bumped whenever a method or field changes meaning. */
-#define VC_AGENT_PROTOCOL_VERSION 2
+#define VC_AGENT_PROTOCOL_VERSION 3
 
 enum vc_proto_type {
   VC_PT_STR,
@@ -106,6 +106,9 @@ struct vc_msg_create_container {
   /* The stream for the init's stdio on this connection; 0: attached later
    * with AttachStdio. */
   uint32_t stdio_stream;
+  /* The directory of the share its rootfs and mounts are under (unique per
+   * create, so an id can be used again at once); NULL: the id. */
+  const char *share_name;
 };
 
 struct vc_msg_exec_process {

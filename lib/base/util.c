@@ -53,7 +53,7 @@ void *xrealloc(void *p, size_t size) {
 
 bool vc_id_valid(const char *id) {
   if (id == NULL || id[0] == '\0' || strcmp(id, ".") == 0 ||
-      strcmp(id, "..") == 0 || strlen(id) > 1024)
+      strcmp(id, "..") == 0 || strlen(id) > VC_ID_MAX)
     return false;
   for (const char *p = id; *p; p++) {
     char c = *p;

@@ -34,8 +34,11 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 
+/* The longest container id: a directory name under the state root. */
+#define VC_ID_MAX 255
+
 /* A container id as runc accepts it: [A-Za-z0-9_+.-], not . or .., at
- * most 1024 bytes; safe as a directory name under the state root. */
+ * most VC_ID_MAX bytes; safe as a directory name under the state root. */
 bool vc_id_valid(const char *id);
 
 /* Reads a whole file (NUL-terminated); *len (if non-NULL) gets its size. */

@@ -210,8 +210,8 @@ columns() {
 @test "an id that cannot be printed as it is is quoted: one line of error" {
   run -1 vcrun state $'a\nb'
   [ "${#lines[@]}" -eq 1 ] || fail "more than one line: $output"
-  assert_output --partial 'invalid container id "a\nb"'
+  assert_output --partial 'invalid container ID format: "a\nb"'
   run -1 vcrun run --bundle "$BUNDLE" $'x\e[31my'
-  assert_output --partial 'invalid container id "x\u001b[31my"'
+  assert_output --partial 'invalid container ID format: "x\u001b[31my"'
   assert_no_leftovers
 }

@@ -174,8 +174,9 @@ add_guest_hook() {
 }
 
 @test "createContainer runs in the guest before pivot_root, path inside the rootfs" {
-  # Before pivot_root the rootfs is at /run/vcrun/shared/ID/rootfs in the guest.
-  add_guest_hook createContainer 'read -r s; echo "$s" > /run/vcrun/shared/hk11/rootfs/cc.json'
+  # Before pivot_root the rootfs is at /run/vcrun/shared/ID-<random>/rootfs
+  # in the guest (a share name new for every create).
+  add_guest_hook createContainer 'read -r s; for d in /run/vcrun/shared/hk11-*; do echo "$s" > "$d/rootfs/cc.json"; done'
   run vcrun_bg create --bundle "$BUNDLE" hk11
   assert_success
   [ "$(jq -r .status "$BUNDLE/rootfs/cc.json")" = creating ]

@@ -88,13 +88,15 @@ ns_ids() {
   assert_line 'sleep 500'
   run -0 bash -c "'$VCRUN' --root '$STATE_ROOT' list -q | sort"
   assert_output "$(printf 'm2\npod')"
+  grep -q "$(run_dir_of pod)/shared/m2-[A-Za-z0-9]*/rootfs" /proc/self/mountinfo
   vcrun kill m2 KILL
   wait_for_stopped m2
   assert_equal "$(vcrun state pod | jq -r .status)" running
   vcrun delete m2
-  # Its rootfs left the share; the sandbox's is still there.
-  ! grep -q "/shared/m2/" /proc/self/mountinfo
-  grep -q "$(run_dir_of pod)/shared/pod/rootfs" /proc/self/mountinfo
+  # Its rootfs left the share; the sandbox's is still there (each under a
+  # share name of its own: ID-<random>).
+  ! grep -q "/shared/m2-" /proc/self/mountinfo
+  grep -q "$(run_dir_of pod)/shared/pod-[A-Za-z0-9]*/rootfs" /proc/self/mountinfo
   run vcrun exec pod ps -o args
   assert_line 'sleep 1000'
   refute_line 'sleep 500'

@@ -1,9 +1,12 @@
 #!/bin/bash
-# Engine suite: containerd (ctr, runc shim v2) and podman (conmon) drive
+# Engine suite: containerd (ctr, runc shim v2; its CRI plugin driven by
+# tests/engines/cri.py as the kubelet would) and podman (conmon) drive
 # vcrun.  Installs nothing (scripts/install-deps.sh does); starts a private
 # containerd and a private podman under a temp dir, builds a busybox OCI
-# image offline, and prints one line per check and a summary.
+# image (and a pause image for CRI pods) offline, and prints one line per
+# check and a summary.
 # usage: tests/engines/run.sh [BUILD_DIR]   (default: build)
+#   ENGINES_SUITES="ctr cri podman" (the default) picks the suites to run.
 set -u
 cd "$(dirname "$0")/../.."
 B=$(cd "${1:-build}" && pwd)
@@ -11,6 +14,12 @@ B=$(cd "${1:-build}" && pwd)
 for tool in containerd ctr podman conmon umoci jq; do
   command -v "$tool" >/dev/null || { echo "engines: $tool missing (make deps)" >&2; exit 1; }
 done
+# Debian's python, with its grpc packages (a python3 earlier in PATH may
+# lack them).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+"$PY" -c 'import grpc, grpc_tools' 2>/dev/null ||
+  { echo "engines: python3-grpcio / python3-grpc-tools missing (make deps)" >&2; exit 1; }
 
 # Short paths: unix socket names are limited to 107 bytes.
 T=$(mktemp -d /tmp/vce.XXXXXX)
@@ -18,6 +27,15 @@ NS=vce$$
 PASS=0 FAIL=0
 CTD_PID=
 IMG=localhost/vcrun-busybox:test
+PAUSE_IMG=localhost/vcrun-pause:test
+# CRI pods run under the runc shim's stock root, /run/containerd/runc/<ns>
+# (not overridden, as on a node): what the suite makes there it removes.
+CRI_NS=k8s.io
+CRI_ROOT=/run/containerd/runc/$CRI_NS
+CRI_ROOT_MADE=
+CRI_ROOT_BEFORE=
+if [ -d "$CRI_ROOT" ]; then CRI_ROOT_BEFORE=$(ls -A "$CRI_ROOT")
+else CRI_ROOT_MADE=$(d=$CRI_ROOT; while [ ! -d "$(dirname "$d")" ]; do d=$(dirname "$d"); done; echo "$d"); fi
 GUEST_KERNEL=$(cat "$B/guest/kernel.release")
 
 ok() { PASS=$((PASS + 1)); echo "ok   $1"; }
@@ -44,8 +62,24 @@ cleanup() {
       ctr -a "$T/ctd.sock" -n "$NS" task rm -f "$id" >/dev/null 2>&1
     done
   fi
+  if [ -n "$CTD_PID" ]; then
+    for id in $(ctr -a "$T/ctd.sock" -n "$CRI_NS" task ls -q 2>/dev/null); do
+      ctr -a "$T/ctd.sock" -n "$CRI_NS" task kill -s KILL "$id" >/dev/null 2>&1
+      ctr -a "$T/ctd.sock" -n "$CRI_NS" task rm -f "$id" >/dev/null 2>&1
+    done
+  fi
   pm rm -af -t 0 >/dev/null 2>&1
   [ -n "$CTD_PID" ] && kill "$CTD_PID" 2>/dev/null && wait "$CTD_PID" 2>/dev/null
+  # The CRI containers' state under the stock runc root, ours only.
+  local id
+  for id in $(ls -A "$CRI_ROOT" 2>/dev/null); do
+    printf '%s\n' "$CRI_ROOT_BEFORE" | grep -qxF "$id" && continue
+    "$T/vcrun" --root "$CRI_ROOT" delete -f "$id" >/dev/null 2>&1
+  done
+  if [ -n "$CRI_ROOT_MADE" ]; then
+    local d=$CRI_ROOT
+    while rmdir "$d" 2>/dev/null && [ "$d" != "$CRI_ROOT_MADE" ]; do d=$(dirname "$d"); done
+  fi
   local p
   for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
   # podman leaves read-only layers and mounts behind; unmount before rm.
@@ -70,7 +104,9 @@ chmod +x "$T/vcrun"
 VCRUN_ROOT_CTD=$T/ctd-vcrun
 
 # --- image -------------------------------------------------------------------
-if ! tests/engines/make-image.sh "$T/img" "$T/busybox.tar" > "$T/image.log" 2>&1; then
+if ! tests/engines/make-image.sh "$T/img" "$T/busybox.tar" > "$T/image.log" 2>&1 ||
+   ! tests/engines/make-image.sh "$T/pause" "$T/pause.tar" "$PAUSE_IMG" \
+       /bin/sleep 2147483647 >> "$T/image.log" 2>&1; then
   cat "$T/image.log"; fail "image build"; echo "engines: $PASS passed, $FAIL failed"; exit 1
 fi
 
@@ -80,11 +116,25 @@ cat > "$T/ctd/config.toml" <<EOF
 version = 2
 root = "$T/ctd/root"
 state = "$T/ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [grpc]
   address = "$T/ctd.sock"
 [ttrpc]
   address = "$T/ctd.sock.ttrpc"
+# CRI as a node has it, vcrun as the runc runtime's binary: only
+# BinaryName set in the runtime's options (Root left to the shim's
+# default); no CNI (the test pod uses the host's network).
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMG"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "$T/vcrun"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$T/cni/bin"
+    conf_dir = "$T/cni/conf"
 EOF
 containerd --config "$T/ctd/config.toml" > "$T/ctd/log" 2>&1 &
 CTD_PID=$!
@@ -108,9 +158,9 @@ ctr_gone() { ctr_ task kill -s KILL "$1" >/dev/null 2>&1; ctr_ task rm -f "$1" >
 # ctr -t insists that its own stdin is a terminal: script(1) gives it one.
 ctr_in_pty() { script -qec "$(printf '%q ' ctr -a "$T/ctd.sock" -n "$NS" "$@")" /dev/null \
   </dev/null 2>&1 | tr -d '\r'; }
-# The pty echoes what script(1) passes in (a "^@"); the process's own word
-# comes last.
-last_word() { printf '%s' "${1##*[!a-z]}"; }
+# The pty echoes what script(1) passes in (a "^@"), before or after the
+# process's output: dropped, the process's own word comes last.
+last_word() { local s=${1//^@/}; s=${s%"${s##*[a-z]}"}; printf '%s' "${s##*[!a-z]}"; }
 ctr_rootfs() { echo "$T/ctd/state/io.containerd.runtime.v2.task/$NS/$1/rootfs"; }
 
 # Reads the counter file a paused/resumed container writes in its rootfs.
@@ -227,9 +277,14 @@ podman_suite() {
     check "podman exec: exit 4 (got $rc)" test "$rc" = 4
     out=$(pm exec p-det cat /etc/passwd 2>&1)
     check "podman exec: output" test "$out" = 'root:x:0:0:root:/root:/bin/sh'
-    # Plain `podman top` reads /proc in the pid namespace of the pid-file
-    # process, a host shim here, so it lists host processes; ps options
-    # make podman exec ps inside the container instead.
+    # Plain `podman top` reads /proc in the mount namespace of the pid-file
+    # process, the shim: alone in its pid namespace, it is all it shows
+    # (never the host's processes).  ps options make podman exec ps inside
+    # the container instead.
+    pm top p-det > "$T/top0" 2>&1
+    check "podman top: the shim alone, no host process" \
+      eval 'grep -q "shim" "$T/top0" && ! grep -q kthreadd "$T/top0" && [ "$(grep -c . "$T/top0")" = 2 ]'
+    grep -q "shim" "$T/top0" || head -n 5 "$T/top0"
     pm top p-det -o pid,args > "$T/top" 2>&1
     check "podman top -o pid,args (ps in the guest)" eval 'grep -q "sleep 300" "$T/top" && ! grep -q kthreadd "$T/top"'
     grep -q "sleep 300" "$T/top" || head -n 5 "$T/top"
@@ -279,9 +334,38 @@ podman_suite() {
   else fail "podman pod create / run --pod" "$(tail -c 300 "$T/err")"; fi
 }
 
-ctr_suite
-check "podman load" eval 'pm load -i "$T/busybox.tar" > "$T/load.log" 2>&1'
-podman_suite
+# CRI: a pod of two containers in one VM, as the kubelet drives it.
+cri_suite() {
+  local out
+  if ! ctr -a "$T/ctd.sock" -n "$CRI_NS" images import "$T/busybox.tar" > "$T/cri-import.log" 2>&1 ||
+     ! ctr -a "$T/ctd.sock" -n "$CRI_NS" images import "$T/pause.tar" >> "$T/cri-import.log" 2>&1; then
+    fail "cri: images import" "$(tail -n 3 "$T/cri-import.log")"; return
+  fi
+  local log_from
+  log_from=$(($(wc -l < "$T/ctd/log") + 1))
+  "$PY" tests/engines/cri.py --socket "$T/ctd.sock" --gen "$T/cri-gen" \
+    --runc-root "$CRI_ROOT" --run-root "$T/run" --image "$IMG" --pause-image "$PAUSE_IMG" \
+    --guest-kernel "$GUEST_KERNEL" --log-dir "$T/cri-logs" > "$T/cri.out" 2>&1
+  cat "$T/cri.out"
+  PASS=$((PASS + $(grep -c '^ok ' "$T/cri.out")))
+  FAIL=$((FAIL + $(grep -c '^FAIL ' "$T/cri.out")))
+  # runc's answer to kill --all of an exited task (the shim's last kill) is
+  # success; an error there would be logged.
+  out=$(tail -n +"$log_from" "$T/ctd/log" | grep -i 'killall failed\|failed to kill init' | head -n 2)
+  check "cri: the shim's kill --all after exit succeeds (containerd logs no error)" test -z "$out"
+  [ -z "$out" ] || echo "$out" | cut -c1-300
+  # Its last check; a client that died before it says why on stderr.
+  grep -q 'cri: no run directory left' "$T/cri.out" ||
+    fail "cri: the client ran to its end" "$(tail -n 3 "$T/cri.out")"
+}
+
+SUITES=" ${ENGINES_SUITES:-ctr cri podman} "
+[[ $SUITES == *" ctr "* ]] && ctr_suite
+[[ $SUITES == *" cri "* ]] && cri_suite
+if [[ $SUITES == *" podman "* ]]; then
+  check "podman load" eval 'pm load -i "$T/busybox.tar" > "$T/load.log" 2>&1'
+  podman_suite
+fi
 
 # --- afterwards: nothing of ours left ----------------------------------------
 sleep 1

@@ -22,7 +22,7 @@ TEST(create_request_round_trips) {
   struct vc_msg_create_container in = {
       .id = "c1", .cgroup = "/c1", .rootfs_tag = "vcfs0", .bundle = "/b\"q",
       .spec = "{\"ociVersion\":\"1.0.2\"}", .join_namespaces = "{\"ipc\":\"p\"}",
-      .vm_network_namespace = true, .stdio_stream = 2};
+      .vm_network_namespace = true, .stdio_stream = 2, .share_name = "c1-x7"};
   char *body = vc_proto_encode_request(VC_AGENT_CREATE_CONTAINER, &in);
   enum vc_agent_method m;
   void *p = NULL;
@@ -36,6 +36,7 @@ TEST(create_request_round_trips) {
   CHECK_STR(out->spec, in.spec);
   CHECK_STR(out->join_namespaces, "{\"ipc\":\"p\"}");
   CHECK(out->vm_network_namespace && out->stdio_stream == 2);
+  CHECK_STR(out->share_name, "c1-x7");
   vc_proto_msg_free(vc_agent_methods[m].request, p);
   free(p);
   free(body);

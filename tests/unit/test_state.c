@@ -55,6 +55,8 @@ TEST(version_2_loads_and_migrates) {
   CHECK(vc_container_owns_sandbox(&c));
   CHECK(c.sandbox.vm.virtiofsd_pid == 11 && c.sandbox.vm.vsock_backend_pid == 12);
   CHECK_STR(c.sandbox.hybrid_socket, "/x/vsock.sock");
+  /* Shared under its id, as before share names were per create. */
+  CHECK_STR(c.share_name, "box");
   /* Saved again, it is version 3 with the time in the container. */
   CHECK(vc_state_save(&c, &err) == 0);
   char *path = xasprintf("%s/box/state.json", root), *text = NULL;
@@ -65,6 +67,7 @@ TEST(version_2_loads_and_migrates) {
   struct vc_container again = VC_CONTAINER_INIT;
   CHECK(vc_state_load(&cfg, "box", &again, &err) == 0);
   CHECK_STR(again.created, "2026-01-01T00:00:00Z");
+  CHECK_STR(again.share_name, "box");
   vc_container_free(&again);
   free(text);
   free(path);
@@ -85,6 +88,7 @@ TEST(member_of_a_gone_sandbox_loads_without_a_vm) {
   CHECK(vc_state_load(&cfg, "m", &c, &err) == 0);
   CHECK(!vc_container_owns_sandbox(&c));
   CHECK_STR(c.sandbox_id, "gone");
+  CHECK_STR(c.share_name, "m");
   CHECK(c.vm_pid == 7 && c.sandbox.vm.ops == NULL);
   CHECK_STR(vc_container_status(&c), "stopped");
   vc_container_free(&c);
@@ -116,8 +120,43 @@ TEST(unknown_ids_and_versions) {
   free(root);
 }
 
+TEST(share_name_round_trips) {
+  char *root = make_root();
+  write_state(root, "m",
+              "{\"version\":3,\"sandbox\":{\"id\":\"gone\",\"vm_pid\":7},"
+              "\"containers\":{\"m\":{\"bundle\":\"/b\",\"share\":\"m-Ab3\","
+              "\"created\":\"t\",\"process\":{\"pid\":5}}}}");
+  struct vc_config cfg = {0};
+  cfg.runtime.state_root = root;
+  struct vc_container c = VC_CONTAINER_INIT;
+  vc_error *err = NULL;
+  CHECK(vc_state_load(&cfg, "m", &c, &err) == 0);
+  CHECK_STR(c.share_name, "m-Ab3");
+  CHECK(vc_state_save(&c, &err) == 0);
+  vc_container_free(&c);
+  struct vc_container again = VC_CONTAINER_INIT;
+  CHECK(vc_state_load(&cfg, "m", &again, &err) == 0);
+  CHECK_STR(again.share_name, "m-Ab3");
+  vc_container_free(&again);
+  vc_rmdir_r(root, NULL);
+  free(root);
+}
+
+/* An id is a directory name: 255 bytes at most. */
+TEST(id_length) {
+  char id[VC_ID_MAX + 2];
+  memset(id, 'a', sizeof(id) - 1);
+  id[sizeof(id) - 1] = '\0';
+  CHECK(!vc_id_valid(id));
+  id[VC_ID_MAX] = '\0';
+  CHECK(vc_id_valid(id));
+  CHECK(!vc_id_valid("a/b") && !vc_id_valid("..") && !vc_id_valid(""));
+}
+
 int main(void) {
   RUN(version_2_loads_and_migrates);
+  RUN(share_name_round_trips);
+  RUN(id_length);
   RUN(member_of_a_gone_sandbox_loads_without_a_vm);
   RUN(unknown_ids_and_versions);
   return TEST_SUMMARY();
