@@ -203,3 +203,32 @@ use_model() {
   [ "$(pod_state)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_state)"
   assert_no_leftovers
 }
+
+@test "a pod: a member given the sandbox's netns path shares eth0; they talk over 127.0.0.1 and eth0, and the peer reaches them" {
+  veth 0 1500 10.200.0.2/24 10.200.0.1/24
+  ip -n "$POD" route add default via 10.200.0.1
+  local before
+  before=$(pod_state)
+  set_args "$BUNDLE" httpd -f -p 8080 -h /etc
+  set_config "$BUNDLE" '.annotations = {"io.kubernetes.cri.container-type": "sandbox"}'
+  vcrun_bg create --bundle "$BUNDLE" pod
+  vcrun start pod
+  local member=$BATS_TEST_TMPDIR/member
+  cp -a "$BUNDLE" "$member"
+  set_config "$member" '.annotations = {"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-id": "pod"}'
+  set_args "$member" sh -c 'ip -o addr show eth0; wget -qO- http://127.0.0.1:8080/passwd; wget -qO- http://10.200.0.2:8080/group'
+  run vcrun run --bundle "$member" m1 </dev/null
+  assert_success
+  assert_line --regexp '^[0-9]+: eth0 +inet 10\.200\.0\.2/24 '
+  assert_line 'root:x:0:0:root:/root:/bin/sh'
+  assert_line 'root:x:0:'
+  run nsenter --net="/run/netns/$GW" busybox wget -qO- http://10.200.0.2:8080/passwd
+  assert_success
+  assert_output 'root:x:0:0:root:/root:/bin/sh'
+  # The member is gone; the sandbox keeps the network until it goes too.
+  run tc -n "$POD" qdisc show dev eth0
+  assert_output --partial 'qdisc ingress ffff:'
+  vcrun delete --force pod
+  [ "$(pod_state)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_state)"
+  assert_no_leftovers
+}

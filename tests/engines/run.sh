@@ -4,6 +4,7 @@
 # containerd and a private podman under a temp dir, builds a busybox OCI
 # image offline, and prints one line per check and a summary.
 # usage: tests/engines/run.sh [BUILD_DIR]   (default: build)
+#        ENGINES_SUITES="ctr podman network" (the default) picks suites
 set -u
 cd "$(dirname "$0")/../.."
 B=$(cd "${1:-build}" && pwd)
@@ -45,6 +46,7 @@ cleanup() {
     done
   fi
   pm rm -af -t 0 >/dev/null 2>&1
+  netns_cleanup
   [ -n "$CTD_PID" ] && kill "$CTD_PID" 2>/dev/null && wait "$CTD_PID" 2>/dev/null
   local p
   for p in $(our_pids); do kill -9 "$p" 2>/dev/null; done
@@ -187,6 +189,9 @@ ctr_suite() {
   check "ctr run -t (printed: ${out:0:200})" test "$(last_word "$out")" = tty
 }
 
+# --- the pod network: network_suite ------------------------------------------
+. tests/engines/network.sh
+
 # --- podman ------------------------------------------------------------------
 mkdir -p "$T/pm"
 # Root here lacks CAP_SYS_RESOURCE: podman's default (raise to the max)
@@ -279,9 +284,12 @@ podman_suite() {
   else fail "podman pod create / run --pod" "$(tail -c 300 "$T/err")"; fi
 }
 
-ctr_suite
+# ENGINES_SUITES picks some of them (e.g. "network"); all by default.
+suites=" ${ENGINES_SUITES:-ctr podman network} "
+case $suites in *" ctr "*) ctr_suite ;; esac
 check "podman load" eval 'pm load -i "$T/busybox.tar" > "$T/load.log" 2>&1'
-podman_suite
+case $suites in *" podman "*) podman_suite ;; esac
+case $suites in *" network "*) network_suite ;; esac
 
 # --- afterwards: nothing of ours left ----------------------------------------
 sleep 1
