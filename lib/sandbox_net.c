@@ -70,6 +70,7 @@ int vc_sandbox_net_attach(struct vc_sandbox *sb,
                           int (*persist)(void *arg, vc_error **err), void *arg,
                           vc_error **err) {
   struct vc_sandbox_net *net = sb->net;
+  long long start = vc_now_ms();
   for (size_t i = 0; i < net->plan->n_links; i++) {
     const struct vc_net_link *link = &net->plan->links[i];
     intent(&net->att[i], net->model, link, (unsigned)i);
@@ -87,6 +88,9 @@ int vc_sandbox_net_attach(struct vc_sandbox *sb,
     }
     net->att[i] = made;
   }
+  if (sb->debug)
+    fprintf(stderr, "vcrun: debug: network attach (%zu links, %s) %lld ms\n",
+            net->n_att, vc_net_model_name(net->model), vc_now_ms() - start);
   return persist != NULL ? persist(arg, err) : 0;
 }
 
@@ -110,6 +114,7 @@ void vc_sandbox_net_cold(struct vc_sandbox *sb) {
 
 int vc_sandbox_net_hotplug(struct vc_sandbox *sb, vc_error **err) {
   struct vc_sandbox_net *net = sb->net;
+  long long start = vc_now_ms();
   for (size_t i = 0; i < net->n_att; i++) {
     char id[8], mac[18];
     snprintf(id, sizeof(id), "nic%zu", i);
@@ -120,6 +125,9 @@ int vc_sandbox_net_hotplug(struct vc_sandbox *sb, vc_error **err) {
     if (sb->vm.ops->hotplug(&sb->vm, &dev, err) < 0)
       return vc_error_wrap(err, "hot-plug the NIC for %s", net->att[i].link);
   }
+  if (sb->debug)
+    fprintf(stderr, "vcrun: debug: NIC hot-plug (%zu) %lld ms\n", net->n_att,
+            vc_now_ms() - start);
   return 0;
 }
 
@@ -138,8 +146,12 @@ void vc_sandbox_net_close_fds(struct vc_sandbox *sb) {
 int vc_sandbox_net_configure(struct vc_sandbox *sb, vc_error **err) {
   struct vc_msg_update_network msg = {0};
   vc_net_msg_from_plan(sb->net->plan, &msg);
+  long long start = vc_now_ms();
   int r = vc_sandbox_call(sb, VC_AGENT_UPDATE_NETWORK, &msg, NULL, err);
   vc_proto_msg_free(vc_agent_methods[VC_AGENT_UPDATE_NETWORK].request, &msg);
+  if (sb->debug)
+    fprintf(stderr, "vcrun: debug: UpdateNetwork (%zu NICs) %lld ms\n",
+            sb->net->plan->n_links, vc_now_ms() - start);
   if (r < 0)
     return vc_error_wrap(err, "configure the pod network in the guest");
   return 0;
