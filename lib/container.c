@@ -336,9 +336,10 @@ static int prepare(const struct vc_context *ctx, const char *id,
       vc_share_check_sources(spec, c->bundle, config_path, err) < 0 ||
       vc_pod_plan(ctx->cfg, id, spec, config_path, &plan->pod, err) < 0)
     return -1;
+  const struct vc_hypervisor_config *hv = &ctx->cfg->hypervisor;
   plan->net_mode = vc_sandbox_net_mode(
       plan->pod.vm_netns, ctx->cfg->network.model,
-      ctx->cfg->hypervisor.machine_type,
+      strcmp(hv->machine_type, "q35") == 0 && hv->pcie_root_ports > 0,
       spec->hooks.n_prestart + spec->hooks.n_create_runtime > 0);
   int model = vc_net_model_parse(ctx->cfg->network.model);
   plan->net_model = model < 0 ? VC_NET_MODEL_NONE : (enum vc_net_model)model;

@@ -15,11 +15,11 @@
 
 enum vc_sandbox_net_mode vc_sandbox_net_mode(const char *netns,
                                              const char *model,
-                                             const char *machine_type,
+                                             bool can_hotplug,
                                              bool has_create_hooks) {
   if (netns == NULL || model == NULL || strcmp(model, "none") == 0)
     return VC_SANDBOX_NET_NONE;
-  if (!has_create_hooks || strcmp(machine_type, "microvm") == 0)
+  if (!has_create_hooks || !can_hotplug)
     return VC_SANDBOX_NET_COLD;
   return VC_SANDBOX_NET_HOT;
 }

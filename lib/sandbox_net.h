@@ -55,10 +55,11 @@ enum vc_sandbox_net_mode {
   VC_SANDBOX_NET_HOT,
 };
 
-/* Which path a sandbox booted for a container takes (see above). */
+/* Which path a sandbox booted for a container takes (see above);
+ * can_hotplug: a q35 machine with pcie_root_ports > 0. */
 enum vc_sandbox_net_mode vc_sandbox_net_mode(const char *netns,
                                              const char *model,
-                                             const char *machine_type,
+                                             bool can_hotplug,
                                              bool has_create_hooks);
 
 /* Scans sb->netns and plans what the VM gets, into a new sb->net with

@@ -185,11 +185,12 @@ TEST(empty_request_is_an_empty_plan) {
 }
 
 TEST(mode_follows_hooks_and_machine) {
-  CHECK(vc_sandbox_net_mode(NULL, "tcfilter", "q35", false) == VC_SANDBOX_NET_NONE);
-  CHECK(vc_sandbox_net_mode("/run/netns/p", "none", "q35", true) == VC_SANDBOX_NET_NONE);
-  CHECK(vc_sandbox_net_mode("/run/netns/p", "tcfilter", "q35", false) == VC_SANDBOX_NET_COLD);
-  CHECK(vc_sandbox_net_mode("/run/netns/p", "macvtap", "q35", true) == VC_SANDBOX_NET_HOT);
-  CHECK(vc_sandbox_net_mode("/run/netns/p", "tcfilter", "microvm", true) == VC_SANDBOX_NET_COLD);
+  CHECK(vc_sandbox_net_mode(NULL, "tcfilter", true, false) == VC_SANDBOX_NET_NONE);
+  CHECK(vc_sandbox_net_mode("/run/netns/p", "none", true, true) == VC_SANDBOX_NET_NONE);
+  CHECK(vc_sandbox_net_mode("/run/netns/p", "tcfilter", true, false) == VC_SANDBOX_NET_COLD);
+  CHECK(vc_sandbox_net_mode("/run/netns/p", "macvtap", true, true) == VC_SANDBOX_NET_HOT);
+  /* microvm, or q35 without root ports: hooks or not, before the boot. */
+  CHECK(vc_sandbox_net_mode("/run/netns/p", "tcfilter", false, true) == VC_SANDBOX_NET_COLD);
 }
 
 static int save_then_load(const char *json, struct vc_sandbox *sb, vc_error **err) {
