@@ -116,7 +116,7 @@ int vc_sandbox_net_hotplug(struct vc_sandbox *sb, vc_error **err) {
   struct vc_sandbox_net *net = sb->net;
   long long start = vc_now_ms();
   for (size_t i = 0; i < net->n_att; i++) {
-    char id[8], mac[18];
+    char id[24], mac[18];
     snprintf(id, sizeof(id), "nic%zu", i);
     vc_mac_format(net->att[i].guest_mac, mac);
     struct vc_vm_device dev = {.kind = VC_VM_DEVICE_NET, .id = id,

@@ -45,7 +45,7 @@ struct vc_sandbox_net {
   size_t n_att;
   /* cold path: the VM's command-line NICs (vm.cold_nics points here) */
   struct vc_vm_device cold[VC_NET_MAX_LINKS];
-  char cold_ids[VC_NET_MAX_LINKS][8];
+  char cold_ids[VC_NET_MAX_LINKS][24];
   char cold_macs[VC_NET_MAX_LINKS][18];
 };
 
