@@ -94,7 +94,7 @@ throughput() {
 }
 
 now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # create_ms LABEL MODEL [JQ]: median wall time of `vcrun create` (the VM
 # booted, the container created, the NIC configured) with [network] model,
@@ -116,7 +116,10 @@ create_ms() {
     echo $((e - s))
     i=$((i + 1))
   done | median > "$dir/total"
-  part() { sed -n "s/.*debug: $1.* \([0-9]*\) ms$/\1/p" "$dir/debug" | median; }
+  part() {
+    sed -n "s/.*debug: $1.* \([0-9]*\) ms$/\1/p" "$dir/debug" | median |
+      { read -r m || true; echo "${m:--}"; }
+  }
   printf '%-40s %8s %8s %8s %8s %8s\n' "$1" "$(cat "$dir/total")" "$(part boot-to-agent)" \
     "$(part 'network attach')" "$(part 'NIC hot-plug')" "$(part UpdateNetwork)"
 }
