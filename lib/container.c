@@ -131,9 +131,9 @@ char *vc_container_state_json(const struct vc_container *c, const char *status,
   /* From config.json (create's copy), as the spec asks state to report. */
   cleanup_spec struct oci_spec *spec = annotations ? spec_or_null(c) : NULL;
   /* vcrun's own extension (docs/networking.md): the pod network the VM
-   * got, when the sandbox has one. */
+   * got, when the sandbox has one; in state's full document only. */
   cleanup_free char *extension = NULL;
-  if (c->sandbox.net != NULL) {
+  if (annotations && c->sandbox.net != NULL) {
     struct vc_jb b = {0};
     vc_jb_open(&b, '{');
     vc_jb_key(&b, "network");
