@@ -275,6 +275,7 @@ check: deps
 
 bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml
+	./bench/network.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml
 
 clean:
 	rm -rf $(B)/host $(B)/agent $(B)/asan $(B)/fuzzlib $(B)/tests $(B)/asan-tests $(B)/fuzz $(B)/*.a $(B)/vcrun $(B)/vcrun-vsock-backend $(B)/vcrun-agent $(B)/man

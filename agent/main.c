@@ -30,7 +30,9 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "agent/network.h"
 #include "lib/base/agent_proto.h"
+#include "lib/base/net_msg.h"
 #include "lib/base/json.h"
 #include "lib/base/util.h"
 
@@ -538,8 +540,16 @@ static int create_container(struct agent *a, struct agent_conn *conn,
     joined |= agent_namespace_flag(type, NULL);
   }
   /* linux.namespaces' network path was the host's netns the VM runs in
-   * (a CRI pod's): in the guest the container gets a new one. */
+   * (a CRI pod's): in the guest the container gets a new one, or, when
+   * the pod's NICs are mirrored into the VM, shares the guest's own, which
+   * holds them (as Kata's containers do). */
   int vm_level = params->vm_network_namespace ? CLONE_NEWNET : 0;
+  if (params->vm_network) {
+    if (agent_net_loopback_up(err) < 0)
+      goto fail;
+    vm_level = 0;
+    joined |= CLONE_NEWNET; /* the guest's own: the agent's, inherited */
+  }
   if (agent_namespace_flags(c->spec, joined, vm_level, &c->ns_flags, err) < 0)
     goto fail;
 
@@ -1123,6 +1133,25 @@ static int on_delete(const struct request *r, vc_error **err) {
                           err);
 }
 
+/* The pod's NICs (hot-plugged or on the command line) configured in the
+ * guest's own network namespace: modules first, as only a sandbox with
+ * NICs pays for them. */
+static int on_update_network(const struct request *r, vc_error **err) {
+  struct vc_net_info *plan = xcalloc(1, sizeof(*plan));
+  int ret = vc_net_msg_to_plan(r->params, plan, err);
+  if (ret == 0 && plan->n_links > 0)
+    ret = agent_net_load_modules(err);
+  if (ret == 0)
+    ret = agent_net_loopback_up(err);
+  /* A hot-plugged NIC takes a moment to be probed. */
+  if (ret == 0)
+    ret = agent_net_configure(plan, 10000, err);
+  free(plan);
+  if (ret < 0 && err != NULL && *err != NULL && (*err)->errnum == 0)
+    (*err)->errnum = EINVAL;
+  return ret;
+}
+
 static int on_destroy(const struct request *r, vc_error **err) {
   r->a->shutdown = true;
   return 0;
@@ -1149,6 +1178,7 @@ static const struct {
     [VC_AGENT_STATS_CONTAINER] = {on_stats, false},
     [VC_AGENT_DELETE_CONTAINER] = {on_delete, false},
     [VC_AGENT_DESTROY_SANDBOX] = {on_destroy, false},
+    [VC_AGENT_UPDATE_NETWORK] = {on_update_network, false},
 };
 
 static void handle_request(struct agent *a, struct agent_conn *conn,

@@ -418,6 +418,15 @@ int agent_net_configure(const struct vc_net_info *plan, int timeout_ms,
   return r;
 }
 
+int agent_net_loopback_up(vc_error **err) {
+  struct nl_sock s;
+  if (sock_open(&s, err) < 0)
+    return -1;
+  int r = link_set(&s, 1, NULL, 0, true, err); /* lo is always index 1 */
+  close(s.fd);
+  return r < 0 ? -1 : 0;
+}
+
 /* ---- modules ------------------------------------------------------------ */
 
 int agent_net_load_modules(vc_error **err) {

@@ -27,4 +27,8 @@ int agent_net_load_modules(vc_error **err);
 int agent_net_configure(const struct vc_net_info *plan, int timeout_ms,
                         vc_error **err);
 
+/* Sets lo up in the caller's network namespace (the guest's own, which
+ * containers of a networked sandbox share). */
+int agent_net_loopback_up(vc_error **err);
+
 #endif

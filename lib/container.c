@@ -21,6 +21,7 @@
 #include "lib/placement.h"
 #include "lib/pod.h"
 #include "lib/relay.h"
+#include "lib/sandbox_net.h"
 #include "lib/share.h"
 #include "lib/shim.h"
 #include "lib/sizing.h"
@@ -162,6 +163,17 @@ char *vc_container_state_json(const struct vc_container *c, const char *status,
                               bool annotations) {
   /* From config.json (create's copy), as the spec asks state to report. */
   cleanup_spec struct oci_spec *spec = annotations ? spec_or_null(c) : NULL;
+  /* vcrun's own extension (docs/networking.md): the pod network the VM
+   * got, when the sandbox has one; in state's full document only. */
+  cleanup_free char *extension = NULL;
+  if (annotations && c->sandbox.net != NULL) {
+    struct vc_jb b = {0};
+    vc_jb_open(&b, '{');
+    vc_jb_key(&b, "network");
+    vc_sandbox_net_state_json(c->sandbox.net, &b);
+    vc_jb_close(&b, '}');
+    extension = vc_jb_take(&b);
+  }
   struct oci_state st = {
       .oci_version = VC_OCI_VERSION,
       .id = c->id,
@@ -174,6 +186,7 @@ char *vc_container_state_json(const struct vc_container *c, const char *status,
       .with_annotations = annotations,
       .annotations = spec ? spec->annotations : NULL,
       .n_annotations = spec ? spec->n_annotations : 0,
+      .vcrun = extension,
   };
   return oci_state_json(&st);
 }
@@ -222,6 +235,27 @@ static int create_hooks(const struct vc_container *c, const struct oci_spec *spe
     return -1;
   return run_host_hooks(c, spec->hooks.create_runtime,
                         spec->hooks.n_create_runtime, "creating", err);
+}
+
+static int persist_container(void *arg, vc_error **err);
+
+/* The hot path of lib/sandbox_net.h, once the hooks that may fill the
+ * pod's namespace have run: scan it, attach, hot-plug the NICs into the
+ * running VM and configure them, all before the container's init starts.
+ * The attachments are recorded in state first, so destroy undoes them. */
+static int network_after_hooks(struct vc_container *c, enum vc_net_model model,
+                               enum vc_sandbox_net_mode mode, vc_error **err) {
+  if (mode != VC_SANDBOX_NET_HOT || !vc_container_owns_sandbox(c))
+    return 0;
+  struct vc_sandbox *sb = &c->sandbox;
+  if (vc_sandbox_net_scan(sb, model, err) < 0 ||
+      vc_sandbox_net_attach(sb, persist_container, c, err) < 0)
+    return -1;
+  int r = vc_sandbox_net_hotplug(sb, err);
+  vc_sandbox_net_close_fds(sb);
+  if (r < 0)
+    return -1;
+  return vc_sandbox_net_configure(sb, err);
 }
 
 /* poststop, once the container is gone: each failure is a warning and the
@@ -282,6 +316,9 @@ struct create_plan {
   char *config_text;
   struct vc_pod_plan pod;
   struct vc_cgroup_limits vm_limits; /* its VM's host cgroup's, if it boots one */
+  /* How the pod network reaches a VM the container boots: */
+  enum vc_sandbox_net_mode net_mode;
+  enum vc_net_model net_model;
 };
 
 static void create_plan_free(struct create_plan *p) {
@@ -302,6 +339,8 @@ static struct vc_msg_create_container create_params(const struct vc_container *c
       .spec = plan->config_text,
       .join_namespaces = plan->pod.joins_json,
       .vm_network_namespace = plan->pod.vm_netns != NULL,
+      .vm_network = plan->pod.sandbox_id == NULL &&
+                    plan->net_mode != VC_SANDBOX_NET_NONE,
       .stdio_stream = stdio_stream,
       .share_name = c->share_name,
   };
@@ -366,6 +405,13 @@ static int prepare(const struct vc_context *ctx, const char *id,
       vc_share_check_sources(spec, c->bundle, config_path, err) < 0 ||
       vc_pod_plan(ctx->cfg, id, spec, config_path, &plan->pod, err) < 0)
     return -1;
+  const struct vc_hypervisor_config *hv = &ctx->cfg->hypervisor;
+  plan->net_mode = vc_sandbox_net_mode(
+      plan->pod.vm_netns, ctx->cfg->network.model,
+      strcmp(hv->machine_type, "q35") == 0 && hv->pcie_root_ports > 0,
+      spec->hooks.n_prestart + spec->hooks.n_create_runtime > 0);
+  int model = vc_net_model_parse(ctx->cfg->network.model);
+  plan->net_model = model < 0 ? VC_NET_MODEL_NONE : (enum vc_net_model)model;
   c->id = xstrdup(id);
   c->dir = xasprintf("%s/%s", ctx->cfg->runtime.state_root, id);
   c->created = now_rfc3339();
@@ -419,6 +465,15 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
       vc_placement_enter(&c->host_cgroup, &plan->vm_limits, err) < 0 ||
       vc_state_save(c, err) < 0)
     return -1;
+  /* Nothing can change the pod's namespace before the VM boots (no hook,
+   * or a machine that cannot hot-plug): its NICs go on the command line,
+   * and a link that cannot be mirrored fails before anything boots. */
+  if (plan->net_mode == VC_SANDBOX_NET_COLD) {
+    if (vc_sandbox_net_scan(sb, plan->net_model, err) < 0 ||
+        vc_sandbox_net_attach(sb, persist_container, c, err) < 0)
+      return -1;
+    vc_sandbox_net_cold(sb);
+  }
   cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_create(share, err) < 0 ||
       vc_share_add(share, c->share_name, c->rootfs, c->bundle, plan->spec,
@@ -428,7 +483,10 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     vc_error_free(&e);
     return -1;
   }
-  return vc_sandbox_boot(sb, persist_container, c, err);
+  if (vc_sandbox_boot(sb, persist_container, c, err) < 0)
+    return -1;
+  /* Before CreateContainer, so that the container's init sees its NICs. */
+  return sb->net != NULL ? vc_sandbox_net_configure(sb, err) : 0;
 }
 
 /* Joins the running sandbox plan names, as a pod member: its rootfs and
@@ -553,7 +611,8 @@ int vc_container_create(const struct vc_context *ctx, const char *id,
   /* Everything of the container runs in its host cgroup now; the hooks
    * run outside it, as runc's do. */
   vc_placement_leave(&c.host_cgroup);
-  if (create_hooks(&c, plan.spec, err) < 0)
+  if (create_hooks(&c, plan.spec, err) < 0 ||
+      network_after_hooks(&c, plan.net_model, plan.net_mode, err) < 0)
     goto destroy;
   if (o->pid_file != NULL) {
     cleanup_free char *pid = xasprintf("%d", (int)c.shim_pid);
@@ -609,6 +668,7 @@ static int run_foreground(const struct vc_context *ctx, const char *id,
   uint32_t wait_stream;
   int exit_status = 0;
   if (create_hooks(&c, plan.spec, err) < 0 ||
+      network_after_hooks(&c, plan.net_model, plan.net_mode, err) < 0 ||
       vc_term_open(&term, plan.spec->process->terminal, o->console_socket,
                    false, err) < 0 ||
       vc_term_use_slave_as_stdio(&term, err) < 0 ||
@@ -843,10 +903,12 @@ int vc_container_delete(const struct vc_context *ctx, const char *id,
   int ret = -1;
   if (vc_container_load(ctx, id, true, &c, err) < 0) {
     /* Engines clean up with delete --force whatever happened before. */
+    /* A state directory without a state.json (a create killed before it
+     * wrote one) or with one that cannot be read is cleaned up from what
+     * names it; no directory at all is fine. */
     if (force && *err != NULL && vc_id_valid(id)) {
-      bool unknown = (*err)->errnum == ENOENT;
       vc_error_free(err);
-      ret = unknown ? 0 : force_cleanup(ctx, id, err);
+      ret = force_cleanup(ctx, id, err);
     }
     goto out;
   }

@@ -19,6 +19,7 @@
 #include "lib/base/json.h"
 #include "lib/base/json_build.h"
 #include "lib/host/process.h"
+#include "lib/sandbox_net.h"
 #include "lib/share.h"
 #include "lib/base/util.h"
 #include "vmm/hybrid_vsock.h"
@@ -177,6 +178,8 @@ int vc_sandbox_boot(struct vc_sandbox *sb,
   long long boot_start = vc_now_ms();
   if (sb->vm.ops->start(&sb->vm, err) < 0)
     goto fail;
+  /* QEMU holds its own copies of the NICs' fds now. */
+  vc_sandbox_net_close_fds(sb);
   if ((persist != NULL && persist(arg, err) < 0) || wait_for_agent(sb, err) < 0)
     goto fail;
   if (sb->debug)
@@ -212,6 +215,10 @@ int vc_sandbox_stop(struct vc_sandbox *sb, vc_error **err) {
   /* The VMM and its helpers, whatever is left of them: the backend checks
    * each pid against its command line before sending it anything. */
   if (sb->vm.ops != NULL && sb->vm.ops->stop(&sb->vm, false, err) < 0)
+    ret = -1;
+  /* With QEMU gone: the taps, qdiscs and filters (or macvtaps) vcrun made
+   * in the engine's namespace. */
+  if (vc_sandbox_net_detach(sb, ret < 0 ? NULL : err) < 0)
     ret = -1;
   if (sb->run_dir == NULL)
     return ret;
@@ -275,6 +282,8 @@ void vc_sandbox_save_json(const struct vc_sandbox *sb, struct vc_jb *b) {
   vc_jb_key(b, "hybrid_socket");
   vc_jb_str(b, sb->hybrid_vsock ? sb->hybrid_socket : NULL);
   vc_jb_close(b, '}');
+  if (sb->net != NULL)
+    vc_sandbox_net_save_json(sb->net, b);
 }
 
 int vc_sandbox_load_json(struct vc_sandbox *sb, yajl_val v, const char *where,
@@ -293,7 +302,7 @@ int vc_sandbox_load_json(struct vc_sandbox *sb, yajl_val v, const char *where,
     sb->hybrid_socket = xasprintf("%s/vsock.sock", sb->run_dir);
   sb->vm.hybrid_vsock = sb->hybrid_vsock;
   sb->vm.hybrid_socket = sb->hybrid_socket;
-  return 0;
+  return vc_sandbox_net_load_json(sb, v, where, err);
 }
 
 void vc_sandbox_free(struct vc_sandbox *sb) {
@@ -302,6 +311,7 @@ void vc_sandbox_free(struct vc_sandbox *sb) {
   free(sb->dir);
   free(sb->run_dir);
   free(sb->netns);
+  vc_sandbox_net_free(sb->net);
   free(sb->hybrid_socket);
   vc_vm_free(&sb->vm);
   memset(sb, 0, sizeof(*sb));

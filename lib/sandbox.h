@@ -35,6 +35,9 @@ struct vc_sandbox {
   char *run_dir;
   const struct vc_config *cfg;
   char *netns; /* a host network namespace the VM runs in, or NULL */
+  /* The pod network mirrored from netns into the VM (lib/sandbox_net.h),
+   * or NULL when there is none. */
+  struct vc_sandbox_net *net;
   /* The VM and the helper daemons its devices need, owned by the backend
    * the configuration chose (vm.ops NULL: no VM, or gone). */
   struct vc_vm vm;
@@ -63,8 +66,9 @@ int vc_sandbox_boot(struct vc_sandbox *sb,
                     int (*persist)(void *arg, vc_error **err), void *arg,
                     vc_error **err);
 
-/* Powers the guest off, stops the VM and the helpers, unmounts and removes
- * the share and the run directory; the state directory stays.  Best effort: it goes on past
+/* Powers the guest off, stops the VM and the helpers, undoes the pod
+ * network's attachments (lib/sandbox_net.h), unmounts and removes the
+ * share and the run directory; the state directory stays.  Best effort: it goes on past
  * failures, which it reports in *err. */
 int vc_sandbox_stop(struct vc_sandbox *sb, vc_error **err);
 
@@ -87,7 +91,8 @@ int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err);
 void vc_sandbox_unlock(struct vc_sandbox *sb);
 
 /* The sandbox's section of state.json: "hypervisor" and "devices" (the
- * backend's part) and "agent", written into an open object. */
+ * backend's part), "agent", and "network" when it has one, written into
+ * an open object. */
 void vc_sandbox_save_json(const struct vc_sandbox *sb, struct vc_jb *b);
 /* Reads that section (state: the whole document; where: its path for
  * errors).  id, dir and cfg must be set. */

@@ -6,8 +6,9 @@
  *   {"version": 3,
  *    "sandbox": {"id", "network_namespace"?, "vm_pid"? (a member's: the VM
  *                it joined)},
- *    "hypervisor", "agent", "devices": only in the sandbox container's file
- *                (lib/sandbox.h writes them),
+ *    "hypervisor", "agent", "devices", "network"? (the pod network's
+ *                attachments and interfaces, lib/sandbox_net.h): only in
+ *                the sandbox container's file (lib/sandbox.h writes them),
  *    "containers": {"<id>": {"bundle", "rootfs", "cgroup_path", "share"?,
  *                            "created",
  *                            "host_cgroup"?: {"dirs", "made"} (lib/placement.h),

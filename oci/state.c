@@ -33,6 +33,10 @@ char *oci_state_json(const struct oci_state *st) {
     }
     vc_jb_close(&b, '}');
   }
+  if (st->vcrun != NULL) {
+    vc_jb_key(&b, "vcrun");
+    vc_jb_raw(&b, st->vcrun);
+  }
   vc_jb_close(&b, '}');
   return vc_jb_take(&b);
 }

@@ -20,6 +20,8 @@ struct oci_state {
   bool with_annotations;
   const struct oci_annotation *annotations;
   size_t n_annotations;
+  /* vcrun's extension object ("vcrun": {...}) as JSON text, or NULL. */
+  const char *vcrun;
 };
 
 /* The document as compact JSON (caller frees). */

@@ -8,7 +8,7 @@ PKGS="build-essential autoconf pkg-config git cpio ca-certificates
   bats bats-assert bats-support
   clang libclang-rt-14-dev
   runc crun go-md2man jq
-  containerd podman conmon umoci
+  containerd podman conmon umoci containernetworking-plugins
   python3-grpcio python3-grpc-tools protobuf-compiler"
 
 missing=""

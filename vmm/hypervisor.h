@@ -19,6 +19,8 @@
 #include "lib/base/json_build.h"
 #include "lib/host/config.h"
 
+struct vc_vm_device;
+
 struct vc_vm {
   const struct vc_hypervisor_ops *ops;
   /* Inputs, filled by the caller before start (and before load_state for
@@ -38,6 +40,11 @@ struct vc_vm {
   unsigned vcpus;        /* the VM's size at start; 0: cfg's default_vcpus */
   unsigned memory_mib;   /* 0: cfg's default_memory */
   bool use_kvm;          /* resolved from cfg->accel */
+  /* Net devices present from boot (the pod's NICs when they were known
+   * before the VM started): on the VMM's command line, their fds kept
+   * open into it.  The caller keeps the array and the fds. */
+  const struct vc_vm_device *cold_nics;
+  size_t n_cold_nics;
   /* Filled by start and load_state, persisted by save_state: */
   pid_t pid;
   char *qmp_socket;

@@ -192,6 +192,11 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
   if (restore_from != NULL)
     add2(&b, "-incoming", incoming_uri(restore_from));
   *argv_out = b.v;
+  if (vc_qemu_net_cold_args(vm, argv_out, err) < 0) {
+    vc_strv_free(*argv_out);
+    *argv_out = NULL;
+    return -1;
+  }
   return 0;
 }
 
@@ -206,14 +211,21 @@ static bool qemu_runs(const struct vc_vm *vm) {
  * QEMU's network devices live there and nothing else does. */
 static int spawn_in_netns(const struct vc_vm *vm, char **argv, pid_t *pid,
                           vc_error **err) {
+  /* The fds the command line names: vhost-vsock's and the NICs' taps. */
+  int keep[VC_SPAWN_MAX_KEEP];
+  size_t n_keep = 0;
+  keep[n_keep++] = vm->vhost_vsock_fd;
+  for (size_t i = 0; i < vm->n_cold_nics; i++)
+    for (size_t j = 0; j < vm->cold_nics[i].n_fds && n_keep < N_ELEMS(keep); j++)
+      keep[n_keep++] = vm->cold_nics[i].fds[j];
   if (vm->netns == NULL)
-    return vc_spawn_detached(argv, vm->log_path, vm->vhost_vsock_fd, pid, err);
+    return vc_spawn_detached(argv, vm->log_path, keep, n_keep, pid, err);
   cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   cleanup_close int target = open(vm->netns, O_RDONLY | O_CLOEXEC);
   if (own < 0 || target < 0 || setns(target, CLONE_NEWNET) < 0)
     return vc_error_set(err, errno, "enter the network namespace `%s`",
                         vm->netns);
-  int r = vc_spawn_detached(argv, vm->log_path, vm->vhost_vsock_fd, pid, err);
+  int r = vc_spawn_detached(argv, vm->log_path, keep, n_keep, pid, err);
   if (setns(own, CLONE_NEWNET) < 0) {
     /* Staying there would put whatever this process starts next in the
      * wrong place. */

@@ -50,7 +50,7 @@ int vc_qemu_start_virtiofsd(struct vc_vm *vm, vc_error **err) {
   cleanup_free char *cache = xasprintf("cache=%s", h->virtiofs_cache);
   char *argv[] = {h->virtiofsd, "-f", sock_opt, "-o", source, "-o", cache,
                   "-o", "sandbox=namespace", NULL};
-  if (vc_spawn_detached(argv, log, -1, &vm->virtiofsd_pid, err) < 0)
+  if (vc_spawn_detached(argv, log, NULL, 0, &vm->virtiofsd_pid, err) < 0)
     return -1;
   return wait_for_socket(socket, vm->virtiofsd_pid, "virtiofsd", log, 5000,
                          err);
@@ -75,7 +75,8 @@ int vc_qemu_start_vsock_backend(struct vc_vm *vm, vc_error **err) {
   char *argv[] = {h->vsock_backend, "--vhost-user", socket,
                   "--hybrid", (char *)vm->hybrid_socket, "--cid", cid,
                   "--ready-fd", fdstr, NULL};
-  int r = vc_spawn_detached(argv, log, ready[1], &vm->vsock_backend_pid, err);
+  int r = vc_spawn_detached(argv, log, &ready[1], 1, &vm->vsock_backend_pid,
+                            err);
   close(ready[1]);
   if (r < 0) {
     close(ready[0]);

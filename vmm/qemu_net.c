@@ -189,15 +189,18 @@ static int nic_index(const struct vc_vm_device *dev, unsigned *index,
   return 0;
 }
 
-int vc_qemu_net_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,
-                        vc_error **err) {
-  struct vc_qemu_nic nic = {.tap_fd = -1, .vhost_fd = -1};
-  if (nic_index(dev, &nic.index, err) < 0)
+/* A net device of the generic ops as the NIC this file plugs. */
+static int device_nic(const struct vc_vm_device *dev, struct vc_qemu_nic *nic,
+                      vc_error **err) {
+  *nic = (struct vc_qemu_nic){.tap_fd = -1, .vhost_fd = -1};
+  if (dev->kind != VC_VM_DEVICE_NET)
+    return vc_error_set(err, 0, "%s: not a net device", dev->id ? dev->id : "");
+  if (nic_index(dev, &nic->index, err) < 0)
     return -1;
   if (dev->n_fds != 1)
     return vc_error_set(err, 0, "%s: one tap fd wanted, %zu given", dev->id,
                         dev->n_fds);
-  nic.tap_fd = dev->fds[0];
+  nic->tap_fd = dev->fds[0];
   unsigned m[6];
   if (dev->mac == NULL ||
       sscanf(dev->mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3],
@@ -205,7 +208,25 @@ int vc_qemu_net_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,
     return vc_error_set(err, 0, "%s: MAC `%s` is not aa:bb:cc:dd:ee:ff",
                         dev->id, dev->mac ? dev->mac : "");
   for (int i = 0; i < 6; i++)
-    nic.mac[i] = (uint8_t)m[i];
+    nic->mac[i] = (uint8_t)m[i];
+  return 0;
+}
+
+int vc_qemu_net_cold_args(const struct vc_vm *vm, char ***argv, vc_error **err) {
+  for (size_t i = 0; i < vm->n_cold_nics; i++) {
+    struct vc_qemu_nic nic;
+    if (device_nic(&vm->cold_nics[i], &nic, err) < 0 ||
+        vc_qemu_nic_append_args(vm, &nic, argv, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int vc_qemu_net_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,
+                        vc_error **err) {
+  struct vc_qemu_nic nic;
+  if (device_nic(dev, &nic, err) < 0)
+    return -1;
   if (strcmp(vm->cfg->machine_type, "microvm") == 0)
     return vc_vm_not_supported("qemu", "hotplug net", "microvm has no hot-plug",
                                err);

@@ -37,6 +37,10 @@ int vc_qemu_open_vhost_net(void);
 int vc_qemu_nic_append_args(const struct vc_vm *vm, const struct vc_qemu_nic *nic,
                             char ***argv, vc_error **err);
 
+/* Cold path for the generic ops: the NICs of vm->cold_nics (ids
+ * "nic<N>", one tap fd each, a MAC) appended as above. */
+int vc_qemu_net_cold_args(const struct vc_vm *vm, char ***argv, vc_error **err);
+
 /* Hot path, q35 only: over QMP on qmp_socket, getfd (the fd rides as
  * SCM_RIGHTS), netdev_add tap with it, then device_add virtio-net-pci with
  * the MAC on the first pcie-root-port with nothing behind it.  QEMU holds

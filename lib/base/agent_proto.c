@@ -46,6 +46,7 @@ static const struct vc_proto_field create_container_fields[] = {
     FIELD(vc_msg_create_container, spec, STR, true),
     FIELD(vc_msg_create_container, join_namespaces, JSON, false),
     FIELD(vc_msg_create_container, vm_network_namespace, BOOL, false),
+    FIELD(vc_msg_create_container, vm_network, BOOL, false),
     FIELD(vc_msg_create_container, stdio_stream, U32, false),
     FIELD(vc_msg_create_container, share_name, STR, false),
 };
@@ -134,6 +135,50 @@ static const struct vc_proto_field stats_result_fields[] = {
 static const struct vc_proto_msg msg_stats_result =
     MSG(vc_msg_stats_result, stats_result_fields);
 
+static const struct vc_proto_field net_address_fields[] = {
+    FIELD(vc_msg_net_address, address, STR, true),
+};
+static const struct vc_proto_msg msg_net_address =
+    MSG(vc_msg_net_address, net_address_fields);
+
+static const struct vc_proto_field net_interface_fields[] = {
+    FIELD(vc_msg_net_interface, name, STR, true),
+    FIELD(vc_msg_net_interface, hwaddr, STR, true),
+    FIELD(vc_msg_net_interface, mtu, U32, false),
+    LIST(vc_msg_net_interface, addresses, msg_net_address, n_addresses),
+};
+static const struct vc_proto_msg msg_net_interface =
+    MSG(vc_msg_net_interface, net_interface_fields);
+
+static const struct vc_proto_field net_route_fields[] = {
+    FIELD(vc_msg_net_route, dest, STR, true),
+    FIELD(vc_msg_net_route, gateway, STR, false),
+    FIELD(vc_msg_net_route, source, STR, false),
+    FIELD(vc_msg_net_route, device, STR, false),
+    FIELD(vc_msg_net_route, mtu, U32, false),
+    FIELD(vc_msg_net_route, metric, U32, false),
+    FIELD(vc_msg_net_route, scope, U32, false),
+    FIELD(vc_msg_net_route, flags, U32, false),
+};
+static const struct vc_proto_msg msg_net_route =
+    MSG(vc_msg_net_route, net_route_fields);
+
+static const struct vc_proto_field net_neighbor_fields[] = {
+    FIELD(vc_msg_net_neighbor, ip, STR, true),
+    FIELD(vc_msg_net_neighbor, hwaddr, STR, true),
+    FIELD(vc_msg_net_neighbor, device, STR, false),
+};
+static const struct vc_proto_msg msg_net_neighbor =
+    MSG(vc_msg_net_neighbor, net_neighbor_fields);
+
+static const struct vc_proto_field update_network_fields[] = {
+    LIST(vc_msg_update_network, interfaces, msg_net_interface, n_interfaces),
+    LIST(vc_msg_update_network, routes, msg_net_route, n_routes),
+    LIST(vc_msg_update_network, neighbors, msg_net_neighbor, n_neighbors),
+};
+static const struct vc_proto_msg msg_update_network =
+    MSG(vc_msg_update_network, update_network_fields);
+
 const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_HELLO] = {"Hello", &msg_empty, &msg_hello_result},
     [VC_AGENT_CREATE_CONTAINER] = {"CreateContainer", &msg_create_container, &msg_empty},
@@ -151,6 +196,7 @@ const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_STATS_CONTAINER] = {"StatsContainer", &msg_container, &msg_stats_result},
     [VC_AGENT_DELETE_CONTAINER] = {"DeleteContainer", &msg_container, &msg_empty},
     [VC_AGENT_DESTROY_SANDBOX] = {"DestroySandbox", &msg_empty, &msg_empty},
+    [VC_AGENT_UPDATE_NETWORK] = {"UpdateNetwork", &msg_update_network, &msg_empty},
 };
 
 int vc_agent_method_lookup(const char *name) {

@@ -103,6 +103,9 @@ struct vc_msg_create_container {
   const char *join_namespaces;
   /* The VM runs in the pod's host network namespace (see lib/pod.h). */
   bool vm_network_namespace;
+  /* The container uses the guest's own network namespace, the one that
+   * holds the pod's NICs (UpdateNetwork), instead of a new one. */
+  bool vm_network;
   /* The stream for the init's stdio on this connection; 0: attached later
    * with AttachStdio. */
   uint32_t stdio_stream;
@@ -176,6 +179,45 @@ struct vc_msg_stats_result {
   char *stats; /* the cgroup's figures, as runc's events --stats data */
 };
 
+/* UpdateNetwork: the pod's network as the guest gets it (Kata's
+ * UpdateInterfaces, UpdateRoutes and AddARPNeighbors in one request):
+ * lib/base/net_msg.h converts it from and to struct vc_net_info.
+ * Addresses are "ADDR/LEN" text, MACs "aa:bb:cc:dd:ee:ff". */
+struct vc_msg_net_address {
+  char *address;
+};
+
+struct vc_msg_net_interface {
+  char *name;   /* what the NIC is called in the guest (eth0) */
+  char *hwaddr; /* finds the NIC: the pod link's MAC */
+  uint32_t mtu;
+  struct vc_msg_net_address *addresses;
+  size_t n_addresses;
+};
+
+struct vc_msg_net_route {
+  char *dest;    /* "0.0.0.0/0" for the default route */
+  char *gateway; /* an address, or NULL */
+  char *source;  /* the preferred source address, or NULL */
+  char *device;  /* an interface's name, or NULL */
+  uint32_t mtu, metric, scope, flags;
+};
+
+struct vc_msg_net_neighbor {
+  char *ip;
+  char *hwaddr;
+  char *device;
+};
+
+struct vc_msg_update_network {
+  struct vc_msg_net_interface *interfaces;
+  size_t n_interfaces;
+  struct vc_msg_net_route *routes; /* in order: gatewayless ones first */
+  size_t n_routes;
+  struct vc_msg_net_neighbor *neighbors;
+  size_t n_neighbors;
+};
+
 /* ---- The methods ----------------------------------------------------- */
 
 enum vc_agent_method {
@@ -195,6 +237,7 @@ enum vc_agent_method {
   VC_AGENT_STATS_CONTAINER,
   VC_AGENT_DELETE_CONTAINER,
   VC_AGENT_DESTROY_SANDBOX,
+  VC_AGENT_UPDATE_NETWORK,
   VC_AGENT_N_METHODS
 };
 

@@ -42,10 +42,14 @@ void vc_close_fds_except(int first, const int *keep, size_t n_keep) {
   closedir(d);
 }
 
-int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
-                      pid_t *pid, vc_error **err) {
+int vc_spawn_detached(char *const argv[], const char *log_path,
+                      const int *keep, size_t n_keep, pid_t *pid,
+                      vc_error **err) {
   /* report[1] carries the daemon's pid, then exec's errno if exec fails;
    * it is close-on-exec, so a successful exec just closes it. */
+  if (n_keep > VC_SPAWN_MAX_KEEP)
+    return vc_error_set(err, E2BIG, "start `%s`: %zu fds to keep, at most %d",
+                        argv[0], n_keep, VC_SPAWN_MAX_KEEP);
   int report[2];
   if (pipe2(report, O_CLOEXEC) < 0)
     return vc_error_set(err, errno, "pipe");
@@ -74,10 +78,14 @@ int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
         _exit(127);
       _exit(127);
     }
-    int keep[] = {report[1], keep_fd};
-    vc_close_fds_except(3, keep, 2);
-    if (keep_fd >= 0)
-      fcntl(keep_fd, F_SETFD, 0); /* it must survive the exec */
+    /* report[1] joins the kept fds (no malloc between fork and exec). */
+    int kept_fds[VC_SPAWN_MAX_KEEP + 1] = {report[1]};
+    for (size_t i = 0; i < n_keep; i++)
+      kept_fds[i + 1] = keep[i];
+    vc_close_fds_except(3, kept_fds, n_keep + 1);
+    for (size_t i = 0; i < n_keep; i++)
+      if (keep[i] >= 0)
+        fcntl(keep[i], F_SETFD, 0); /* it must survive the exec */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

@@ -11,11 +11,15 @@
 
 /* Starts argv[0] detached from the caller (double fork + setsid), with
  * stdin on /dev/null, stdout and stderr appended to log_path, and no fd
- * past stdio except keep_fd (if >= 0, kept at the same number).  Returns
+ * past stdio except the n_keep fds of keep (entries < 0 ignored; each kept
+ * open across exec at the same number, so a command line may name it:
+ * QEMU's vhost-vsock and tap fds).  Returns
  * once exec has succeeded (or fails with exec's error); *pid gets the
  * daemon's pid.  The caller is not its parent, so nothing is left to reap. */
-int vc_spawn_detached(char *const argv[], const char *log_path, int keep_fd,
-                      pid_t *pid, vc_error **err);
+#define VC_SPAWN_MAX_KEEP 64
+int vc_spawn_detached(char *const argv[], const char *log_path,
+                      const int *keep, size_t n_keep, pid_t *pid,
+                      vc_error **err);
 
 /* True while pid exists and is not a zombie. */
 bool vc_pid_alive(pid_t pid);

@@ -6,7 +6,7 @@
 # image (and a pause image for CRI pods) offline, and prints one line per
 # check and a summary.
 # usage: tests/engines/run.sh [BUILD_DIR]   (default: build)
-#   ENGINES_SUITES="ctr cri podman" (the default) picks the suites to run.
+#   ENGINES_SUITES="ctr cri podman network" (the default) picks the suites to run.
 set -u
 cd "$(dirname "$0")/../.."
 B=$(cd "${1:-build}" && pwd)
@@ -69,6 +69,7 @@ cleanup() {
     done
   fi
   pm rm -af -t 0 >/dev/null 2>&1
+  netns_cleanup
   [ -n "$CTD_PID" ] && kill "$CTD_PID" 2>/dev/null && wait "$CTD_PID" 2>/dev/null
   # The CRI containers' state under the stock runc root, ours only.
   local id
@@ -237,6 +238,9 @@ ctr_suite() {
   check "ctr run -t (printed: ${out:0:200})" test "$(last_word "$out")" = tty
 }
 
+# --- the pod network: network_suite ------------------------------------------
+. tests/engines/network.sh
+
 # --- podman ------------------------------------------------------------------
 mkdir -p "$T/pm"
 # Root here lacks CAP_SYS_RESOURCE: podman's default (raise to the max)
@@ -359,13 +363,14 @@ cri_suite() {
     fail "cri: the client ran to its end" "$(tail -n 3 "$T/cri.out")"
 }
 
-SUITES=" ${ENGINES_SUITES:-ctr cri podman} "
+SUITES=" ${ENGINES_SUITES:-ctr cri podman network} "
 [[ $SUITES == *" ctr "* ]] && ctr_suite
 [[ $SUITES == *" cri "* ]] && cri_suite
-if [[ $SUITES == *" podman "* ]]; then
+if [[ $SUITES == *" podman "* || $SUITES == *" network "* ]]; then
   check "podman load" eval 'pm load -i "$T/busybox.tar" > "$T/load.log" 2>&1'
-  podman_suite
 fi
+[[ $SUITES == *" podman "* ]] && podman_suite
+[[ $SUITES == *" network "* ]] && network_suite
 
 # --- afterwards: nothing of ours left ----------------------------------------
 sleep 1

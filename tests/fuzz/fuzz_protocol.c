@@ -8,6 +8,7 @@
 
 #include "lib/agent_client.h"
 #include "lib/base/agent_proto.h"
+#include "lib/base/net_msg.h"
 #include "lib/base/protocol.h"
 #include "lib/base/util.h"
 
@@ -29,6 +30,14 @@ static void decode_body(const char *body, int method) {
   int code;
   vc_error *err = NULL;
   if (vc_proto_decode_request(body, &m, &params, &code, &err) == 0) {
+    if (m == VC_AGENT_UPDATE_NETWORK) {
+      /* The agent turns it into the plan it applies. */
+      struct vc_net_info *plan = xcalloc(1, sizeof(*plan));
+      vc_error *perr = NULL;
+      vc_net_msg_to_plan(params, plan, &perr);
+      vc_error_free(&perr);
+      free(plan);
+    }
     vc_proto_msg_free(vc_agent_methods[m].request, params);
     free(params);
   }

@@ -94,9 +94,42 @@ TEST(cold_nic_arguments) {
   vc_config_free(&cfg);
 }
 
+/* The generic ops' input: vm.cold_nics lands on the command line. */
+TEST(cold_nics_of_the_vm) {
+  struct vc_config cfg;
+  struct vc_vm vm;
+  make_vm(&cfg, &vm, "q35");
+  int fds[2] = {11, 12};
+  struct vc_vm_device nics[2] = {
+      {.kind = VC_VM_DEVICE_NET, .id = "nic0", .fds = &fds[0], .n_fds = 1,
+       .mac = "02:00:00:00:00:02"},
+      {.kind = VC_VM_DEVICE_NET, .id = "nic1", .fds = &fds[1], .n_fds = 1,
+       .mac = "02:00:00:00:01:02"},
+  };
+  vm.cold_nics = nics;
+  vm.n_cold_nics = 2;
+  char **argv = NULL;
+  CHECK(vc_qemu_build_argv(&vm, NULL, &argv, NULL) == 0);
+  CHECK(argv_has(argv, "-netdev", "tap,id=net0,fd=11,vhost=off"));
+  CHECK(argv_has(argv, "-device", "virtio-net-pci,netdev=net0,id=nic0,mac=02:00:00:00:00:02"));
+  CHECK(argv_has(argv, "-netdev", "tap,id=net1,fd=12,vhost=off"));
+  CHECK(argv_has(argv, "-device", "virtio-net-pci,netdev=net1,id=nic1,mac=02:00:00:00:01:02"));
+  vc_strv_free(argv);
+  /* A malformed device fails the command line, naming it. */
+  nics[1].mac = "02:00";
+  vc_error *err = NULL;
+  argv = NULL;
+  CHECK(vc_qemu_build_argv(&vm, NULL, &argv, &err) < 0);
+  CHECK(err != NULL && strstr(err->msg, "nic1: MAC `02:00`") != NULL);
+  CHECK(argv == NULL);
+  vc_error_free(&err);
+  vc_config_free(&cfg);
+}
+
 int main(void) {
   RUN(q35_gets_root_ports);
   RUN(microvm_has_no_root_ports);
   RUN(cold_nic_arguments);
+  RUN(cold_nics_of_the_vm);
   return TEST_SUMMARY();
 }
