@@ -34,7 +34,7 @@ int vc_console_log_start(const struct vc_vm *vm, pid_t *pid, vc_error **err) {
   char *argv[] = {h->vsock_backend, "--console-log", vm->console_path,
                   "--fifo", fifo, "--max-bytes", max, "--ready-fd", fdstr,
                   NULL};
-  int r = vc_spawn_detached(argv, log, ready[1], pid, err);
+  int r = vc_spawn_detached(argv, log, &ready[1], 1, pid, err);
   close(ready[1]);
   if (r < 0) {
     close(ready[0]);
