@@ -803,8 +803,14 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
     return vc_error_set(err, EINVAL, "ExecProcess: empty exec_id");
   if (find_proc(c, exec_id) != NULL)
     return vc_error_set(err, EEXIST, "exec id `%s` is in use", exec_id);
-  if (!c->started || c->init.exited)
+  /* The host asks nothing before ExecProcess: these are its checks.  A
+   * frozen cgroup would also freeze the child before it reports back. */
+  if (c->init.exited)
+    return vc_error_set(err, 0, "cannot exec in a stopped container");
+  if (!c->started)
     return vc_error_set(err, 0, "cannot exec in a container that is not running");
+  if (c->paused)
+    return vc_error_set(err, 0, "cannot exec in a paused container");
 
   /* The spec parser's checks, so exec and create validate a process the
    * same way. */

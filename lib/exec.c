@@ -184,7 +184,11 @@ int vc_container_exec(const struct vc_context *ctx, const char *id,
   int ret = -1;
   if (vc_container_load(ctx, id, false, &c, err) < 0)
     goto out;
-  if (strcmp(vc_container_status(&c), "running") != 0) {
+  /* Only the VM's liveness here, from /proc: the agent refuses a process
+   * that has not started, has exited or is paused when it gets
+   * ExecProcess, which saves asking it for the status on a connection of
+   * its own first (a guest round trip, slow under TCG). */
+  if (!vc_sandbox_alive(&c.sandbox)) {
     vc_error_set(err, 0, "cannot exec in a stopped container");
     goto out;
   }

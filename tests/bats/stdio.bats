@@ -65,3 +65,22 @@ start_container() {
   assert_output still-served
   [ "$(cat "$BATS_TEST_TMPDIR/count")" = 67108864 ]
 }
+
+# exec asks the agent nothing before ExecProcess (no status call on a
+# connection of its own): the agent's own checks refuse what the status
+# used to, with runc's words, and a paused container's frozen cgroup never
+# catches the new process (nor the agent waiting for it).
+@test "exec in a paused or stopped container is refused by the agent's checks" {
+  start_container s4
+  vcrun pause s4
+  run -1 timeout 60 "$VCRUN" --root "$STATE_ROOT" exec s4 true
+  assert_output --partial "cannot exec in a paused container"
+  vcrun resume s4
+  run vcrun exec s4 echo served
+  assert_success
+  assert_output served
+  vcrun kill s4 KILL
+  wait_for_stopped s4
+  run -1 timeout 60 "$VCRUN" --root "$STATE_ROOT" exec s4 true
+  assert_output --partial "cannot exec in a stopped container"
+}
