@@ -36,8 +36,9 @@ struct agent_proc {
   uint32_t stdio_stream;
   bool exited;
   int exit_status; /* 128+N when killed by signal N */
-  char *stdin_buf; /* bytes waiting for the process to read stdin */
-  size_t stdin_len;
+  char *stdin_buf; /* bytes waiting for the process to read stdin: */
+  size_t stdin_off, stdin_len, stdin_cap; /* stdin_buf[off, off + len) */
+  bool output_paused; /* stdout/stderr out of epoll: stdio_conn is full */
   bool stdin_eof_pending; /* close stdin once stdin_buf drains */
   bool stdin_polled;      /* stdin_fd is in epoll, waiting for EPOLLOUT */
   struct ev_tag stdout_tag, stderr_tag, stdin_tag;

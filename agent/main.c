@@ -37,7 +37,22 @@
 #include "lib/base/util.h"
 
 #define MAX_CONNS 256
+/* stdin a process has not read yet: past HIGH the agent stops reading its
+ * connection (the host's relay then stops reading its stdin); past MAX,
+ * from a host that ignores that, it is dropped. */
+#define STDIN_BUF_HIGH (1u << 20)
 #define STDIN_BUF_MAX (16u << 20)
+/* Output queued for a host connection: past HIGH the agent stops reading
+ * the pipes of the processes whose stdio it carries, until the host took
+ * it down to LOW; the process then blocks in write as on a full pipe,
+ * while other connections and requests go on. */
+#define CONN_OUT_HIGH (1u << 20)
+#define CONN_OUT_LOW (256u << 10)
+/* The most read from a pipe or a connection at once, and the size of the
+ * stdio pipes: fewer, bigger frames and wake-ups per MiB (each costs more
+ * than the copy under TCG). */
+#define IO_CHUNK (256u << 10)
+#define STDIO_PIPE_SIZE (1 << 20)
 
 struct pending_wait {
   struct agent_conn *conn;
@@ -50,6 +65,9 @@ struct agent_conn {
   struct ev_tag tag;
   int fd;
   struct vc_frame_decoder dec;
+  struct vc_frame_queue out; /* frames the host has not taken yet */
+  bool reading;              /* EPOLLIN wanted (stdin back-pressure) */
+  uint32_t events;           /* as registered */
   bool dead;
   struct agent_conn *next;
 };
@@ -159,31 +177,47 @@ static void ev_del_close(struct agent *a, int *fd) {
 
 /* ---- replies ------------------------------------------------------------ */
 
-static void send_frame(struct agent_conn *c, uint8_t type, uint8_t flags,
-                       uint32_t stream, const char *body, size_t len) {
+/* Registers what the connection waits for: input unless stdin is backed
+ * up, and room to write while output is queued. */
+static void conn_update_events(struct agent *a, struct agent_conn *c) {
+  uint32_t ev = (c->reading ? EPOLLIN : 0) | (c->out.len > 0 ? EPOLLOUT : 0);
+  if (ev == c->events || c->dead)
+    return;
+  c->events = ev;
+  ev_set(a, EPOLL_CTL_MOD, c->fd, ev, &c->tag, EV_CONN, c);
+}
+
+/* Never blocks: what the host does not take now is queued (a slow host
+ * reader must not stall the agent and every other container). */
+static void send_frame(struct agent *a, struct agent_conn *c, uint8_t type,
+                       uint8_t flags, uint32_t stream, const char *body,
+                       size_t len) {
   if (c == NULL || c->dead)
     return;
   vc_error *err = NULL;
-  if (vc_frame_write(c->fd, type, flags, stream, body, len, &err) < 0) {
+  if (vc_frame_queue_send(&c->out, c->fd, type, flags, stream, body, len,
+                          &err) < 0) {
     agent_log("send to host: %s", err->msg);
     vc_error_free(&err);
     c->dead = true;
+    return;
   }
+  conn_update_events(a, c);
 }
 
 /* result: a struct of m's response type, or NULL for an empty one. */
-static void reply_result(struct agent_conn *c, uint32_t stream,
+static void reply_result(struct agent *a, struct agent_conn *c, uint32_t stream,
                          enum vc_agent_method m, const void *result) {
   cleanup_free char *body = vc_proto_encode_result(m, result);
-  send_frame(c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
+  send_frame(a, c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
 }
 
 /* code: an errno value the host decides by (ENOENT: no such container or
  * process); the message is for people. */
-static void reply_error(struct agent_conn *c, uint32_t stream, int code,
-                        const char *msg) {
+static void reply_error(struct agent *a, struct agent_conn *c, uint32_t stream,
+                        int code, const char *msg) {
   cleanup_free char *body = vc_proto_encode_error(code, msg);
-  send_frame(c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
+  send_frame(a, c, VC_FRAME_RESPONSE, 0, stream, body, strlen(body));
 }
 
 /* ---- processes ---------------------------------------------------------- */
@@ -222,7 +256,7 @@ static void flush_waits(struct agent *a) {
     struct pending_wait *w = *pp;
     if (proc_done(w->proc)) {
       struct vc_msg_wait_result res = {(uint32_t)w->proc->exit_status};
-      reply_result(w->conn, w->stream, VC_AGENT_WAIT_PROCESS, &res);
+      reply_result(a, w->conn, w->stream, VC_AGENT_WAIT_PROCESS, &res);
       *pp = w->next;
       free(w);
     } else {
@@ -231,13 +265,27 @@ static void flush_waits(struct agent *a) {
   }
 }
 
+static void stdin_buf_free(struct agent_proc *p) {
+  free(p->stdin_buf);
+  p->stdin_buf = NULL;
+  p->stdin_off = p->stdin_len = p->stdin_cap = 0;
+}
+
+/* Reads the connection again once the process took its stdin. */
+static void stdin_resume_conn(struct agent *a, struct agent_proc *p) {
+  struct agent_conn *conn = p->stdio_conn;
+  if (conn != NULL && !conn->reading && p->stdin_len < STDIN_BUF_HIGH) {
+    conn->reading = true;
+    conn_update_events(a, conn);
+  }
+}
+
 static void proc_close_stdin(struct agent *a, struct agent_proc *p) {
   ev_del_close(a, &p->stdin_fd);
   p->stdin_polled = false;
-  free(p->stdin_buf);
-  p->stdin_buf = NULL;
-  p->stdin_len = 0;
+  stdin_buf_free(p);
   p->stdin_eof_pending = false;
+  stdin_resume_conn(a, p);
 }
 
 static void proc_init_fds(struct agent_proc *p) {
@@ -260,8 +308,7 @@ static void proc_release(struct agent *a, struct agent_proc *p) {
       pp = &(*pp)->next;
     }
   }
-  free(p->stdin_buf);
-  p->stdin_buf = NULL;
+  stdin_buf_free(p);
   free(p->exec_id);
   p->exec_id = NULL;
 }
@@ -285,27 +332,63 @@ static void reap_children(struct agent *a) {
   flush_waits(a);
 }
 
+/* Stops reading a process's output while its connection is full. */
+static void pause_output(struct agent *a, struct agent_proc *p) {
+  if (p->stdout_fd >= 0)
+    epoll_ctl(a->epfd, EPOLL_CTL_DEL, p->stdout_fd, NULL);
+  if (p->stderr_fd >= 0)
+    epoll_ctl(a->epfd, EPOLL_CTL_DEL, p->stderr_fd, NULL);
+  p->output_paused = true;
+}
+
+static void resume_output(struct agent *a, struct agent_proc *p) {
+  if (!p->output_paused)
+    return;
+  p->output_paused = false;
+  if (p->stdout_fd >= 0)
+    ev_set(a, EPOLL_CTL_ADD, p->stdout_fd, EPOLLIN, &p->stdout_tag, EV_STDOUT, p);
+  if (p->stderr_fd >= 0)
+    ev_set(a, EPOLL_CTL_ADD, p->stderr_fd, EPOLLIN, &p->stderr_tag, EV_STDERR, p);
+}
+
+/* Resumes the output of the processes on conn (NULL: on a connection that
+ * was closed) once it has room. */
+static void resume_outputs_of(struct agent *a, struct agent_conn *conn) {
+  if (conn != NULL && conn->out.len > CONN_OUT_LOW)
+    return;
+  FOR_EACH_PROC(a, c, p) {
+    if (p->output_paused && p->stdio_conn == conn)
+      resume_output(a, p);
+  }
+}
+
 /* Reads what a stdout/stderr pipe has and forwards it as DATA frames. */
 static void pump_output(struct agent *a, struct agent_proc *p, int which) {
+  struct agent_conn *conn = p->stdio_conn;
+  if (conn != NULL && !conn->dead && conn->out.len >= CONN_OUT_HIGH) {
+    pause_output(a, p);
+    return;
+  }
   int *fd = which == 1 ? &p->stdout_fd : &p->stderr_fd;
-  char buf[65536];
+  static char buf[IO_CHUNK]; /* one thread */
   ssize_t n = read(*fd, buf, sizeof(buf));
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
   if (n > 0) {
-    send_frame(p->stdio_conn, VC_FRAME_DATA, (uint8_t)which, p->stdio_stream,
-               buf, (size_t)n);
+    send_frame(a, conn, VC_FRAME_DATA, (uint8_t)which, p->stdio_stream, buf,
+               (size_t)n);
     return;
   }
-  send_frame(p->stdio_conn, VC_FRAME_DATA, (uint8_t)(which | VC_DATA_EOF),
+  send_frame(a, conn, VC_FRAME_DATA, (uint8_t)(which | VC_DATA_EOF),
              p->stdio_stream, NULL, 0);
   ev_del_close(a, fd);
   flush_waits(a);
 }
 
+/* Writes queued stdin to the process, without blocking. */
 static void pump_stdin(struct agent *a, struct agent_proc *p) {
   while (p->stdin_len > 0) {
-    ssize_t n = write(p->stdin_fd, p->stdin_buf, p->stdin_len);
+    ssize_t n = write(p->stdin_fd, p->stdin_buf + p->stdin_off, p->stdin_len);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno == EAGAIN) {
@@ -314,39 +397,79 @@ static void pump_stdin(struct agent *a, struct agent_proc *p) {
         ev_set(a, EPOLL_CTL_ADD, p->stdin_fd, EPOLLOUT, &p->stdin_tag,
                EV_STDIN, p);
       p->stdin_polled = true;
+      stdin_resume_conn(a, p);
       return;
     }
     if (n < 0) {
       proc_close_stdin(a, p); /* EPIPE: the process closed its stdin */
       return;
     }
-    memmove(p->stdin_buf, p->stdin_buf + n, p->stdin_len - (size_t)n);
+    p->stdin_off += (size_t)n;
     p->stdin_len -= (size_t)n;
   }
+  p->stdin_off = 0;
+  if (p->stdin_cap > IO_CHUNK) /* a burst's buffer is not kept */
+    stdin_buf_free(p);
   if (p->stdin_polled) {
     epoll_ctl(a->epfd, EPOLL_CTL_DEL, p->stdin_fd, NULL);
     p->stdin_polled = false;
   }
+  stdin_resume_conn(a, p);
   if (p->stdin_eof_pending)
     proc_close_stdin(a, p);
+}
+
+/* Appends to the process's stdin queue (compacting it first when that
+ * makes room). */
+static void stdin_queue(struct agent_proc *p, const char *data, size_t len) {
+  if (p->stdin_off + p->stdin_len + len > p->stdin_cap) {
+    memmove(p->stdin_buf, p->stdin_buf + p->stdin_off, p->stdin_len);
+    p->stdin_off = 0;
+    if (p->stdin_len + len > p->stdin_cap) {
+      size_t cap = p->stdin_cap ? p->stdin_cap : 4096;
+      while (cap < p->stdin_len + len)
+        cap *= 2;
+      p->stdin_buf = xrealloc(p->stdin_buf, cap);
+      p->stdin_cap = cap;
+    }
+  }
+  memcpy(p->stdin_buf + p->stdin_off + p->stdin_len, data, len);
+  p->stdin_len += len;
 }
 
 static void on_stdin_data(struct agent *a, struct agent_proc *p,
                           const char *data, size_t len, bool eof) {
   if (p->stdin_fd < 0)
     return;
+  if (len > 0 && p->stdin_len == 0) {
+    /* Nothing queued: straight from the frame into the pipe. */
+    ssize_t n;
+    do
+      n = write(p->stdin_fd, data, len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN) {
+      proc_close_stdin(a, p); /* EPIPE: the process closed its stdin */
+      return;
+    }
+    if (n > 0) {
+      data += n;
+      len -= (size_t)n;
+    }
+  }
   if (len > 0) {
     if (p->stdin_len + len > STDIN_BUF_MAX) {
       agent_log("stdin buffer full; dropping stdin");
       proc_close_stdin(a, p);
       return;
     }
-    char *nb = realloc(p->stdin_buf, p->stdin_len + len);
-    if (nb == NULL)
-      abort();
-    memcpy(nb + p->stdin_len, data, len);
-    p->stdin_buf = nb;
-    p->stdin_len += len;
+    stdin_queue(p, data, len);
+    /* The host's relay sends more only as we read it: stop reading until
+     * the process took some. */
+    if (p->stdin_len >= STDIN_BUF_HIGH && p->stdio_conn != NULL &&
+        p->stdio_conn->reading) {
+      p->stdio_conn->reading = false;
+      conn_update_events(a, p->stdio_conn);
+    }
   }
   if (eof)
     p->stdin_eof_pending = true;
@@ -423,6 +546,11 @@ static int make_stdio(struct agent_proc *p, int child[4], vc_error **err) {
         close(fds[i]);
     return vc_error_set(err, e, "create stdio pipes");
   }
+  /* Bigger than the default 64 KiB, so that a writer and the agent each
+   * move up to IO_CHUNK per wake-up; best effort (pipe-max-size). */
+  int pipes[] = {in[1], out[0], errp[0]};
+  for (size_t i = 0; i < 3; i++)
+    fcntl(pipes[i], F_SETPIPE_SZ, STDIO_PIPE_SIZE);
   child[0] = in[0];
   child[1] = out[1];
   child[2] = errp[1];
@@ -682,9 +810,12 @@ static int exec_process(struct agent *a, struct agent_conn *conn,
   if (find_proc(c, exec_id) != NULL)
     return vc_error_set(err, EEXIST, "exec id `%s` is in use", exec_id);
   /* A created container can be exec'd into, as with runc: its init waits
-   * for start with its namespaces, cgroup and root all made. */
+   * for start with its namespaces, cgroup and root all made.  A frozen
+   * cgroup would freeze the child before it reports back. */
   if (c->init.exited || c->init.pid <= 0)
     return vc_error_set(err, 0, "cannot exec in a stopped container");
+  if (c->paused)
+    return vc_error_set(err, 0, "cannot exec in a paused container");
 
   /* The spec parser's checks, so exec and create validate a process the
    * same way. */
@@ -1188,7 +1319,7 @@ static void handle_request(struct agent *a, struct agent_conn *conn,
   int code = 0;
   vc_error *err = NULL;
   if (vc_proto_decode_request(body, &m, &params, &code, &err) < 0) {
-    reply_error(conn, stream, code, err->msg);
+    reply_error(a, conn, stream, code, err->msg);
     vc_error_free(&err);
     return;
   }
@@ -1197,11 +1328,11 @@ static void handle_request(struct agent *a, struct agent_conn *conn,
   struct request r = {a, conn, stream, params, result};
   if (handlers[m].fn(&r, &err) < 0) {
     /* errnum travels as the code; the text is for people. */
-    reply_error(conn, stream, err && err->errnum ? err->errnum : EIO,
+    reply_error(a, conn, stream, err && err->errnum ? err->errnum : EIO,
                 err ? err->msg : "failed");
     vc_error_free(&err);
   } else if (!handlers[m].deferred) {
-    reply_result(conn, stream, m, result);
+    reply_result(a, conn, stream, m, result);
   }
   vc_proto_msg_free(resp, result);
   free(result);
@@ -1231,6 +1362,7 @@ static void conn_close(struct agent *a, struct agent_conn *conn) {
        * rather than run on unseen. */
       if (p == &c->init && !p->exited && p->pid > 0)
         kill(p->pid, SIGKILL);
+      resume_output(a, p); /* its output now goes nowhere: drain it */
     }
   }
   struct pending_wait **pp = &a->waits;
@@ -1252,40 +1384,63 @@ static void conn_close(struct agent *a, struct agent_conn *conn) {
   epoll_ctl(a->epfd, EPOLL_CTL_DEL, conn->fd, NULL);
   close(conn->fd);
   vc_frame_decoder_free(&conn->dec);
+  vc_frame_queue_free(&conn->out);
   free(conn);
 }
 
 static void on_conn_readable(struct agent *a, struct agent_conn *conn) {
-  char buf[65536];
-  ssize_t n = read(conn->fd, buf, sizeof(buf));
+  vc_error *err = NULL;
+  /* Straight into the decoder, and DATA bodies go to the pipes from there:
+   * no copy through the stack, no allocation per frame. */
+  uint8_t *room = vc_frame_decoder_space(&conn->dec, IO_CHUNK, &err);
+  if (room == NULL)
+    goto bad;
+  ssize_t n = recv(conn->fd, room, IO_CHUNK, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
   if (n <= 0) {
     conn->dead = true;
     return;
   }
-  vc_error *err = NULL;
-  if (vc_frame_decoder_feed(&conn->dec, buf, (size_t)n, &err) < 0)
+  if (vc_frame_decoder_commit(&conn->dec, (size_t)n, &err) < 0)
     goto bad;
   for (;;) {
     struct vc_frame_header h;
-    char *body = NULL;
-    int r = vc_frame_decoder_next(&conn->dec, &h, &body, &err);
+    const char *view = NULL;
+    int r = vc_frame_decoder_view(&conn->dec, &h, &view, &err);
     if (r < 0)
       goto bad;
     if (r == 0)
       break;
-    if (h.type == VC_FRAME_REQUEST)
+    if (h.type == VC_FRAME_REQUEST) {
+      /* JSON is parsed from a NUL-terminated copy. */
+      char *body = xcalloc(1, (size_t)h.length + 1);
+      memcpy(body, view, h.length);
       handle_request(a, conn, h.stream, body);
-    else if (h.type == VC_FRAME_DATA)
-      handle_data(a, conn, &h, body);
-    free(body);
+      free(body);
+    } else if (h.type == VC_FRAME_DATA) {
+      handle_data(a, conn, &h, view);
+    }
   }
   return;
 bad:
   agent_log("dropping host connection: %s", err->msg);
   vc_error_free(&err);
   conn->dead = true;
+}
+
+/* The host took some of the queued output: send more, and let the
+ * processes that waited for room write again. */
+static void on_conn_writable(struct agent *a, struct agent_conn *conn) {
+  vc_error *err = NULL;
+  if (vc_frame_queue_flush(&conn->out, conn->fd, &err) < 0) {
+    agent_log("send to host: %s", err->msg);
+    vc_error_free(&err);
+    conn->dead = true;
+    return;
+  }
+  conn_update_events(a, conn);
+  resume_outputs_of(a, conn);
 }
 
 static void on_accept(struct agent *a) {
@@ -1301,6 +1456,8 @@ static void on_accept(struct agent *a) {
   }
   struct agent_conn *conn = xcalloc(1, sizeof(*conn));
   conn->fd = fd;
+  conn->reading = true;
+  conn->events = EPOLLIN;
   conn->next = a->conns;
   a->conns = conn;
   ev_set(a, EPOLL_CTL_ADD, fd, EPOLLIN, &conn->tag, EV_CONN, conn);
@@ -1372,9 +1529,18 @@ int main(void) {
         reap_children(&a);
         break;
       }
-      case EV_CONN:
-        on_conn_readable(&a, t->ptr);
+      case EV_CONN: {
+        struct agent_conn *conn = t->ptr;
+        if (conn->dead)
+          break;
+        if (evs[i].events & EPOLLOUT)
+          on_conn_writable(&a, conn);
+        if (conn->reading && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+          on_conn_readable(&a, conn);
+        else if (evs[i].events & (EPOLLHUP | EPOLLERR))
+          conn->dead = true; /* gone while we did not read it */
         break;
+      }
       case EV_STDOUT:
       case EV_STDERR: {
         struct agent_proc *p = t->ptr;

@@ -176,7 +176,15 @@ void vc_vq_signal(struct vc_vq *vq) {
   if (!vq->need_signal)
     return;
   vq->need_signal = false;
-  if (vq->call_fd < 0)
+  if (vq->call_fd < 0 || vq->avail == NULL)
+    return;
+  /* The driver asks for no interrupt while it is draining the ring anyway
+   * (VRING_AVAIL_F_NO_INTERRUPT): under TCG each one costs a QEMU main
+   * loop wake-up and a guest interrupt.  The fence orders our used index
+   * store before the flag load; the driver clears the flag before it
+   * looks at the used index again, so no update goes unseen. */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (vq->avail[0] & VC_VRING_AVAIL_F_NO_INTERRUPT)
     return;
   uint64_t one = 1;
   /* EAGAIN means the counter is already non-zero: the guest will look. */

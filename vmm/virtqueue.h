@@ -45,6 +45,8 @@ void *vc_gmem_uva(const struct vc_gmem *m, uint64_t uva, uint64_t len);
 #define VC_VRING_DESC_F_NEXT 1
 #define VC_VRING_DESC_F_WRITE 2
 #define VC_VRING_DESC_F_INDIRECT 4
+/* avail ring flags: the driver wants no interrupt for now */
+#define VC_VRING_AVAIL_F_NO_INTERRUPT 1
 
 struct vc_vring_desc {
   uint64_t addr;

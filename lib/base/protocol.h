@@ -65,7 +65,8 @@ int vc_frame_read(int fd, struct vc_frame_header *h, char **body,
  * the caller left more than a maximal frame unparsed. */
 struct vc_frame_decoder {
   uint8_t *buf;
-  size_t len, cap;
+  size_t len, cap; /* bytes held (parsed or not), allocated */
+  size_t off;      /* the unparsed bytes are buf[off, len) */
 };
 int vc_frame_decoder_feed(struct vc_frame_decoder *d, const void *data,
                           size_t len, vc_error **err);
@@ -74,5 +75,38 @@ int vc_frame_decoder_feed(struct vc_frame_decoder *d, const void *data,
 int vc_frame_decoder_next(struct vc_frame_decoder *d, struct vc_frame_header *h,
                           char **body, vc_error **err);
 void vc_frame_decoder_free(struct vc_frame_decoder *d);
+
+/* The same without copies, for bulk data: vc_frame_decoder_space returns
+ * room for `want` bytes (at most one maximal frame) to read into straight,
+ * or NULL with *err set (on the same bounds as feed); commit then takes
+ * the `len` bytes of it that were filled, with feed's header check.
+ * vc_frame_decoder_view pops a frame as next does, but *body points into
+ * the decoder (not NUL-terminated) and stays valid only until the next
+ * space or feed call. */
+uint8_t *vc_frame_decoder_space(struct vc_frame_decoder *d, size_t want,
+                                vc_error **err);
+int vc_frame_decoder_commit(struct vc_frame_decoder *d, size_t len,
+                            vc_error **err);
+int vc_frame_decoder_view(struct vc_frame_decoder *d, struct vc_frame_header *h,
+                          const char **body, vc_error **err);
+
+/* An output queue for event loops: frames go out without blocking, and
+ * what the socket does not take now waits here, in order, for the next
+ * flush (when the fd is writable).  vc_frame_queue_send writes straight
+ * from the caller's buffer when nothing is queued, and copies only what
+ * did not fit; fd -1 only queues.  Both fail (-1, *err) only when the
+ * connection is broken.  len: what is queued, for the caller's
+ * back-pressure (the queue itself has no limit).  Sockets only (sendmsg
+ * with MSG_DONTWAIT | MSG_NOSIGNAL), whatever the fd's O_NONBLOCK. */
+#define VC_FRAME_QUEUE_KEEP (256u << 10) /* buffer kept once drained */
+struct vc_frame_queue {
+  uint8_t *buf;
+  size_t off, len, cap; /* queued bytes: buf[off, off + len) */
+};
+int vc_frame_queue_send(struct vc_frame_queue *q, int fd, uint8_t type,
+                        uint8_t flags, uint32_t stream, const void *body,
+                        size_t len, vc_error **err);
+int vc_frame_queue_flush(struct vc_frame_queue *q, int fd, vc_error **err);
+void vc_frame_queue_free(struct vc_frame_queue *q);
 
 #endif

@@ -3,6 +3,8 @@
  * maximal frame plus one feed, and a maximal frame still gets through. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lib/base/protocol.h"
 #include "test.h"
@@ -96,7 +98,92 @@ TEST(feed_refuses_more_than_a_frame) {
   free(big);
 }
 
+/* Reading straight into the decoder and viewing bodies in place: frames
+ * split across reads come out whole and in order, and the partial frame
+ * left at the end of a read survives the compaction that makes room. */
+TEST(space_commit_view_in_place) {
+  enum { FRAMES = 20, BODY = 1000, READ = 700 };
+  const size_t frame = VC_FRAME_HEADER_SIZE + BODY;
+  uint8_t *wire = calloc(FRAMES, frame);
+  for (int i = 0; i < FRAMES; i++) {
+    header(wire + i * frame, BODY, VC_FRAME_DATA, 1);
+    memset(wire + i * frame + VC_FRAME_HEADER_SIZE, 'a' + i, BODY);
+  }
+  struct vc_frame_decoder d = {0};
+  vc_error *err = NULL;
+  int seen = 0;
+  /* Reads that end inside frames, in a buffer that must be compacted to
+   * make room (it starts at 4 KiB). */
+  for (size_t off = 0; off < FRAMES * frame; off += READ) {
+    size_t n = FRAMES * frame - off < READ ? FRAMES * frame - off : READ;
+    uint8_t *room = vc_frame_decoder_space(&d, READ, &err);
+    CHECK(room != NULL);
+    memcpy(room, wire + off, n);
+    CHECK(vc_frame_decoder_commit(&d, n, &err) == 0);
+    struct vc_frame_header g;
+    const char *body;
+    while (vc_frame_decoder_view(&d, &g, &body, &err) == 1) {
+      CHECK(g.length == BODY && body[0] == 'a' + seen &&
+            body[BODY - 1] == 'a' + seen);
+      seen++;
+    }
+  }
+  CHECK(seen == FRAMES && err == NULL && d.len == 0 && d.cap <= 4096);
+  /* Committing more than was reserved is refused. */
+  CHECK(vc_frame_decoder_space(&d, 16, &err) != NULL);
+  CHECK(vc_frame_decoder_commit(&d, d.cap + 1, &err) < 0 && err != NULL);
+  vc_error_free(&err);
+  vc_frame_decoder_free(&d);
+  free(wire);
+}
+
+/* The output queue never blocks: what a peer that does not read cannot
+ * take is queued, and flushing once it reads delivers every frame in
+ * order. */
+TEST(queue_holds_what_the_peer_does_not_take) {
+  int sv[2];
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  int small = 4096;
+  setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+  struct vc_frame_queue q = {0};
+  vc_error *err = NULL;
+  static char body[65536];
+  for (int i = 0; i < 40; i++) {
+    memset(body, 'a' + i % 26, sizeof(body));
+    CHECK(vc_frame_queue_send(&q, sv[0], VC_FRAME_DATA, 1, 2, body,
+                              sizeof(body), &err) == 0);
+  }
+  CHECK(q.len > 0 && err == NULL);
+  struct vc_frame_decoder d = {0};
+  int frames = 0;
+  while (frames < 40) {
+    CHECK(vc_frame_queue_flush(&q, sv[0], &err) == 0);
+    uint8_t *room = vc_frame_decoder_space(&d, 65536, &err);
+    ssize_t n = recv(sv[1], room, 65536, MSG_DONTWAIT);
+    if (n <= 0)
+      continue;
+    CHECK(vc_frame_decoder_commit(&d, (size_t)n, &err) == 0);
+    struct vc_frame_header g;
+    const char *view;
+    while (vc_frame_decoder_view(&d, &g, &view, &err) == 1) {
+      CHECK(g.length == sizeof(body) && view[0] == 'a' + frames % 26 &&
+            view[sizeof(body) - 1] == 'a' + frames % 26);
+      frames++;
+    }
+  }
+  CHECK(q.len == 0 && err == NULL);
+  /* A broken connection is an error, not a silent drop. */
+  close(sv[1]);
+  CHECK(vc_frame_queue_send(&q, sv[0], VC_FRAME_DATA, 1, 2, "x", 1, &err) < 0);
+  vc_error_free(&err);
+  vc_frame_queue_free(&q);
+  vc_frame_decoder_free(&d);
+  close(sv[0]);
+}
+
 int main(void) {
+  RUN(space_commit_view_in_place);
+  RUN(queue_holds_what_the_peer_does_not_take);
   RUN(oversized_header_fails_the_feed_that_completes_it);
   RUN(invalid_header_after_a_frame_fails_next);
   RUN(maximal_frame_in_reads_stays_bounded);
