@@ -16,6 +16,7 @@
 #include "lib/base/hooks.h"
 #include "lib/base/json_build.h"
 #include "lib/base/util.h"
+#include "lib/factory.h"
 #include "lib/host/process.h"
 #include "lib/host/terminal.h"
 #include "lib/pod.h"
@@ -327,6 +328,39 @@ static int persist_container(void *arg, vc_error **err) {
   return vc_state_save(arg, err);
 }
 
+/* A ready VM from the factory's pool ([factory] enable, lib/factory.h),
+ * adopted as c's sandbox and saved in its state; the rootfs then goes into
+ * its share as a pod member's does.  1: claimed, 0: none (the reason at
+ * debug level: c boots its own), -1: failed (nothing left running). */
+static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
+                        const struct create_plan *plan, vc_error **err) {
+  if (!ctx->cfg->factory.enable)
+    return 0;
+  cleanup_free char *why = NULL;
+  int r = 0;
+  /* The engine's network namespace is known only now; a pooled VM runs
+   * outside it (NIC hot-plug into a claimed VM is not wired yet). */
+  if (plan->pod.vm_netns != NULL)
+    why = xstrdup("the VM must run in the given network namespace");
+  else
+    r = vc_factory_claim(&c->sandbox, persist_container, c, &why, err);
+  if (ctx->debug && why != NULL) {
+    cleanup_free char *msg = xasprintf("factory: %s%s", why,
+                                       r == 1 ? "" : "; booting a VM");
+    log_msg(ctx, "debug", msg);
+  }
+  if (r != 1)
+    return r;
+  cleanup_free char *share = vc_share_dir(c->sandbox.run_dir);
+  if (vc_share_add(share, c->id, c->rootfs, c->bundle, plan->spec, err) < 0) {
+    vc_error *e = NULL;
+    vc_sandbox_stop(&c->sandbox, &e);
+    vc_error_free(&e);
+    return -1;
+  }
+  return 1;
+}
+
 /* Boots c's own sandbox.  The state is saved before anything starts and
  * again once the VM and its helpers run, so a kill -9 at any point leaves
  * a state delete --force can load; what started in between is found by
@@ -340,6 +374,9 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   sb->cfg = ctx->cfg;
   sb->debug = ctx->debug;
   sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
+  int claimed = claim_pooled(ctx, c, plan, err);
+  if (claimed != 0)
+    return claimed < 0 ? -1 : 0;
   if (vc_sandbox_init(sb, err) < 0)
     return -1;
   if (vc_state_save(c, err) < 0)

@@ -144,7 +144,8 @@ char *vc_sandbox_run_dir_of(const char *state_dir, const char *run_root) {
 
 int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err) {
   const struct vc_config *cfg = sb->cfg;
-  if (make_run_dir(sb, err) < 0)
+  /* A pooled VM's run directory is made by the factory (lib/factory.h). */
+  if (sb->run_dir == NULL && make_run_dir(sb, err) < 0)
     return -1;
   if (vc_hypervisor_select(&cfg->hypervisor, &sb->vm.ops, err) < 0 ||
       vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0 ||

@@ -48,7 +48,8 @@ struct vc_sandbox {
 int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **err);
 
 /* Readies a new sandbox (id, dir, cfg and netns set, dir existing): makes
- * its run directory (and dir/run naming it), picks the hypervisor backend
+ * its run directory (and dir/run naming it) unless run_dir is set already
+ * (an existing directory below run_root: a pooled VM's), picks the hypervisor backend
  * the configuration names, the vsock transport and the acceleration, and
  * fills the VM's inputs.  Nothing is started, so the caller can save state
  * before anything runs. */

@@ -23,6 +23,8 @@ enum key_kind {
   KEY_PATH,   /* an absolute path */
   KEY_CHOICE, /* one of a list of words */
   KEY_UINT,   /* an integer in [min, max], stored multiplied by scale */
+  KEY_BOOL,   /* true or false */
+  KEY_OPT_PATH, /* an absolute path, or "" for a default */
 };
 
 struct key_spec {
@@ -96,6 +98,13 @@ static const struct key_spec runtime_keys[] = {
     {"lsm_labels", KEY_CHOICE, FIELD(runtime.lsm_labels), lsm_label_modes, 0, 0, 0},
 };
 
+static const struct key_spec factory_keys[] = {
+    {"enable", KEY_BOOL, FIELD(factory.enable), NULL, 0, 0, 0},
+    {"pool_size", KEY_UINT, FIELD(factory.pool_size), NULL, 1, 64, 1},
+    {"template", KEY_BOOL, FIELD(factory.template_vm), NULL, 0, 0, 0},
+    {"path", KEY_OPT_PATH, FIELD(factory.path), NULL, 0, 0, 0},
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A second backend gets its own [hypervisor.<name>] entry here, with the
@@ -107,6 +116,7 @@ static const struct table_spec tables[] = {
     {"agent", agent_keys, N(agent_keys), NULL},
     {"runtime", runtime_keys, N(runtime_keys), NULL},
     {"network", network_keys, N(network_keys), NULL},
+    {"factory", factory_keys, N(factory_keys), NULL},
 };
 
 struct ctx {
@@ -163,6 +173,12 @@ static int choose_hypervisor(struct ctx *c, const struct vc_toml_table *t,
 static int apply_key(struct ctx *c, const struct key_spec *k,
                      const struct vc_toml_value *v) {
   void *field = (char *)c->cfg + k->offset;
+  if (k->kind == KEY_BOOL) {
+    if (v->type != VC_TOML_BOOL)
+      return fail(c, v->line, "\"%s\" must be true or false", k->name);
+    *(bool *)field = v->u.boolean;
+    return 0;
+  }
   if (k->kind == KEY_UINT) {
     if (v->type != VC_TOML_INTEGER)
       return fail(c, v->line, "\"%s\" must be an integer", k->name);
@@ -179,7 +195,8 @@ static int apply_key(struct ctx *c, const struct key_spec *k,
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
       return fail(c, v->line, "\"%s\" must not contain control characters",
                   k->name);
-  if (k->kind == KEY_PATH && s[0] != '/')
+  if ((k->kind == KEY_PATH || (k->kind == KEY_OPT_PATH && s[0] != '\0')) &&
+      s[0] != '/')
     return fail(c, v->line, "\"%s\" must be an absolute path", k->name);
   if (k->kind == KEY_CHOICE) {
     size_t i = 0;
@@ -269,6 +286,10 @@ void vc_config_init_defaults(struct vc_config *cfg) {
   cfg->runtime.run_root = xstrdup("/run/vcrun/s");
   cfg->runtime.lsm_labels = xstrdup("warn");
   cfg->network.model = xstrdup("tcfilter");
+  cfg->factory.enable = false;
+  cfg->factory.pool_size = 2;
+  cfg->factory.template_vm = false;
+  cfg->factory.path = xstrdup("");
 }
 
 void vc_config_free(struct vc_config *cfg) {
@@ -289,7 +310,8 @@ void vc_config_free(struct vc_config *cfg) {
                      cfg->runtime.state_root,
                      cfg->runtime.run_root,
                      cfg->runtime.lsm_labels,
-                     cfg->network.model};
+                     cfg->network.model,
+                     cfg->factory.path};
   for (size_t i = 0; i < N(strings); i++)
     free(strings[i]);
   memset(cfg, 0, sizeof(*cfg));

@@ -142,6 +142,32 @@ bool vc_pid_is(pid_t pid, const char *needle) {
   return strstr(buf, needle) != NULL;
 }
 
+unsigned long long vc_pid_start_time(pid_t pid) {
+  if (pid <= 0)
+    return 0;
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  /* The command name may hold spaces and parentheses: count the fields
+   * after the last ')', which is field 2's end; start time is field 22. */
+  const char *p = strrchr(buf, ')');
+  if (p == NULL)
+    return 0;
+  p++;
+  for (int field = 2; field < 21 && p != NULL; field++)
+    p = strchr(p + 1, ' ');
+  if (p == NULL)
+    return 0;
+  return strtoull(p + 1, NULL, 10);
+}
+
 /* Collects pid if it is our child (under a subreaper it can be), so no
  * zombie is left; harmless otherwise. */
 static void reap(pid_t pid) {

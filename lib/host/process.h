@@ -24,6 +24,10 @@ bool vc_pid_alive(pid_t pid);
  * read from a state file may have been reused by an unrelated process. */
 bool vc_pid_is(pid_t pid, const char *needle);
 
+/* pid's start time (clock ticks after boot, /proc/<pid>/stat field 22), or
+ * 0 when it does not run: with the pid, it names one process for good. */
+unsigned long long vc_pid_start_time(pid_t pid);
+
 /* SIGTERM, then SIGKILL after timeout_ms; returns once pid is gone or the
  * SIGKILL was sent and it went away. */
 void vc_pid_terminate(pid_t pid, int timeout_ms);
