@@ -59,6 +59,10 @@ printf '%-34s %s
 "$VCRUN" --root "$root" delete --force bench-pod
 mv "$dir/plain.json" "$dir/config.json"
 
+# The VM factory: cold boot against a claim from the pool, idle PSS.
+echo
+"$(dirname "$0")/factory.sh" "$VCRUN" "$VCRUN_CONFIG"
+
 # The vsock path against a virtio-serial port on the same (test) VM.
 echo
 "$(dirname "$0")/vsock-bench" | sed -n '/^vsock, /p; /^$/p; /^transport/,/^(/p'

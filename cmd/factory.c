@@ -3,6 +3,7 @@
  * starts it detached after a claim. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cmd/cli.h"
 #include "lib/factory.h"
@@ -47,8 +48,13 @@ int cmd_factory(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
     printf("factory: %u VM(s) booted into the pool\n", booted);
     return 0;
   }
-  if (strcmp(verb, "refill") == 0)
+  if (strcmp(verb, "refill") == 0) {
+    /* Started by a create that claimed a VM: its boots give way to the
+     * containers that run (the ready VMs are reniced to 0). */
+    if (setpriority(PRIO_PROCESS, 0, 10) < 0)
+      vc_log(cli, "warning", "factory refill: cannot lower its priority");
     return cfg->factory.enable ? vc_factory_fill(cfg, false, NULL, err) : 0;
+  }
   if (strcmp(verb, "destroy") == 0)
     return vc_factory_destroy(cfg, err);
   if (strcmp(verb, "status") == 0) {

@@ -436,6 +436,11 @@ static int boot_pooled(const struct vc_config *cfg, const char *root,
   }
   if (vc_sandbox_boot(&sb, NULL, NULL, err) < 0)
     goto out;
+  /* A refill boots at a low priority (it competes with the create that
+   * claimed); the ready VM runs as any other. */
+  pid_t pids[] = {sb.vm.pid, sb.vm.virtiofsd_pid, sb.vm.vsock_backend_pid};
+  for (size_t i = 0; i < N_ELEMS(pids); i++)
+    vc_renice_process(pids[i], 0);
   json = ready_entry_json(&sb, key_text);
   if (vc_write_file_atomic(booting, json, strlen(json), 0600, err) < 0 ||
       lock_root(root, false, &fd, err) < 0)
