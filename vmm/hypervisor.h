@@ -114,8 +114,9 @@ struct vc_hypervisor_ops {
 /* QEMU (vmm/qemu.c): start, stop, alive, save_state, load_state, resize
  * over QMP (with headroom from default_maxvcpus / default_maxmemory, q35
  * only) and save_vm/restore_vm without vhost-user devices; hot-plug of net
- * goes to vc_qemu_net_hotplug (vmm/qemu.h); vsock, fs and block hot-plug
- * and unplug are ENOTSUP. */
+ * goes to vc_qemu_net_hotplug, of vsock and fs (vhost-user, q35) to
+ * vc_qemu_vhost_user_hotplug (vmm/qemu.h); block hot-plug and unplug are
+ * ENOTSUP. */
 extern const struct vc_hypervisor_ops vc_qemu_ops;
 /* Runs nothing and records every call (vmm/mock.h), for unit tests. */
 extern const struct vc_hypervisor_ops vc_mock_ops;

@@ -392,24 +392,20 @@ static int qemu_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,
                         vc_error **err) {
   if (dev->kind == VC_VM_DEVICE_NET)
     return vc_qemu_net_hotplug(vm, dev, err);
-  cleanup_free char *op = xasprintf("hotplug %s", vc_vm_device_kind_name(dev->kind));
-  return vc_vm_not_supported("qemu", op,
-                             dev->kind == VC_VM_DEVICE_BLOCK
-                                 ? "block devices are not written yet"
-                                 : "vhost-user devices are attached at start only",
-                             err);
+  if (dev->kind == VC_VM_DEVICE_VSOCK || dev->kind == VC_VM_DEVICE_FS)
+    return vc_qemu_vhost_user_hotplug(vm, dev, err);
+  return vc_vm_not_supported("qemu", "hotplug block",
+                             "block devices are not written yet", err);
 }
 
 static int qemu_unplug(struct vc_vm *vm, const struct vc_vm_device *dev,
                        vc_error **err) {
   if (dev->kind == VC_VM_DEVICE_NET)
     return vc_qemu_net_unplug(vm, dev, err);
-  cleanup_free char *op = xasprintf("unplug %s", vc_vm_device_kind_name(dev->kind));
-  return vc_vm_not_supported("qemu", op,
-                             dev->kind == VC_VM_DEVICE_BLOCK
-                                 ? "block devices are not written yet"
-                                 : "the VM needs its vhost-user devices",
-                             err);
+  if (dev->kind == VC_VM_DEVICE_VSOCK || dev->kind == VC_VM_DEVICE_FS)
+    return vc_qemu_vhost_user_unplug(vm, dev, err);
+  return vc_vm_not_supported("qemu", "unplug block",
+                             "block devices are not written yet", err);
 }
 
 /* Runs one QMP command on vm; *result (if non-NULL) gets the parsed
