@@ -16,6 +16,8 @@ static void print_status(const struct vc_config *cfg,
   printf("root: %s\n", st->root);
   printf("key: %s (%s)\n", st->key,
          st->pool ? "pool initialized" : "no pool: run vcrun factory init");
+  printf("template: %s\n", !cfg->factory.template_vm ? "off"
+                            : st->template_ready ? "ready" : "missing");
   printf("ready: %u\nbooting: %u\nclaiming: %u\ndead: %u\n", st->ready,
          st->booting, st->claiming, st->dead);
   printf("stale: %u key(s), %u VM(s)\n", st->stale_keys, st->stale_vms);

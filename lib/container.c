@@ -345,8 +345,10 @@ static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
   else
     r = vc_factory_claim(&c->sandbox, persist_container, c, &why, err);
   if (ctx->debug && why != NULL) {
+    /* With a template, restore_template says what happens next. */
+    bool boots = r != 1 && !ctx->cfg->factory.template_vm;
     cleanup_free char *msg = xasprintf("factory: %s%s", why,
-                                       r == 1 ? "" : "; booting a VM");
+                                       boots ? "; booting a VM" : "");
     log_msg(ctx, "debug", msg);
   }
   if (r != 1)
@@ -359,6 +361,43 @@ static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
     return -1;
   }
   return 1;
+}
+
+/* No pooled VM: a clone of the factory's template, when init built one
+ * (lib/factory.h), restored into c's readied sandbox and saved.  1:
+ * restored, 0: no template (boot; the reason at debug level), -1: failed
+ * (nothing left running). */
+static int restore_template(const struct vc_context *ctx, struct vc_container *c,
+                            const struct create_plan *plan, vc_error **err) {
+  if (!ctx->cfg->factory.enable || plan->pod.vm_netns != NULL)
+    return 0;
+  cleanup_free char *template_state = NULL, *template_ram = NULL, *why = NULL;
+  vc_error *terr = NULL;
+  if (vc_factory_template_copy(ctx->cfg, &template_state, &template_ram, &why,
+                               &terr) < 0) {
+    free(why);
+    why = xasprintf("copy of the template failed (%s)", terr->msg);
+    vc_error_free(&terr);
+  }
+  if (ctx->debug && why != NULL) {
+    cleanup_free char *msg = xasprintf("factory: %s%s", why,
+                                       template_ram ? "" : "; booting a VM");
+    log_msg(ctx, "debug", msg);
+  }
+  if (template_ram == NULL)
+    return 0;
+  struct vc_sandbox *sb = &c->sandbox;
+  sb->vm.ram_file = template_ram;
+  sb->vm.vhost_user_later = true;
+  int r = vc_sandbox_restore(sb, template_state, err);
+  unlink(template_ram); /* QEMU has it mapped */
+  sb->vm.ram_file = NULL;
+  if (r == 0 && (r = vc_state_save(c, err)) < 0) {
+    vc_error *e = NULL;
+    vc_sandbox_stop(sb, &e);
+    vc_error_free(&e);
+  }
+  return r < 0 ? -1 : 1;
 }
 
 /* Boots c's own sandbox.  The state is saved before anything starts and
@@ -389,6 +428,9 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     vc_error_free(&e);
     return -1;
   }
+  int restored = restore_template(ctx, c, plan, err);
+  if (restored != 0)
+    return restored < 0 ? -1 : 0;
   return vc_sandbox_boot(sb, persist_container, c, err);
 }
 

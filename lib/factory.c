@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -314,7 +315,7 @@ static void sweep(const struct vc_config *cfg, const char *keydir,
       continue;
     }
     if (state != ENTRY_READY && vc_pid_alive(pid)) {
-      *booting += state == ENTRY_BOOT;
+      *booting += state == ENTRY_BOOT && strcmp(vm, "template") != 0;
       continue;
     }
     yajl_val entry = read_entry(path);
@@ -331,6 +332,181 @@ static void sweep(const struct vc_config *cfg, const char *keydir,
     yajl_tree_free(entry);
   }
   free_list(names, n);
+}
+
+/* ---- templates ------------------------------------------------------------ */
+
+/* The pool's tmpfs for guest RAM files ([factory] template): each key's
+ * template (<key>.template/{ram,state}) and clones' copies of its RAM file
+ * (<vm>.ram) until their QEMU mapped them.  A tmpfs of its own, so RAM
+ * never goes to a disk whatever file system run_root is on. */
+static char *ram_dir(const char *root) { return xasprintf("%s/ram", root); }
+
+static char *template_dir(const char *root, const char *key) {
+  return xasprintf("%s/ram/%s.template", root, key);
+}
+
+static bool template_ready(const char *tdir) {
+  cleanup_free char *state = xasprintf("%s/state", tdir);
+  return vc_file_exists(state);
+}
+
+/* Under the lock. */
+static int mount_ram_dir(const char *root, vc_error **err) {
+  cleanup_free char *dir = ram_dir(root);
+  struct stat st, parent;
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return vc_error_set(err, errno, "create `%s`", dir);
+  if (stat(dir, &st) < 0 || stat(root, &parent) < 0)
+    return vc_error_set(err, errno, "stat `%s`", dir);
+  if (st.st_dev != parent.st_dev)
+    return 0; /* mounted already */
+  if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+    return vc_error_set(err, errno, "mount a tmpfs on `%s`", dir);
+  return 0;
+}
+
+static void unmount_ram_dir(const char *root) {
+  cleanup_free char *dir = ram_dir(root);
+  while (umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+    ;
+  rmdir(dir);
+}
+
+/* src to dst (created), copying only the ranges src has data in: a RAM
+ * file the guest touched a third of costs a third. */
+static int sparse_copy(const char *src, const char *dst, vc_error **err) {
+  cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return vc_error_set(err, errno, "open `%s`", src);
+  cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  struct stat st;
+  if (out < 0 || fstat(in, &st) < 0 || ftruncate(out, st.st_size) < 0)
+    return vc_error_set(err, errno, "create `%s`", dst);
+  off_t pos = 0;
+  while (pos < st.st_size) {
+    off_t data = lseek(in, pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO)
+      break; /* only a hole is left */
+    off_t hole = data < 0 ? -1 : lseek(in, data, SEEK_HOLE);
+    if (data < 0 || hole < 0)
+      return vc_error_set(err, errno, "seek in `%s`", src);
+    off_t from = data, to = data;
+    while (from < hole) {
+      ssize_t n = copy_file_range(in, &from, out, &to, (size_t)(hole - from), 0);
+      if (n <= 0)
+        return vc_error_set(err, n < 0 ? errno : EIO, "copy `%s`", src);
+    }
+    pos = hole;
+  }
+  return 0;
+}
+
+/* A run directory of a random name below run_root. */
+static int make_run_dir(const struct vc_config *cfg, char **name, char **dir,
+                        vc_error **err) {
+  if (vc_mkdir_p(cfg->runtime.run_root, 0711, err) < 0)
+    return -1;
+  for (int attempt = 0; attempt < 16; attempt++) {
+    char *n = vc_random_name(VM_NAME_LEN);
+    char *d = xasprintf("%s/%s", cfg->runtime.run_root, n);
+    if (mkdir(d, 0700) == 0) {
+      *name = n;
+      *dir = d;
+      return 0;
+    }
+    int e = errno;
+    free(n);
+    free(d);
+    if (e != EEXIST)
+      return vc_error_set(err, e, "create a directory in `%s`", cfg->runtime.run_root);
+  }
+  return vc_error_set(err, EEXIST, "no free name under `%s`", cfg->runtime.run_root);
+}
+
+/* Waits until the guest agent says on the console that it listens (a
+ * template has no vsock device yet, so nothing else can tell). */
+static int wait_for_console(const struct vc_sandbox *sb, const char *marker,
+                            vc_error **err) {
+  long long deadline = vc_now_ms() + sb->cfg->agent.boot_timeout_ms;
+  for (;;) {
+    cleanup_free char *text = NULL;
+    vc_error *e = NULL;
+    if (vc_read_file(sb->vm.console_path, &text, NULL, &e) == 0 &&
+        strstr(text, marker) != NULL)
+      return 0;
+    vc_error_free(&e);
+    if (!sb->vm.ops->alive(&sb->vm) || vc_now_ms() > deadline) {
+      cleanup_free char *console = vc_log_tail(sb->vm.console_path, 1200);
+      cleanup_free char *qlog = vc_log_tail(sb->vm.log_path, 1200);
+      return vc_error_set(err, 0, "the template's agent did not start: guest "
+                          "console: %s; QEMU log: %s", console[0] ? console : "(empty)",
+                          qlog[0] ? qlog : "(empty)");
+    }
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* Boots the template VM of key (no vhost-user device, RAM in a file of the
+ * pool's tmpfs) to a listening agent and saves it: <key>.template/ram and
+ * state, made in a directory of its own and renamed into place.  Its run
+ * directory is recorded as <keydir>/template.boot.<pid> meanwhile, so a
+ * crash is swept like a dead booter's VM. */
+static int build_template(const struct vc_config *cfg, const char *root,
+                          const char *keydir, const char *key, vc_error **err) {
+  cleanup_free char *tdir = template_dir(root, key);
+  if (template_ready(tdir))
+    return 0;
+  if (strcmp(cfg->hypervisor.machine_type, "q35") != 0)
+    return vc_error_set(err, ENOTSUP, "[factory] template = true needs "
+                        "machine_type = \"q35\" (clones get their devices by hot-plug)");
+  cleanup_free char *tmp = xasprintf("%s.tmp.%d", tdir, (int)getpid());
+  cleanup_free char *ram = xasprintf("%s/ram", tmp);
+  cleanup_free char *state = xasprintf("%s/state", tmp);
+  cleanup_free char *entry = xasprintf("%s/template.boot.%d", keydir, (int)getpid());
+  cleanup_free char *name = NULL, *run_dir = NULL;
+  vc_rmdir_r(tmp, NULL);
+  if (mkdir(tmp, 0700) < 0)
+    return vc_error_set(err, errno, "create `%s`", tmp);
+  if (make_run_dir(cfg, &name, &run_dir, err) < 0) {
+    vc_rmdir_r(tmp, NULL);
+    return -1;
+  }
+  cleanup_free char *quoted = vc_json_quote(run_dir);
+  cleanup_free char *json = xasprintf("{\"run_dir\":%s}", quoted);
+  struct vc_sandbox sb = VC_SANDBOX_INIT;
+  sb.id = xasprintf("template-%s", key);
+  sb.dir = xstrdup(keydir);
+  sb.run_dir = xstrdup(run_dir);
+  sb.cfg = cfg;
+  int ret = -1;
+  if (vc_write_file_atomic(entry, json, strlen(json), 0600, err) < 0 ||
+      vc_sandbox_init(&sb, err) < 0)
+    goto out;
+  sb.vm.ram_file = ram;
+  sb.vm.vhost_user_later = true;
+  if (sb.vm.ops->start(&sb.vm, err) < 0 ||
+      wait_for_console(&sb, "vcrun-agent: listening on vsock port", err) < 0 ||
+      sb.vm.ops->save_vm(&sb.vm, state, err) < 0)
+    goto out;
+  if (rename(tmp, tdir) < 0) {
+    vc_error_set(err, errno, "rename `%s`", tmp);
+    goto out;
+  }
+  ret = 0;
+out:;
+  vc_error *e = NULL;
+  if (sb.vm.ops != NULL)
+    sb.vm.ops->stop(&sb.vm, true, &e);
+  vc_error_free(&e);
+  vc_rmdir_r(run_dir, NULL);
+  unlink(entry);
+  if (ret < 0)
+    vc_rmdir_r(tmp, NULL);
+  sb.vm.ram_file = NULL;
+  vc_sandbox_free(&sb);
+  return ret;
 }
 
 /* ---- filling the pool ----------------------------------------------------- */
@@ -428,14 +604,34 @@ static int boot_pooled(const struct vc_config *cfg, const char *root,
   cleanup_free char *share = vc_share_dir(run_dir);
   cleanup_free char *booting = xasprintf("%s/%s.boot.%d", keydir, name, (int)getpid());
   cleanup_free char *ready = xasprintf("%s/%s.ready", keydir, name);
+  cleanup_free char *tdir = template_dir(root, strrchr(keydir, '/') + 1);
   cleanup_free char *json = NULL;
   int ret = -1, fd = -1;
   if (vc_sandbox_init(&sb, err) < 0 || vc_share_create(share, err) < 0) {
     vc_sandbox_stop(&sb, NULL);
     goto out;
   }
-  if (vc_sandbox_boot(&sb, NULL, NULL, err) < 0)
+  if (cfg->factory.template_vm && template_ready(tdir)) {
+    /* A clone: its own copy of the template's RAM, mapped shared (so the
+     * vhost-user daemons can map it too), unlinked once QEMU has it. */
+    cleanup_free char *rdir = ram_dir(root);
+    cleanup_free char *ram = xasprintf("%s/%s.ram", rdir, name);
+    cleanup_free char *template_ram = xasprintf("%s/ram", tdir);
+    cleanup_free char *template_state = xasprintf("%s/state", tdir);
+    sb.vm.ram_file = ram;
+    sb.vm.vhost_user_later = true;
+    int r = sparse_copy(template_ram, ram, err);
+    if (r == 0)
+      r = vc_sandbox_restore(&sb, template_state, err);
+    else
+      vc_sandbox_stop(&sb, NULL);
+    unlink(ram);
+    sb.vm.ram_file = NULL;
+    if (r < 0)
+      goto out;
+  } else if (vc_sandbox_boot(&sb, NULL, NULL, err) < 0) {
     goto out;
+  }
   /* A refill boots at a low priority (it competes with the create that
    * claimed); the ready VM runs as any other. */
   pid_t pids[] = {sb.vm.pid, sb.vm.virtiofsd_pid, sb.vm.vsock_backend_pid};
@@ -526,9 +722,6 @@ int vc_factory_fill(const struct vc_config *cfg, bool init, unsigned *booted,
                     vc_error **err) {
   if (booted != NULL)
     *booted = 0;
-  if (cfg->factory.template_vm)
-    return vc_error_set(err, ENOTSUP, "[factory] template = true: template "
-                        "clones are not built yet (set it to false)");
   cleanup_free char *root = vc_factory_root(cfg);
   cleanup_free char *key = NULL, *key_text = NULL;
   if (vc_factory_key(cfg, &key, &key_text, err) < 0)
@@ -549,7 +742,9 @@ int vc_factory_fill(const struct vc_config *cfg, bool init, unsigned *booted,
       if (!is_key_name(names[i]) || strcmp(names[i], key) == 0)
         continue;
       cleanup_free char *other = xasprintf("%s/%s", root, names[i]);
+      cleanup_free char *other_template = template_dir(root, names[i]);
       destroy_key(cfg, other);
+      vc_rmdir_r(other_template, NULL);
     }
     free_list(names, n);
     cleanup_free char *key_path = xasprintf("%s/key", keydir);
@@ -563,7 +758,15 @@ int vc_factory_fill(const struct vc_config *cfg, bool init, unsigned *booted,
     return 0;
   }
   sweep(cfg, keydir, &ready, &booting);
+  if (init && cfg->factory.template_vm && mount_ram_dir(root, err) < 0) {
+    unlock_root(&fd);
+    return -1;
+  }
   unlock_root(&fd);
+  /* The template first (init only): the VMs below are its clones. */
+  if (init && cfg->factory.template_vm &&
+      build_template(cfg, root, keydir, key, err) < 0)
+    return vc_error_wrap(err, "factory: build the template");
   unsigned want = cfg->factory.pool_size > ready + booting
                       ? cfg->factory.pool_size - ready - booting : 0;
   /* One child per VM, so that the boots overlap; each reserves its VM
@@ -616,6 +819,8 @@ int vc_factory_destroy(const struct vc_config *cfg, vc_error **err) {
     destroy_key(cfg, keydir);
   }
   free_list(names, n);
+  /* The templates and any clone's RAM copy left by a crash. */
+  unmount_ram_dir(root);
   /* Gone unless a claim in progress keeps its key's directory. */
   cleanup_free char *log = xasprintf("%s/refill.log", root);
   unlink(log);
@@ -645,6 +850,8 @@ int vc_factory_status(const struct vc_config *cfg, struct vc_factory_status *st,
   cleanup_free char *key_text = NULL;
   if (vc_factory_key(cfg, &st->key, &key_text, err) < 0)
     return -1;
+  cleanup_free char *tdir = template_dir(st->root, st->key);
+  st->template_ready = template_ready(tdir);
   size_t nkeys = 0;
   char **keys = list_dir(st->root, &nkeys);
   for (size_t k = 0; k < nkeys; k++) {
@@ -848,4 +1055,36 @@ int vc_factory_claim(struct vc_sandbox *sb,
 out:
   yajl_tree_free(entry);
   return ret;
+}
+
+int vc_factory_template_copy(const struct vc_config *cfg, char **state_path,
+                             char **ram_path, char **why, vc_error **err) {
+  *state_path = *ram_path = NULL;
+  if (!cfg->factory.template_vm)
+    return 0;
+  cleanup_free char *root = vc_factory_root(cfg);
+  cleanup_free char *key = NULL, *key_text = NULL;
+  vc_error *kerr = NULL;
+  if (vc_factory_key(cfg, &key, &key_text, &kerr) < 0) {
+    vc_error_free(&kerr);
+    return 0;
+  }
+  cleanup_free char *tdir = template_dir(root, key);
+  if (!template_ready(tdir)) {
+    add_reason(why, "no template for key %s", key);
+    return 0;
+  }
+  cleanup_free char *rdir = ram_dir(root);
+  cleanup_free char *name = vc_random_name(12);
+  cleanup_free char *template_ram = xasprintf("%s/ram", tdir);
+  char *ram = xasprintf("%s/c-%s.ram", rdir, name);
+  if (sparse_copy(template_ram, ram, err) < 0) {
+    unlink(ram);
+    free(ram);
+    return -1;
+  }
+  *ram_path = ram;
+  *state_path = xasprintf("%s/state", tdir);
+  add_reason(why, "restoring a clone of the template (key %s)", key);
+  return 1;
 }

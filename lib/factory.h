@@ -23,7 +23,16 @@
  * entry whose booter or claimer died is swept by the next fill, claim or
  * destroy: the VM and whatever names its run directory are stopped, unless
  * a container's state directory already names that run directory.
- * Refill: after a claim, create starts `vcrun factory refill` detached. */
+ * Refill: after a claim, create starts `vcrun factory refill` detached.
+ *
+ * Templates ([factory] template = true): init first boots a template VM
+ * without vhost-user devices (QEMU 7.2 cannot migrate them) to a listening
+ * agent and saves it: RAM in a file of the pool's tmpfs (<root>/ram),
+ * device state beside it.  Pooled VMs are then its clones: a sparse copy
+ * of the RAM file mapped shared (so virtiofsd and the vsock backend can map
+ * it), the devices restored, vsock and virtio-fs hot-plugged, and the
+ * agent reseeded (ReseedGuest: host entropy, host clock) before anything
+ * uses it.  A create with no ready VM restores such a clone itself. */
 #ifndef VC_FACTORY_H
 #define VC_FACTORY_H
 
@@ -74,6 +83,7 @@ struct vc_factory_status {
   char *root;
   char *key;      /* this configuration's */
   bool pool;      /* a pool exists for key */
+  bool template_ready; /* key's template is saved ([factory] template) */
   unsigned ready, booting, claiming, dead; /* of key's pool */
   unsigned stale_keys, stale_vms;         /* pools of other keys */
   struct vc_factory_vm *vms;              /* every key's */
@@ -97,5 +107,16 @@ void vc_factory_status_free(struct vc_factory_status *st);
 int vc_factory_claim(struct vc_sandbox *sb,
                      int (*persist)(void *arg, vc_error **err), void *arg,
                      char **why, vc_error **err);
+
+/* Without a ready VM but with a template for this configuration's key
+ * ([factory] template, built by init): *state_path (the template's saved
+ * devices) and *ram_path, a sparse copy of its RAM file made for one new
+ * sandbox (both caller's).  The caller restores with them
+ * (vc_sandbox_restore with vm.ram_file = *ram_path, vm.vhost_user_later)
+ * and unlinks *ram_path once QEMU runs (QEMU keeps the mapping).  Returns
+ * 1, or 0 when there is no template (*why says so), or -1 when the copy
+ * failed. */
+int vc_factory_template_copy(const struct vc_config *cfg, char **state_path,
+                             char **ram_path, char **why, vc_error **err);
 
 #endif

@@ -64,6 +64,16 @@ int vc_sandbox_boot(struct vc_sandbox *sb,
                     int (*persist)(void *arg, vc_error **err), void *arg,
                     vc_error **err);
 
+/* Like vc_sandbox_boot, from a saved template instead (lib/factory.h):
+ * vm.ram_file (a copy of the template's RAM file) and vm.vhost_user_later
+ * set, sb initialised; restores the VM from state_path (the backend then
+ * starts the helpers and hot-plugs their devices), waits for the agent and
+ * has it reseed its RNG from the host's entropy and take the host's clock
+ * (ReseedGuest) before anything else may use it.  On failure what was
+ * started is stopped again. */
+int vc_sandbox_restore(struct vc_sandbox *sb, const char *state_path,
+                       vc_error **err);
+
 /* Powers the guest off, stops the VM and the helpers, unmounts and removes
  * the share and the run directory; the state directory stays.  Best effort: it goes on past
  * failures, which it reports in *err. */

@@ -36,6 +36,14 @@ struct vc_vm {
                             start replaces it with the one it reserved */
   const char *netns;     /* host network namespace for the VMM, or NULL */
   bool use_kvm;          /* resolved from cfg->accel */
+  /* Templates and their clones (lib/factory.h): guest RAM in this file
+   * (shared, so vhost-user daemons can map it), else an anonymous memfd. */
+  const char *ram_file;
+  /* No vsock or virtio-fs device on the command line (QEMU cannot migrate
+   * them) but two more root ports for them, and "vcrun.template" on the
+   * kernel command line; restore_vm then starts the daemons and hot-plugs
+   * the devices once the guest runs again. */
+  bool vhost_user_later;
   /* Filled by start and load_state, persisted by save_state: */
   pid_t pid;
   char *qmp_socket;
@@ -106,7 +114,8 @@ struct vc_hypervisor_ops {
                        vc_error **err);
   /* Saves the running VM (devices and RAM) to path, leaving it paused;
    * restore_vm starts a VM from such a file instead of booting (vm's
-   * inputs as for start). */
+   * inputs as for start).  With ram_file, the RAM stays in that file
+   * (x-ignore-shared): a restore maps a copy of it as its own ram_file. */
   int (*save_vm)(struct vc_vm *vm, const char *path, vc_error **err);
   int (*restore_vm)(struct vc_vm *vm, const char *path, vc_error **err);
 };

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/base/json.h"
 #include "lib/base/json_build.h"
@@ -49,6 +50,35 @@ static int check_device(const struct vc_vm *vm, const struct vc_vm_device *dev,
     return vc_error_set(err, EINVAL, "fs device `%s`: a mount tag of 1 to 36 "
                         "bytes is needed", id);
   return 0;
+}
+
+/* True once a socket bound to path listens (its line in /proc/net/unix
+ * has __SO_ACCEPTCON): a daemon's socket file appears at bind, a moment
+ * before listen, and chardev-add in between is refused. */
+static bool listening(const char *path) {
+  FILE *f = fopen("/proc/net/unix", "re");
+  if (f == NULL)
+    return true; /* cannot tell: let chardev-add say */
+  char line[512];
+  bool found = false;
+  while (!found && fgets(line, sizeof(line), f) != NULL) {
+    unsigned long flags = 0;
+    char sock_path[256];
+    line[strcspn(line, "\n")] = '\0';
+    if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %255s", &flags, sock_path) == 2 &&
+        strcmp(sock_path, path) == 0 && (flags & 0x10000) != 0)
+      found = true;
+  }
+  fclose(f);
+  return found;
+}
+
+static void wait_listening(const char *path, int timeout_ms) {
+  long long deadline = vc_now_ms() + timeout_ms;
+  while (!listening(path) && vc_now_ms() < deadline) {
+    struct timespec ts = {0, 2 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
 }
 
 static char *chardev_add_json(const struct vc_vm_device *dev) {
@@ -130,8 +160,11 @@ int vc_qemu_vhost_user_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,
   cleanup_free char *what = xasprintf("%s `%s`", vhost_user_driver(dev->kind), dev->id);
   cleanup_free char *chardev = chardev_add_json(dev);
   int r = vc_qemu_free_root_port(q, what, &port, err);
-  if (r == 0)
+  if (r == 0) {
+    if (vc_file_exists(dev->socket))
+      wait_listening(dev->socket, 2000);
     r = vc_qmp_command(q, chardev, -1, NULL, err);
+  }
   if (r == 0) {
     cleanup_free char *device = device_add_json(dev, port);
     if ((r = vc_qmp_command(q, device, -1, NULL, err)) < 0) {

@@ -126,6 +126,14 @@ static const struct vc_proto_field stats_result_fields[] = {
 static const struct vc_proto_msg msg_stats_result =
     MSG(vc_msg_stats_result, stats_result_fields);
 
+static const struct vc_proto_field reseed_guest_fields[] = {
+    FIELD(vc_msg_reseed_guest, entropy, STR, true),
+    FIELD(vc_msg_reseed_guest, realtime_sec, I64, true),
+    FIELD(vc_msg_reseed_guest, realtime_nsec, U32, true),
+};
+static const struct vc_proto_msg msg_reseed_guest =
+    MSG(vc_msg_reseed_guest, reseed_guest_fields);
+
 const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_HELLO] = {"Hello", &msg_empty, &msg_hello_result},
     [VC_AGENT_CREATE_CONTAINER] = {"CreateContainer", &msg_create_container, &msg_empty},
@@ -143,6 +151,7 @@ const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_STATS_CONTAINER] = {"StatsContainer", &msg_container, &msg_stats_result},
     [VC_AGENT_DELETE_CONTAINER] = {"DeleteContainer", &msg_container, &msg_empty},
     [VC_AGENT_DESTROY_SANDBOX] = {"DestroySandbox", &msg_empty, &msg_empty},
+    [VC_AGENT_RESEED_GUEST] = {"ReseedGuest", &msg_reseed_guest, &msg_empty},
 };
 
 int vc_agent_method_lookup(const char *name) {

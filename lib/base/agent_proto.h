@@ -163,6 +163,17 @@ struct vc_msg_stats_result {
   char *stats; /* the cgroup's figures, as runc's events --stats data */
 };
 
+/* ReseedGuest: a VM restored from a saved template starts with the
+ * template's RNG state and clock, as every other clone of it does: the
+ * host sends fresh entropy (credited, then the CRNG reseeded) and its
+ * CLOCK_REALTIME.  A template's agent (vcrun.template on its kernel command
+ * line) refuses containers until this came. */
+struct vc_msg_reseed_guest {
+  const char *entropy; /* hex, 64 to 1024 digits (32 to 512 bytes) */
+  int64_t realtime_sec;
+  uint32_t realtime_nsec;
+};
+
 /* ---- The methods ----------------------------------------------------- */
 
 enum vc_agent_method {
@@ -182,6 +193,7 @@ enum vc_agent_method {
   VC_AGENT_STATS_CONTAINER,
   VC_AGENT_DELETE_CONTAINER,
   VC_AGENT_DESTROY_SANDBOX,
+  VC_AGENT_RESEED_GUEST,
   VC_AGENT_N_METHODS
 };
 

@@ -15,6 +15,15 @@ enable_factory() {
   grep -q '^enable = true' "$VCRUN_CONFIG" || fail "no [factory] enable in $VCRUN_CONFIG"
 }
 
+# enable_template: clones of a saved template VM.
+enable_template() {
+  sed -i 's/^template = false/template = true/' "$VCRUN_CONFIG"
+}
+
+# The guest's view: boot id, 32 random bytes, the time, the kernel's
+# command line (a clone's says vcrun.template).
+GUEST_FACTS='cat /proc/sys/kernel/random/boot_id; head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n"; echo; date +%s; cat /proc/cmdline'
+
 teardown() {
   "$VCRUN" factory destroy 2>/dev/null || true
   teardown_state_root
@@ -53,6 +62,7 @@ claimed_vm() {
   run "$VCRUN" factory status
   assert_success
   assert_line "factory: disabled, pool_size 2, template off"
+  assert_line "template: off"
   assert_line "ready: 0"
   assert_line --partial "(no pool: run vcrun factory init)"
   run "$VCRUN" check
@@ -60,15 +70,6 @@ claimed_vm() {
   # Nothing to destroy is not an error.
   run "$VCRUN" factory destroy
   assert_success
-  assert_no_leftovers
-}
-
-@test "factory: template = true is refused, not ignored" {
-  enable_factory 1
-  sed -i 's/^template = false/template = true/' "$VCRUN_CONFIG"
-  run "$VCRUN" factory init
-  assert_failure
-  assert_output --partial "[factory] template = true: template clones are not built yet"
   assert_no_leftovers
 }
 
@@ -221,5 +222,85 @@ claimed_vm() {
   run "$VCRUN" factory destroy
   assert_success
   [ ! -e "$STATE_ROOT.run/pool" ]
+  assert_no_leftovers
+}
+
+@test "factory template: clones differ in boot id and RNG and keep the host's clock" {
+  enable_factory 2
+  enable_template
+  run "$VCRUN" factory init
+  assert_success
+  run "$VCRUN" factory status
+  assert_line "template: ready"
+  assert_line "ready: 2"
+  set_args "$BUNDLE" sh -c "$GUEST_FACTS"
+  local i before after boots=() rngs=()
+  for i in 1 2; do
+    before=$(date +%s)
+    run --separate-stderr vcrun --debug run --bundle "$BUNDLE" "c$i" </dev/null
+    after=$(date +%s)
+    assert_success
+    [[ "$stderr" == *"factory: claimed pooled VM"* ]] || fail "$stderr"
+    [[ "${lines[3]}" == *vcrun.template* ]] || fail "not a clone: ${lines[3]}"
+    # The clock is the host's, not the template's (saved seconds ago).
+    [ "${lines[2]}" -ge $((before - 1)) ] && [ "${lines[2]}" -le $((after + 1)) ] ||
+      fail "guest time ${lines[2]}, host $before .. $after"
+    boots+=("${lines[0]}")
+    rngs+=("${lines[1]}")
+  done
+  # Identical clones, yet their boot ids and random bytes differ.
+  [ "${#rngs[0]}" -eq 64 ] && [ "${#rngs[1]}" -eq 64 ] || fail "random bytes: ${rngs[*]}"
+  [ "${#boots[0]}" -eq 36 ] && [ "${#boots[1]}" -eq 36 ] || fail "boot ids: ${boots[*]}"
+  [ "${boots[0]}" != "${boots[1]}" ]
+  [ "${rngs[0]}" != "${rngs[1]}" ]
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
+
+@test "factory template: with no ready VM, create restores a clone itself" {
+  enable_factory 1
+  enable_template
+  "$VCRUN" factory init
+  local vm qemu
+  vm=$(ready_vms)
+  qemu=$("$VCRUN" factory status | awk -v vm="$vm" '$2 == vm {print $7}')
+  kill -9 "$qemu"
+  set_args "$BUNDLE" sh -c "$GUEST_FACTS"
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c1 </dev/null
+  assert_success
+  [[ "$stderr" == *"pooled VM $vm is dead or unreadable (discarded)"* ]] || fail "$stderr"
+  [[ "$stderr" == *"restoring a clone of the template"* ]] || fail "$stderr"
+  [[ "$stderr" == *"restore-to-agent"* ]] || fail "$stderr"
+  [[ "${lines[3]}" == *vcrun.template* ]]
+  # The clone's RAM copy went with its VM; the template stays.
+  [ "$(ls "$STATE_ROOT.run/pool/ram")" = "$(ls "$STATE_ROOT.run/pool/ram" | grep '\.template$')" ]
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
+
+@test "factory template: init rebuilds it for a changed kernel; destroy unmounts its tmpfs" {
+  enable_factory 1
+  enable_template
+  "$VCRUN" factory init
+  local old kernel
+  old=$(ls "$STATE_ROOT.run/pool/ram")
+  [[ "$old" == *.template ]]
+  grep -q "$STATE_ROOT.run/pool/ram" /proc/self/mountinfo
+  kernel=$(sed -n 's/^kernel = "\(.*\)"/\1/p' "$VCRUN_CONFIG")
+  ln -s "$kernel" "$BATS_TEST_TMPDIR/vmlinux"
+  sed -i "s|^kernel = .*|kernel = \"$BATS_TEST_TMPDIR/vmlinux\"|" "$VCRUN_CONFIG"
+  run "$VCRUN" factory status
+  assert_line "template: missing"
+  run "$VCRUN" factory init
+  assert_success
+  # A template of the new key, the old one and its pool gone.
+  run ls "$STATE_ROOT.run/pool/ram"
+  assert_output --regexp '^[0-9a-f]{16}\.template$'
+  [ "$output" != "$old" ]
+  run "$VCRUN" factory status
+  assert_line "template: ready"
+  assert_line "stale: 0 key(s), 0 VM(s)"
+  assert_line "ready: 1"
+  "$VCRUN" factory destroy
   assert_no_leftovers
 }

@@ -98,17 +98,22 @@ TEST(no_pool_means_no_claim) {
   CHECK(err == NULL);
   CHECK(sb.run_dir == NULL);
   free(why);
+  why = NULL;
   vc_sandbox_free(&sb);
   struct vc_factory_status st;
   CHECK(vc_factory_status(&cfg, &st, &err) == 0);
   CHECK(!st.pool && st.ready == 0 && st.n_vms == 0);
   vc_factory_status_free(&st);
   CHECK(vc_factory_destroy(&cfg, &err) == 0); /* nothing to do */
-  /* template = true is refused, not ignored. */
+  /* No template: nothing to restore from, and why. */
+  char *state = NULL, *ram = NULL;
+  CHECK(vc_factory_template_copy(&cfg, &state, &ram, &why, &err) == 0);
+  CHECK(why == NULL && state == NULL && ram == NULL); /* template off */
   cfg.factory.template_vm = true;
-  CHECK(vc_factory_fill(&cfg, true, NULL, &err) < 0);
-  CHECK(err != NULL && strstr(err->msg, "template") != NULL);
-  vc_error_free(&err);
+  CHECK(vc_factory_template_copy(&cfg, &state, &ram, &why, &err) == 0);
+  CHECK(why != NULL && strstr(why, "no template for key") != NULL);
+  CHECK(state == NULL && ram == NULL && err == NULL);
+  free(why);
   vc_config_free(&cfg);
 }
 
