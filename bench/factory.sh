@@ -18,7 +18,7 @@ export VCRUN_CONFIG="$root.toml"
 cleanup() {
   "$VCRUN" factory destroy >/dev/null 2>&1 || true
   [ -z "${BENCH_KEEP_TIMES:-}" ] || cat "$root.times" >&2
-  rm -rf "$dir" "$root" "$root.run" "$root.toml" "$root.times"
+  rm -rf "$dir" "$root" "$root.run" "$root.toml" "$root.times" "$root.err"
 }
 trap cleanup EXIT
 mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/sys" "$dir/rootfs/dev" "$dir/rootfs/tmp"
@@ -40,7 +40,8 @@ runs() { # label [pool]
   while [ $i -lt "$N" ]; do
     [ "${2:-}" = pool ] && wait_full
     s=$(now_ms)
-    "$VCRUN" --root "$root" run --bundle "$dir" "f-$1-$i" >/dev/null 2>&1 || echo "bench: $1 run failed" >&2
+    "$VCRUN" --root "$root" run --bundle "$dir" "f-$1-$i" >/dev/null 2>"$root.err" ||
+      echo "bench: $1 run failed: $(tail -c 600 "$root.err")" >&2
     e=$(now_ms)
     echo $((e - s))
     i=$((i + 1))

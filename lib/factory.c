@@ -263,6 +263,15 @@ static void discard_vm(const struct vc_config *cfg, const char *keydir,
   }
   cleanup_free char *needle = xasprintf("%s/", run_dir);
   vc_kill_processes_naming(needle, 1000);
+  /* A clone's RAM copy, if its booter died before QEMU had it mapped:
+   * <pool>/ram/<vm>.ram, the pool being keydir's parent. */
+  cleanup_free char *pool = xstrdup(keydir);
+  char *slash = strrchr(pool, '/');
+  if (slash != NULL) {
+    *slash = '\0';
+    cleanup_free char *ram = xasprintf("%s/ram/%s.ram", pool, name);
+    unlink(ram);
+  }
   cleanup_free char *share = vc_share_dir(run_dir);
   struct stat st;
   if (lstat(share, &st) == 0 && vc_share_teardown(share, &e) < 0) {
@@ -490,7 +499,8 @@ static int build_template(const struct vc_config *cfg, const char *root,
       wait_for_console(&sb, "vcrun-agent: listening on vsock port", err) < 0 ||
       sb.vm.ops->save_vm(&sb.vm, state, err) < 0)
     goto out;
-  if (rename(tmp, tdir) < 0) {
+  /* A concurrent init may have been faster: its template is as good. */
+  if (rename(tmp, tdir) < 0 && !template_ready(tdir)) {
     vc_error_set(err, errno, "rename `%s`", tmp);
     goto out;
   }
