@@ -205,6 +205,12 @@ $(B)/tools/vcnet: tests/tools/vcnet.c $(B)/libvcrun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
 
+# vchotplug drives the vhost-user hot-plug op (tests/bats/hotplug.bats).
+$(B)/tools/vchotplug: tests/tools/vchotplug.c $(B)/libvcrun.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libvcrun.a $(HOST_LIBS)
+
 $(B)/tools/agentnet: tests/tools/agentnet.c agent/network.c agent/network.h agent/modules.c $(wildcard lib/base/*.c)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
@@ -230,7 +236,7 @@ FUZZ_SECONDS ?= 15
 fuzz: $(FUZZ_BINS)
 	@./tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bats: all guest $(B)/tools/recvtty $(B)/tools/syscall-errno $(B)/tools/vcnet $(B)/tools/agentnet
+bats: all guest $(B)/tools/recvtty $(B)/tools/syscall-errno $(B)/tools/vcnet $(B)/tools/agentnet $(B)/tools/vchotplug
 	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
 	  RECVTTY=$(CURDIR)/$(B)/tools/recvtty \
 	  SYSCALL_ERRNO=$(CURDIR)/$(B)/tools/syscall-errno \

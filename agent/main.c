@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/random.h>
 #include <linux/vm_sockets.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
@@ -83,6 +85,10 @@ struct agent {
   char **stale_cgroups;
   size_t n_stale_cgroups;
   bool shutdown;
+  /* Booted to be saved as a template (vcrun.template on the kernel command
+   * line): every restored clone shares this memory, so no container may
+   * start before ReseedGuest gave it its own entropy and clock. */
+  bool template_vm, reseeded;
 };
 
 static void remove_stale_cgroups(struct agent *a) {
@@ -1189,8 +1195,59 @@ static int on_hello(const struct request *r, vc_error **err) {
   return 0;
 }
 
+/* A clone of a template before ReseedGuest: refuse work. */
+static int check_reseeded(const struct agent *a, vc_error **err) {
+  if (a->template_vm && !a->reseeded)
+    return vc_error_set(err, EAGAIN, "this VM was restored from a template "
+                        "and has not been reseeded (ReseedGuest)");
+  return 0;
+}
+
 static int on_create(const struct request *r, vc_error **err) {
+  if (check_reseeded(r->a, err) < 0)
+    return -1;
   return create_container(r->a, r->conn, r->params, err);
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/* Credits the host's entropy to the input pool and reseeds the CRNG from
+ * it (RNDADDENTROPY, RNDRESEEDCRNG), then sets CLOCK_REALTIME. */
+static int on_reseed(const struct request *r, vc_error **err) {
+  const struct vc_msg_reseed_guest *in = r->params;
+  size_t digits = strlen(in->entropy);
+  if (digits < 64 || digits > 1024 || digits % 2 != 0)
+    return vc_error_set(err, EINVAL, "ReseedGuest: entropy must be 64 to 1024 "
+                        "hex digits");
+  struct {
+    int entropy_count;
+    int buf_size;
+    unsigned char buf[512];
+  } pool = {.entropy_count = (int)(digits / 2 * 8), .buf_size = (int)(digits / 2)};
+  for (size_t i = 0; i < digits; i += 2) {
+    int hi = hex_digit(in->entropy[i]), lo = hex_digit(in->entropy[i + 1]);
+    if (hi < 0 || lo < 0)
+      return vc_error_set(err, EINVAL, "ReseedGuest: entropy is not lower-case hex");
+    pool.buf[i / 2] = (unsigned char)(hi << 4 | lo);
+  }
+  if (in->realtime_nsec >= 1000000000u || in->realtime_sec < 0)
+    return vc_error_set(err, EINVAL, "ReseedGuest: bad time");
+  cleanup_close int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool) < 0 ||
+      ioctl(fd, RNDRESEEDCRNG) < 0)
+    return vc_error_set(err, errno, "ReseedGuest: reseed the guest's RNG");
+  explicit_bzero(&pool, sizeof(pool));
+  struct timespec now = {(time_t)in->realtime_sec, (long)in->realtime_nsec};
+  if (clock_settime(CLOCK_REALTIME, &now) < 0)
+    return vc_error_set(err, errno, "ReseedGuest: set the clock");
+  r->a->reseeded = true;
+  return 0;
 }
 
 static int on_start(const struct request *r, vc_error **err) {
@@ -1198,6 +1255,8 @@ static int on_start(const struct request *r, vc_error **err) {
 }
 
 static int on_exec(const struct request *r, vc_error **err) {
+  if (check_reseeded(r->a, err) < 0)
+    return -1;
   return exec_process(r->a, r->conn, r->params, err);
 }
 
@@ -1310,6 +1369,7 @@ static const struct {
     [VC_AGENT_DELETE_CONTAINER] = {on_delete, false},
     [VC_AGENT_DESTROY_SANDBOX] = {on_destroy, false},
     [VC_AGENT_UPDATE_NETWORK] = {on_update_network, false},
+    [VC_AGENT_RESEED_GUEST] = {on_reseed, false},
 };
 
 static void handle_request(struct agent *a, struct agent_conn *conn,
@@ -1479,6 +1539,21 @@ static int listen_vsock(vc_error **err) {
   return fd;
 }
 
+/* True when word is one of the kernel command line's words. */
+static bool kernel_cmdline_has(const char *word) {
+  char buf[4096];
+  cleanup_close int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  for (char *save = NULL, *w = strtok_r(buf, " \n", &save); w != NULL;
+       w = strtok_r(NULL, " \n", &save))
+    if (strcmp(w, word) == 0)
+      return true;
+  return false;
+}
+
 static _Noreturn void power_off(void) {
   sync();
   reboot(RB_POWER_OFF);
@@ -1507,6 +1582,10 @@ int main(void) {
     agent_log("fatal: %s", err ? err->msg : strerror(errno));
     power_off();
   }
+  a.template_vm = kernel_cmdline_has("vcrun.template");
+  /* The host waits for this line on the console before it saves a
+   * template (it has no other channel to the guest then). */
+  agent_log("listening on vsock port %u", VC_AGENT_VSOCK_PORT);
   struct ev_tag listen_tag, signal_tag;
   ev_set(&a, EPOLL_CTL_ADD, a.listen_fd, EPOLLIN, &listen_tag, EV_LISTEN, NULL);
   ev_set(&a, EPOLL_CTL_ADD, a.signal_fd, EPOLLIN, &signal_tag, EV_SIGNAL, NULL);

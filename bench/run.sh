@@ -62,6 +62,9 @@ mv "$dir/plain.json" "$dir/config.json"
 # exec latency, stdio throughput through exec, idle host memory.
 echo
 "$(dirname "$0")/exec.sh" "$VCRUN" "$VCRUN_CONFIG"
+# The VM factory: cold boot against a claim from the pool, idle PSS.
+echo
+"$(dirname "$0")/factory.sh" "$VCRUN" "$VCRUN_CONFIG"
 
 # The vsock path against a virtio-serial port on the same (test) VM.
 echo

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "lib/factory.h"
 #include "lib/sandbox.h"
 #include "lib/base/util.h"
 #include "lib/host/cgroup.h"
@@ -49,6 +50,32 @@ static char *cgroup_layout(void) {
   char *text = vc_cgroup_describe(&h);
   vc_cgroup_hierarchies_free(&h);
   return text;
+}
+
+/* The pool of pre-booted VMs: informative only, since create boots a VM
+ * when the pool has none. */
+static void check_factory(const struct vc_config *cfg) {
+  if (!cfg->factory.enable) {
+    line(true, "factory", "disabled ([factory] enable = false)", NULL);
+    return;
+  }
+  struct vc_factory_status st;
+  vc_error *e = NULL;
+  if (vc_factory_status(cfg, &st, &e) < 0) {
+    line(false, "factory", e->msg, "fix [hypervisor] or [agent] above");
+    vc_error_free(&e);
+    return;
+  }
+  cleanup_free char *detail =
+      st.pool ? xasprintf("enabled: %u of %u ready, %u booting, %u dead "
+                          "(key %s, %s); %u stale VM(s)", st.ready,
+                          cfg->factory.pool_size, st.booting, st.dead, st.key,
+                          st.root, st.stale_vms)
+              : xasprintf("enabled, no pool for this configuration (key %s, %s): "
+                          "vcrun factory init; creates boot their VMs meanwhile",
+                          st.key, st.root);
+  line(true, "factory", detail, NULL);
+  vc_factory_status_free(&st);
 }
 
 int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
@@ -105,6 +132,7 @@ int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err) {
       "%s; host_cgroups = %s", layout,
       cli->cfg.runtime.host_cgroups ? "true" : "false");
   line(true, "cgroups", cgroups, NULL);
+  check_factory(&cli->cfg);
   const char *root = cli->cfg.runtime.state_root;
   bool root_ok = vc_mkdir_p(root, 0711, NULL) == 0 && access(root, W_OK) == 0;
   line(root_ok, "state root", root, "run as root, or pass --root DIR");

@@ -71,6 +71,7 @@ int cmd_resume(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_shim(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_run(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_spec(struct vc_cli *cli, int argc, char **argv, vc_error **err);
+int cmd_factory(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_check(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_features(struct vc_cli *cli, int argc, char **argv, vc_error **err);
 int cmd_update(struct vc_cli *cli, int argc, char **argv, vc_error **err);

@@ -36,6 +36,7 @@ static const struct {
     {"events", cmd_events, "print a container's resource statistics"},
     {"shim", cmd_shim, NULL},                   /* internal */
     {"spec", cmd_spec, "create a new specification file"},
+    {"factory", cmd_factory, "manage the pool of pre-booted VMs (init, status, destroy)"},
     {"check", cmd_check, "check the host's requirements"},
     {"features", cmd_features, "print the OCI features this runtime supports"},
     {"version", cmd_version, "print the version"},

@@ -16,6 +16,7 @@
 #include "oci/hooks.h"
 #include "lib/base/json_build.h"
 #include "lib/base/util.h"
+#include "lib/factory.h"
 #include "lib/host/process.h"
 #include "lib/host/terminal.h"
 #include "lib/placement.h"
@@ -435,6 +436,89 @@ static int persist_container(void *arg, vc_error **err) {
   return vc_state_save(arg, err);
 }
 
+/* A ready VM from the factory's pool ([factory] enable, lib/factory.h),
+ * adopted as c's sandbox and saved in its state; the rootfs then goes into
+ * its share as a pod member's does.  1: claimed, 0: none (the reason at
+ * debug level: c boots its own), -1: failed (nothing left running). */
+static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
+                        const struct create_plan *plan, vc_error **err) {
+  if (!ctx->cfg->factory.enable)
+    return 0;
+  cleanup_free char *why = NULL;
+  int r = 0;
+  /* The engine's network namespace is known only now; a pooled VM runs
+   * outside it (NIC hot-plug into a claimed VM is not wired yet). */
+  struct vc_host_size host;
+  struct vc_vm_size size;
+  vc_host_size(&host);
+  if (vc_vm_size_for(&ctx->cfg->hypervisor, &host, plan->spec->resources_json,
+                     "config.json", &size, err) < 0)
+    return -1;
+  if (plan->pod.vm_netns != NULL)
+    why = xstrdup("the VM must run in the given network namespace");
+  else if (size.vcpus != ctx->cfg->hypervisor.vcpus ||
+           size.memory_mib != ctx->cfg->hypervisor.memory_mib)
+    why = xstrdup("the container asks for a bigger VM than the pool's "
+                  "(lib/sizing.h)");
+  else
+    r = vc_factory_claim(&c->sandbox, persist_container, c, &why, err);
+  if (ctx->debug && why != NULL) {
+    /* With a template, restore_template says what happens next. */
+    bool boots = r != 1 && !ctx->cfg->factory.template_vm;
+    cleanup_free char *msg = xasprintf("factory: %s%s", why,
+                                       boots ? "; booting a VM" : "");
+    log_msg(ctx, "debug", msg);
+  }
+  if (r != 1)
+    return r;
+  cleanup_free char *share = vc_share_dir(c->sandbox.run_dir);
+  if (vc_share_add(share, c->share_name, c->rootfs, c->bundle, plan->spec,
+                   err) < 0) {
+    vc_error *e = NULL;
+    vc_sandbox_stop(&c->sandbox, &e);
+    vc_error_free(&e);
+    return -1;
+  }
+  return 1;
+}
+
+/* No pooled VM: a clone of the factory's template, when init built one
+ * (lib/factory.h), restored into c's readied sandbox and saved.  1:
+ * restored, 0: no template (boot; the reason at debug level), -1: failed
+ * (nothing left running). */
+static int restore_template(const struct vc_context *ctx, struct vc_container *c,
+                            const struct create_plan *plan, vc_error **err) {
+  if (!ctx->cfg->factory.enable || plan->pod.vm_netns != NULL)
+    return 0;
+  cleanup_free char *template_state = NULL, *template_ram = NULL, *why = NULL;
+  vc_error *terr = NULL;
+  if (vc_factory_template_copy(ctx->cfg, &template_state, &template_ram, &why,
+                               &terr) < 0) {
+    free(why);
+    why = xasprintf("copy of the template failed (%s)", terr->msg);
+    vc_error_free(&terr);
+  }
+  if (ctx->debug && why != NULL) {
+    cleanup_free char *msg = xasprintf("factory: %s%s", why,
+                                       template_ram ? "" : "; booting a VM");
+    log_msg(ctx, "debug", msg);
+  }
+  if (template_ram == NULL)
+    return 0;
+  struct vc_sandbox *sb = &c->sandbox;
+  sb->vm.ram_file = template_ram;
+  sb->vm.vhost_user_later = true;
+  int r = vc_sandbox_restore(sb, template_state, err);
+  unlink(template_ram); /* QEMU has it mapped */
+  sb->vm.ram_file = NULL;
+  if (r == 0 && (r = vc_state_save(c, err)) < 0) {
+    vc_error *e = NULL;
+    vc_sandbox_stop(sb, &e);
+    vc_error_free(&e);
+  }
+  return r < 0 ? -1 : 1;
+}
+
 /* Boots c's own sandbox.  The state is saved before anything starts and
  * again once the VM and its helpers run, so a kill -9 at any point leaves
  * a state delete --force can load; what started in between is found by
@@ -448,6 +532,9 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   sb->cfg = ctx->cfg;
   sb->debug = ctx->debug;
   sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
+  int claimed = claim_pooled(ctx, c, plan, err);
+  if (claimed != 0)
+    return claimed < 0 ? -1 : 0;
   if (vc_sandbox_init(sb, err) < 0)
     return -1;
   /* Sized for what the container asks (lib/sizing.h). */
@@ -483,7 +570,15 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     vc_error_free(&e);
     return -1;
   }
-  if (vc_sandbox_boot(sb, persist_container, c, err) < 0)
+  /* A clone of the factory's template has the template's size: only a
+   * container that asks for no more than the base takes one. */
+  int restored = 0;
+  if (sb->vm.vcpus == ctx->cfg->hypervisor.vcpus &&
+      sb->vm.memory_mib == ctx->cfg->hypervisor.memory_mib)
+    restored = restore_template(ctx, c, plan, err);
+  if (restored < 0)
+    return -1;
+  if (restored == 0 && vc_sandbox_boot(sb, persist_container, c, err) < 0)
     return -1;
   /* Before CreateContainer, so that the container's init sees its NICs. */
   return sb->net != NULL ? vc_sandbox_net_configure(sb, err) : 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -153,7 +154,8 @@ char *vc_sandbox_run_dir_of(const char *state_dir, const char *run_root) {
 
 int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err) {
   const struct vc_config *cfg = sb->cfg;
-  if (make_run_dir(sb, err) < 0)
+  /* A pooled VM's run directory is made by the factory (lib/factory.h). */
+  if (sb->run_dir == NULL && make_run_dir(sb, err) < 0)
     return -1;
   if (vc_hypervisor_select(&cfg->hypervisor, &sb->vm.ops, err) < 0 ||
       vc_sandbox_pick_transport(cfg->agent.transport, &sb->hybrid_vsock, err) < 0 ||
@@ -185,6 +187,44 @@ int vc_sandbox_boot(struct vc_sandbox *sb,
   if (sb->debug)
     fprintf(stderr, "vcrun: debug: boot-to-agent %lld ms\n",
             vc_now_ms() - boot_start);
+  return 0;
+
+fail:;
+  vc_error *cleanup_err = NULL;
+  vc_sandbox_stop(sb, &cleanup_err);
+  vc_error_free(&cleanup_err);
+  return -1;
+}
+
+/* Every clone of a template starts with the same RNG state and the
+ * template's clock: the agent gets 64 fresh bytes and the time. */
+static int reseed_guest(struct vc_sandbox *sb, vc_error **err) {
+  unsigned char bytes[64];
+  if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
+    return vc_error_set(err, errno, "getrandom");
+  char hex[2 * sizeof(bytes) + 1];
+  for (size_t i = 0; i < sizeof(bytes); i++)
+    snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+  explicit_bzero(bytes, sizeof(bytes));
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct vc_msg_reseed_guest params = {hex, (int64_t)now.tv_sec,
+                                       (uint32_t)now.tv_nsec};
+  int r = vc_sandbox_call(sb, VC_AGENT_RESEED_GUEST, &params, NULL, err);
+  explicit_bzero(hex, sizeof(hex));
+  return r;
+}
+
+int vc_sandbox_restore(struct vc_sandbox *sb, const char *state_path,
+                       vc_error **err) {
+  long long start = vc_now_ms();
+  if (sb->vm.ops->restore_vm(&sb->vm, state_path, err) < 0)
+    goto fail;
+  if (wait_for_agent(sb, err) < 0 || reseed_guest(sb, err) < 0)
+    goto fail;
+  if (sb->debug)
+    fprintf(stderr, "vcrun: debug: restore-to-agent %lld ms\n",
+            vc_now_ms() - start);
   return 0;
 
 fail:;

@@ -51,7 +51,8 @@ struct vc_sandbox {
 int vc_sandbox_pick_transport(const char *transport, bool *hybrid, vc_error **err);
 
 /* Readies a new sandbox (id, dir, cfg and netns set, dir existing): makes
- * its run directory (and dir/run naming it), picks the hypervisor backend
+ * its run directory (and dir/run naming it) unless run_dir is set already
+ * (an existing directory below run_root: a pooled VM's), picks the hypervisor backend
  * the configuration names, the vsock transport and the acceleration, and
  * fills the VM's inputs.  Nothing is started, so the caller can save state
  * before anything runs. */
@@ -65,6 +66,16 @@ int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err);
 int vc_sandbox_boot(struct vc_sandbox *sb,
                     int (*persist)(void *arg, vc_error **err), void *arg,
                     vc_error **err);
+
+/* Like vc_sandbox_boot, from a saved template instead (lib/factory.h):
+ * vm.ram_file (a copy of the template's RAM file) and vm.vhost_user_later
+ * set, sb initialised; restores the VM from state_path (the backend then
+ * starts the helpers and hot-plugs their devices), waits for the agent and
+ * has it reseed its RNG from the host's entropy and take the host's clock
+ * (ReseedGuest) before anything else may use it.  On failure what was
+ * started is stopped again. */
+int vc_sandbox_restore(struct vc_sandbox *sb, const char *state_path,
+                       vc_error **err);
 
 /* Powers the guest off, stops the VM and the helpers, undoes the pod
  * network's attachments (lib/sandbox_net.h), unmounts and removes the

@@ -45,6 +45,14 @@ struct vc_vm {
    * open into it.  The caller keeps the array and the fds. */
   const struct vc_vm_device *cold_nics;
   size_t n_cold_nics;
+  /* Templates and their clones (lib/factory.h): guest RAM in this file
+   * (shared, so vhost-user daemons can map it), else an anonymous memfd. */
+  const char *ram_file;
+  /* No vsock or virtio-fs device on the command line (QEMU cannot migrate
+   * them) but two more root ports for them, and "vcrun.template" on the
+   * kernel command line; restore_vm then starts the daemons and hot-plugs
+   * the devices once the guest runs again. */
+  bool vhost_user_later;
   /* Filled by start and load_state, persisted by save_state: */
   pid_t pid;
   char *qmp_socket;
@@ -115,7 +123,8 @@ struct vc_hypervisor_ops {
                        vc_error **err);
   /* Saves the running VM (devices and RAM) to path, leaving it paused;
    * restore_vm starts a VM from such a file instead of booting (vm's
-   * inputs as for start). */
+   * inputs as for start).  With ram_file, the RAM stays in that file
+   * (x-ignore-shared): a restore maps a copy of it as its own ram_file. */
   int (*save_vm)(struct vc_vm *vm, const char *path, vc_error **err);
   int (*restore_vm)(struct vc_vm *vm, const char *path, vc_error **err);
 };
@@ -123,8 +132,9 @@ struct vc_hypervisor_ops {
 /* QEMU (vmm/qemu.c): start, stop, alive, save_state, load_state, resize
  * over QMP (with headroom from default_maxvcpus / default_maxmemory, q35
  * only) and save_vm/restore_vm without vhost-user devices; hot-plug of net
- * goes to vc_qemu_net_hotplug (vmm/qemu.h); vsock, fs and block hot-plug
- * and unplug are ENOTSUP. */
+ * goes to vc_qemu_net_hotplug, of vsock and fs (vhost-user, q35) to
+ * vc_qemu_vhost_user_hotplug (vmm/qemu.h); block hot-plug and unplug are
+ * ENOTSUP. */
 extern const struct vc_hypervisor_ops vc_qemu_ops;
 /* Runs nothing and records every call (vmm/mock.h), for unit tests. */
 extern const struct vc_hypervisor_ops vc_mock_ops;

@@ -101,8 +101,9 @@ char *vc_qemu_kernel_cmdline(const struct vc_vm *vm) {
       "console=ttyS0 panic=-1 quiet loglevel=1%s tsc=reliable no_timer_check "
       "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=1 "
       "nokaslr mitigations=off cryptomgr.notests rcupdate.rcu_expedited=1 "
-      "audit=0 nowatchdog initcall_blacklist=cmos_init%s%s%s",
-      tsc, is_microvm(vm) ? " pci=off" : "", extra[0] ? " " : "", extra);
+      "audit=0 nowatchdog initcall_blacklist=cmos_init%s%s%s%s",
+      tsc, is_microvm(vm) ? " pci=off" : "",
+      vm->vhost_user_later ? " vcrun.template" : "", extra[0] ? " " : "", extra);
 }
 
 /* The VM's size at start: the sandbox's, else the configuration's. */
@@ -172,9 +173,14 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
                              cfg->memory_slots, max_memory_mib(vm)));
   else
     add2(&b, "-m", xasprintf("%uM", start_memory_mib(vm)));
-  /* vhost-user backends map guest RAM: it must be a shareable memfd. */
-  add2(&b, "-object", xasprintf("memory-backend-memfd,id=mem,size=%uM,share=on",
-                                start_memory_mib(vm)));
+  /* vhost-user backends map guest RAM: it must be shareable. */
+  if (vm->ram_file != NULL)
+    add2(&b, "-object", xasprintf("memory-backend-file,id=mem,size=%uM,"
+                                  "mem-path=%s,share=on", start_memory_mib(vm),
+                                  vm->ram_file));
+  else
+    add2(&b, "-object", xasprintf("memory-backend-memfd,id=mem,size=%uM,share=on",
+                                  start_memory_mib(vm)));
   add2(&b, "-kernel", xstrdup(cfg->kernel));
   add2(&b, "-initrd", xstrdup(cfg->initrd));
   add2(&b, "-append", vc_qemu_kernel_cmdline(vm));
@@ -182,9 +188,13 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
    * (vmm/console_log.h): the guest must not fill the host's disk. */
   add2(&b, "-serial", xasprintf("file:%s", fifo));
   add2(&b, "-qmp", xasprintf("unix:%s/qmp.sock,server=on,wait=off", vm->dir));
-  for (unsigned i = 0; !is_microvm(vm) && i < vm->cfg->pcie_root_ports; i++)
-    add2(&b, "-device", vc_qemu_root_port_arg(i)); /* for hot-plug */
-  if (vm->hybrid_vsock) {
+  /* For hot-plug; a template's clones get vsock and virtio-fs that way. */
+  unsigned ports = vm->cfg->pcie_root_ports + (vm->vhost_user_later ? 2 : 0);
+  for (unsigned i = 0; !is_microvm(vm) && i < ports; i++)
+    add2(&b, "-device", vc_qemu_root_port_arg(i));
+  if (vm->vhost_user_later) {
+    /* none: restore_vm hot-plugs them */
+  } else if (vm->hybrid_vsock) {
     cleanup_free char *socket = vc_qemu_vsock_socket(vm);
     add2(&b, "-chardev", xasprintf("socket,id=vsock,path=%s", socket));
     add2(&b, "-device", xasprintf("vhost-user-vsock-%s,chardev=vsock", bus));
@@ -193,14 +203,17 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
                                   (unsigned long long)vm->guest_cid,
                                   vm->vhost_vsock_fd));
   }
-  if (vm->share_dir != NULL) {
+  if (vm->share_dir != NULL && !vm->vhost_user_later) {
     cleanup_free char *socket = vc_qemu_fs_socket(vm);
     add2(&b, "-chardev", xasprintf("socket,id=fs0,path=%s", socket));
     add2(&b, "-device", xasprintf("vhost-user-fs-%s,chardev=fs0,tag=%s", bus,
                                   vm->fs_tag));
   }
+  /* x-ignore-shared must be set before the incoming migration starts, so
+   * a file-backed restore waits for QMP (restore_vm). */
   if (restore_from != NULL)
-    add2(&b, "-incoming", incoming_uri(restore_from));
+    add2(&b, "-incoming",
+         vm->ram_file != NULL ? xstrdup("defer") : incoming_uri(restore_from));
   *argv_out = b.v;
   if (vc_qemu_net_cold_args(vm, argv_out, err) < 0) {
     vc_strv_free(*argv_out);
@@ -295,9 +308,13 @@ static int start_vm(struct vc_vm *vm, const char *restore_from,
   vm->vhost_vsock_fd = -1;
   int r = -1;
   pid_t console_drain = 0;
-  if (vm->share_dir != NULL && vc_qemu_start_virtiofsd(vm, err) < 0)
+  if (vm->vhost_user_later) {
+    /* restore_vm starts the daemons once the guest runs */
+  } else if (vm->share_dir != NULL && vc_qemu_start_virtiofsd(vm, err) < 0) {
     goto out;
-  if (vm->hybrid_vsock) {
+  }
+  if (vm->vhost_user_later) {
+  } else if (vm->hybrid_vsock) {
     if (vc_qemu_start_vsock_backend(vm, err) < 0)
       goto out;
   } else {
@@ -437,24 +454,20 @@ static int qemu_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,
                         vc_error **err) {
   if (dev->kind == VC_VM_DEVICE_NET)
     return vc_qemu_net_hotplug(vm, dev, err);
-  cleanup_free char *op = xasprintf("hotplug %s", vc_vm_device_kind_name(dev->kind));
-  return vc_vm_not_supported("qemu", op,
-                             dev->kind == VC_VM_DEVICE_BLOCK
-                                 ? "block devices are not written yet"
-                                 : "vhost-user devices are attached at start only",
-                             err);
+  if (dev->kind == VC_VM_DEVICE_VSOCK || dev->kind == VC_VM_DEVICE_FS)
+    return vc_qemu_vhost_user_hotplug(vm, dev, err);
+  return vc_vm_not_supported("qemu", "hotplug block",
+                             "block devices are not written yet", err);
 }
 
 static int qemu_unplug(struct vc_vm *vm, const struct vc_vm_device *dev,
                        vc_error **err) {
   if (dev->kind == VC_VM_DEVICE_NET)
     return vc_qemu_net_unplug(vm, dev, err);
-  cleanup_free char *op = xasprintf("unplug %s", vc_vm_device_kind_name(dev->kind));
-  return vc_vm_not_supported("qemu", op,
-                             dev->kind == VC_VM_DEVICE_BLOCK
-                                 ? "block devices are not written yet"
-                                 : "the VM needs its vhost-user devices",
-                             err);
+  if (dev->kind == VC_VM_DEVICE_VSOCK || dev->kind == VC_VM_DEVICE_FS)
+    return vc_qemu_vhost_user_unplug(vm, dev, err);
+  return vc_vm_not_supported("qemu", "unplug block",
+                             "block devices are not written yet", err);
 }
 
 /* Runs one QMP command on vm; *result (if non-NULL) gets the parsed
@@ -630,8 +643,36 @@ static int qemu_resize_memory(struct vc_vm *vm, unsigned mib, unsigned *now,
 /* QEMU 7.2 blocks migration while a vhost-user-fs device is attached, and
  * vcrun's vsock daemon keeps no state to migrate. */
 static bool has_vhost_user_devices(const struct vc_vm *vm) {
+  if (vm->vhost_user_later)
+    return vm->virtiofsd_pid > 0 || vm->vsock_backend_pid > 0;
   return vm->virtiofsd_pid > 0 || vm->vsock_backend_pid > 0 ||
          vm->share_dir != NULL || vm->hybrid_vsock;
+}
+
+/* RAM in a shared file stays there (the template's file, a clone's copy of
+ * it): the migration stream carries the devices only. */
+static int ignore_shared(struct vc_vm *vm, vc_error **err) {
+  if (vm->ram_file == NULL)
+    return 0;
+  /* Just started, QEMU may have bound its QMP socket but not listen yet. */
+  long long deadline = vc_now_ms() + 2000;
+  for (;;) {
+    vc_error *e = NULL;
+    if (qmp(vm, "migrate-set-capabilities",
+            "{\"capabilities\":[{\"capability\":\"x-ignore-shared\","
+            "\"state\":true}]}", NULL, NULL, &e) == 0)
+      return 0;
+    if (e->errnum != ECONNREFUSED || vc_now_ms() > deadline) {
+      if (err != NULL)
+        *err = e;
+      else
+        vc_error_free(&e);
+      return -1;
+    }
+    vc_error_free(&e);
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
 }
 
 #define VHOST_USER_NO_MIGRATION \
@@ -647,7 +688,7 @@ static int qemu_save_vm(struct vc_vm *vm, const char *path, vc_error **err) {
   cleanup_free char *uri = xasprintf("exec:cat > '%s'", path);
   cleanup_free char *quoted = vc_json_quote(uri);
   cleanup_free char *args = xasprintf("{\"uri\":%s}", quoted);
-  if (qmp(vm, "stop", NULL, NULL, NULL, err) < 0 ||
+  if (qmp(vm, "stop", NULL, NULL, NULL, err) < 0 || ignore_shared(vm, err) < 0 ||
       qmp(vm, "migrate", args, NULL, NULL, err) < 0)
     return vc_error_wrap(err, "save_vm");
   long long deadline = vc_now_ms() + 120000;
@@ -671,13 +712,75 @@ static int qemu_save_vm(struct vc_vm *vm, const char *path, vc_error **err) {
   }
 }
 
+/* Waits for the incoming migration to complete, then resumes the guest:
+ * the template was saved stopped, and QEMU keeps the state it was saved
+ * in. */
+static int wait_incoming(struct vc_vm *vm, vc_error **err) {
+  long long deadline = vc_now_ms() + 60000;
+  for (;;) {
+    yajl_val tree = NULL, info = NULL;
+    if (qmp(vm, "query-migrate", NULL, &tree, &info, err) < 0)
+      return -1;
+    const char *status = vc_json_get_str(info, "status");
+    cleanup_free char *copy = xstrdup(status ? status : "none");
+    yajl_tree_free(tree);
+    if (strcmp(copy, "completed") == 0)
+      break;
+    if (strcmp(copy, "failed") == 0 || strcmp(copy, "cancelled") == 0)
+      return vc_error_set(err, 0, "the incoming migration %s (QEMU log: %s)",
+                          copy, vm->log_path);
+    if (vc_now_ms() > deadline)
+      return vc_error_set(err, ETIMEDOUT, "the incoming migration did not "
+                          "complete within 60 s (status %s)", copy);
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return qmp(vm, "cont", NULL, NULL, NULL, err);
+}
+
+/* A restored vhost_user_later VM: the daemons, then their devices. */
+static int plug_vhost_user(struct vc_vm *vm, vc_error **err) {
+  if (!vm->hybrid_vsock)
+    return vc_error_set(err, ENOTSUP, "a restored VM gets its vsock by hot-plug, "
+                        "which needs the hybrid vsock backend");
+  cleanup_free char *fs_socket = vc_qemu_fs_socket(vm);
+  cleanup_free char *vsock_socket = vc_qemu_vsock_socket(vm);
+  struct vc_vm_device fs = {.kind = VC_VM_DEVICE_FS, .id = "fs0",
+                            .socket = fs_socket, .tag = vm->fs_tag};
+  struct vc_vm_device vsock = {.kind = VC_VM_DEVICE_VSOCK, .id = "vsock0",
+                               .socket = vsock_socket, .guest_cid = vm->guest_cid};
+  if (vm->share_dir != NULL &&
+      (vc_qemu_start_virtiofsd(vm, err) < 0 ||
+       vc_qemu_vhost_user_hotplug(vm, &fs, err) < 0))
+    return -1;
+  if (vc_qemu_start_vsock_backend(vm, err) < 0 ||
+      vc_qemu_vhost_user_hotplug(vm, &vsock, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int qemu_restore_vm(struct vc_vm *vm, const char *path, vc_error **err) {
   if (has_vhost_user_devices(vm))
     return vc_vm_not_supported("qemu", "restore_vm", VHOST_USER_NO_MIGRATION, err);
   if (path[0] != '/' || strchr(path, '\'') != NULL)
     return vc_error_set(err, EINVAL, "restore_vm: `%s` must be an absolute "
                         "path without a single quote", path);
-  return start_vm(vm, path, err);
+  if (start_vm(vm, path, err) < 0)
+    return -1;
+  if (vm->ram_file == NULL)
+    return 0;
+  cleanup_free char *uri = incoming_uri(path);
+  cleanup_free char *quoted = vc_json_quote(uri);
+  cleanup_free char *args = xasprintf("{\"uri\":%s}", quoted);
+  if (ignore_shared(vm, err) < 0 ||
+      qmp(vm, "migrate-incoming", args, NULL, NULL, err) < 0 ||
+      wait_incoming(vm, err) < 0 || plug_vhost_user(vm, err) < 0) {
+    vc_error *e = NULL;
+    qemu_stop(vm, true, &e);
+    vc_error_free(&e);
+    return vc_error_wrap(err, "restore_vm");
+  }
+  return 0;
 }
 
 const struct vc_hypervisor_ops vc_qemu_ops = {

@@ -37,6 +37,18 @@ bool vc_qemu_daemons_alive(const struct vc_vm *vm);
 /* Terminates the daemons vm records, those still running as theirs. */
 void vc_qemu_stop_daemons(struct vc_vm *vm);
 
+/* vhost-user vsock and virtio-fs devices into a running q35 VM
+ * (vmm/qemu_hotplug.c): dev->socket is where the device daemon already
+ * listens; chardev-add "<id>-chr" connects to it, device_add
+ * vhost-user-{vsock,fs}-pci "<id>" (fs: with dev->tag) goes on the first
+ * free pcie-root-port.  The vsock CID is the daemon's (GET_CONFIG), not
+ * dev->guest_cid.  Unplug: device_del, the guest's DEVICE_DELETED, then
+ * chardev-remove.  microvm: ENOTSUP. */
+int vc_qemu_vhost_user_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,
+                               vc_error **err);
+int vc_qemu_vhost_user_unplug(struct vc_vm *vm, const struct vc_vm_device *dev,
+                              vc_error **err);
+
 /* Network devices over QMP (getfd, netdev_add, device_add virtio-net-pci
  * on a pcie-root-port); not written yet: both fail with ENOTSUP. */
 int vc_qemu_net_hotplug(struct vc_vm *vm, const struct vc_vm_device *dev,

@@ -52,8 +52,8 @@ int vc_qemu_nic_append_args(const struct vc_vm *vm, const struct vc_qemu_nic *ni
   return 0;
 }
 
-/* The id of the first pcie-root-port ("rpN") with no device behind it. */
-static int free_root_port(struct vc_qmp *q, char **port, vc_error **err) {
+int vc_qemu_free_root_port(struct vc_qmp *q, const char *what, char **port,
+                           vc_error **err) {
   cleanup_free char *reply = NULL;
   if (vc_qmp_command(q, "{\"execute\":\"query-pci\"}", -1, &reply, err) < 0)
     return -1;
@@ -78,8 +78,8 @@ static int free_root_port(struct vc_qmp *q, char **port, vc_error **err) {
   }
   yajl_tree_free(v);
   if (*port == NULL)
-    return vc_error_set(err, ENOSPC, "no free pcie-root-port for a NIC "
-                        "(raise pcie_root_ports in [hypervisor.qemu])");
+    return vc_error_set(err, ENOSPC, "no free pcie-root-port for %s "
+                        "(raise pcie_root_ports in [hypervisor.qemu])", what);
   return 0;
 }
 
@@ -112,7 +112,7 @@ int vc_qemu_hotplug_nic(const char *qmp_socket, const struct vc_qemu_nic *nic,
       "\"net%u\",\"fd\":\"vcnet%u\",\"vhost\":%s%s}}",
       i, i, nic->vhost_fd >= 0 ? "true" : "false", vhostfd);
   int stage = 0; /* 1: tap fd given, 2: vhost fd given, 3: netdev added */
-  int r = free_root_port(q, &port, err);
+  int r = vc_qemu_free_root_port(q, "a NIC", &port, err);
   if (r == 0 && (r = vc_qmp_command(q, getfd, nic->tap_fd, NULL, err)) == 0)
     stage = 1;
   if (r == 0 && nic->vhost_fd >= 0 &&

@@ -25,6 +25,13 @@ struct vc_qemu_nic {
 /* The id of root port i ("rp<i>") and its -device value; the caller frees. */
 char *vc_qemu_root_port_arg(unsigned i);
 
+struct vc_qmp;
+/* The id of the first pcie-root-port ("rpN") with no device behind it
+ * (query-pci), for any hot-plugged device; ENOSPC naming what when there
+ * is none.  The caller frees *port. */
+int vc_qemu_free_root_port(struct vc_qmp *q, const char *what, char **port,
+                           vc_error **err);
+
 /* /dev/vhost-net opened (close-on-exec), or -1 where it is missing or not
  * usable (then QEMU runs virtio-net in user space, vhost=off). */
 int vc_qemu_open_vhost_net(void);

@@ -178,6 +178,13 @@ static const struct vc_proto_field update_network_fields[] = {
 };
 static const struct vc_proto_msg msg_update_network =
     MSG(vc_msg_update_network, update_network_fields);
+static const struct vc_proto_field reseed_guest_fields[] = {
+    FIELD(vc_msg_reseed_guest, entropy, STR, true),
+    FIELD(vc_msg_reseed_guest, realtime_sec, I64, true),
+    FIELD(vc_msg_reseed_guest, realtime_nsec, U32, true),
+};
+static const struct vc_proto_msg msg_reseed_guest =
+    MSG(vc_msg_reseed_guest, reseed_guest_fields);
 
 const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_HELLO] = {"Hello", &msg_empty, &msg_hello_result},
@@ -197,6 +204,7 @@ const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_DELETE_CONTAINER] = {"DeleteContainer", &msg_container, &msg_empty},
     [VC_AGENT_DESTROY_SANDBOX] = {"DestroySandbox", &msg_empty, &msg_empty},
     [VC_AGENT_UPDATE_NETWORK] = {"UpdateNetwork", &msg_update_network, &msg_empty},
+    [VC_AGENT_RESEED_GUEST] = {"ReseedGuest", &msg_reseed_guest, &msg_empty},
 };
 
 int vc_agent_method_lookup(const char *name) {

@@ -218,6 +218,17 @@ struct vc_msg_update_network {
   size_t n_neighbors;
 };
 
+/* ReseedGuest: a VM restored from a saved template starts with the
+ * template's RNG state and clock, as every other clone of it does: the
+ * host sends fresh entropy (credited, then the CRNG reseeded) and its
+ * CLOCK_REALTIME.  A template's agent (vcrun.template on its kernel command
+ * line) refuses containers until this came. */
+struct vc_msg_reseed_guest {
+  const char *entropy; /* hex, 64 to 1024 digits (32 to 512 bytes) */
+  int64_t realtime_sec;
+  uint32_t realtime_nsec;
+};
+
 /* ---- The methods ----------------------------------------------------- */
 
 enum vc_agent_method {
@@ -238,6 +249,7 @@ enum vc_agent_method {
   VC_AGENT_DELETE_CONTAINER,
   VC_AGENT_DESTROY_SANDBOX,
   VC_AGENT_UPDATE_NETWORK,
+  VC_AGENT_RESEED_GUEST,
   VC_AGENT_N_METHODS
 };
 

@@ -24,6 +24,7 @@ enum key_kind {
   KEY_CHOICE, /* one of a list of words */
   KEY_UINT,   /* an integer in [min, max], stored multiplied by scale */
   KEY_BOOL,   /* true or false */
+  KEY_OPT_PATH, /* an absolute path, or "" for a default */
 };
 
 struct key_spec {
@@ -100,6 +101,13 @@ static const struct key_spec runtime_keys[] = {
      NULL, 0, 1048576, 1},
 };
 
+static const struct key_spec factory_keys[] = {
+    {"enable", KEY_BOOL, FIELD(factory.enable), NULL, 0, 0, 0},
+    {"pool_size", KEY_UINT, FIELD(factory.pool_size), NULL, 1, 64, 1},
+    {"template", KEY_BOOL, FIELD(factory.template_vm), NULL, 0, 0, 0},
+    {"path", KEY_OPT_PATH, FIELD(factory.path), NULL, 0, 0, 0},
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A second backend gets its own [hypervisor.<name>] entry here, with the
@@ -111,6 +119,7 @@ static const struct table_spec tables[] = {
     {"agent", agent_keys, N(agent_keys), NULL},
     {"runtime", runtime_keys, N(runtime_keys), NULL},
     {"network", network_keys, N(network_keys), NULL},
+    {"factory", factory_keys, N(factory_keys), NULL},
 };
 
 struct ctx {
@@ -167,6 +176,12 @@ static int choose_hypervisor(struct ctx *c, const struct vc_toml_table *t,
 static int apply_key(struct ctx *c, const struct key_spec *k,
                      const struct vc_toml_value *v) {
   void *field = (char *)c->cfg + k->offset;
+  if (k->kind == KEY_BOOL) {
+    if (v->type != VC_TOML_BOOL)
+      return fail(c, v->line, "\"%s\" must be true or false", k->name);
+    *(bool *)field = v->u.boolean;
+    return 0;
+  }
   if (k->kind == KEY_UINT) {
     if (v->type != VC_TOML_INTEGER)
       return fail(c, v->line, "\"%s\" must be an integer", k->name);
@@ -189,7 +204,8 @@ static int apply_key(struct ctx *c, const struct key_spec *k,
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
       return fail(c, v->line, "\"%s\" must not contain control characters",
                   k->name);
-  if (k->kind == KEY_PATH && s[0] != '/')
+  if ((k->kind == KEY_PATH || (k->kind == KEY_OPT_PATH && s[0] != '\0')) &&
+      s[0] != '/')
     return fail(c, v->line, "\"%s\" must be an absolute path", k->name);
   if (k->kind == KEY_CHOICE) {
     size_t i = 0;
@@ -281,6 +297,10 @@ void vc_config_init_defaults(struct vc_config *cfg) {
   cfg->runtime.host_cgroups = true;
   cfg->runtime.host_cgroup_overhead_mib = 384;
   cfg->network.model = xstrdup("tcfilter");
+  cfg->factory.enable = false;
+  cfg->factory.pool_size = 2;
+  cfg->factory.template_vm = false;
+  cfg->factory.path = xstrdup("");
 }
 
 void vc_config_free(struct vc_config *cfg) {
@@ -301,7 +321,8 @@ void vc_config_free(struct vc_config *cfg) {
                      cfg->runtime.state_root,
                      cfg->runtime.run_root,
                      cfg->runtime.lsm_labels,
-                     cfg->network.model};
+                     cfg->network.model,
+                     cfg->factory.path};
   for (size_t i = 0; i < N(strings); i++)
     free(strings[i]);
   memset(cfg, 0, sizeof(*cfg));

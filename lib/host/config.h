@@ -56,12 +56,20 @@ struct vc_network_config { /* [network] */
   char *model;              /* "tcfilter" | "macvtap" | "none" */
 };
 
+struct vc_factory_config { /* [factory]: a pool of pre-booted sandboxes */
+  bool enable;              /* create claims a pooled VM when one is ready */
+  unsigned pool_size;       /* pool_size, 1..64: idle VMs kept ready */
+  bool template_vm;         /* template: clones of a saved VM (not built yet) */
+  char *path;               /* the pool's directory; "" -> <run_root>/pool */
+};
+
 struct vc_config {
   char *source; /* path it was loaded from (NULL for bare defaults) */
   struct vc_hypervisor_config hypervisor;
   struct vc_agent_config agent;
   struct vc_runtime_settings runtime;
   struct vc_network_config network;
+  struct vc_factory_config factory;
 };
 
 /* Fills every field with its built-in default (cfg is not freed first). */

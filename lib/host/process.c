@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -170,6 +171,22 @@ bool vc_pid_is(pid_t pid, const char *needle) {
       buf[i] = ' ';
   buf[n] = '\0';
   return strstr(buf, needle) != NULL;
+}
+
+void vc_renice_process(pid_t pid, int nice_value) {
+  if (pid <= 0)
+    return;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+  DIR *d = opendir(path);
+  for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+    char *end;
+    long tid = strtol(de->d_name, &end, 10);
+    if (*end == '\0' && tid > 0)
+      setpriority(PRIO_PROCESS, (id_t)tid, nice_value);
+  }
+  if (d != NULL)
+    closedir(d);
 }
 
 /* Collects pid if it is our child (under a subreaper it can be), so no

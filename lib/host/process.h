@@ -32,6 +32,11 @@ bool vc_pid_is(pid_t pid, const char *needle);
  * it from a later process of the same pid; 0 when it does not run. */
 unsigned long long vc_pid_start_time(pid_t pid);
 
+/* Sets the nice value of every thread of pid (Linux keeps one per thread,
+ * so setpriority on the pid alone misses QEMU's vCPU threads).  Best
+ * effort. */
+void vc_renice_process(pid_t pid, int nice_value);
+
 /* SIGTERM, then SIGKILL after timeout_ms; returns once pid is gone or the
  * SIGKILL was sent and it went away. */
 void vc_pid_terminate(pid_t pid, int timeout_ms);

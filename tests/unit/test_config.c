@@ -43,6 +43,10 @@ static void check_defaults(const struct vc_config *c) {
   CHECK_STR(c->runtime.run_root, "/run/vcrun/s");
   CHECK(c->hypervisor.pcie_root_ports == 2);
   CHECK_STR(c->network.model, "tcfilter");
+  CHECK(!c->factory.enable);
+  CHECK(c->factory.pool_size == 2);
+  CHECK(!c->factory.template_vm);
+  CHECK_STR(c->factory.path, "");
 }
 
 static int is_zeroed(const struct vc_config *c) {
@@ -341,6 +345,25 @@ TEST(paths_and_strings) {
   vc_config_free(&cfg);
 }
 
+TEST(factory_table) {
+  struct vc_config cfg;
+  CHECK(parse_ok("[factory]\nenable = true\npool_size = 64\ntemplate = false\n"
+                 "path = \"/run/vc/pool\"\n", &cfg));
+  CHECK(cfg.factory.enable);
+  CHECK(cfg.factory.pool_size == 64);
+  CHECK(!cfg.factory.template_vm);
+  CHECK_STR(cfg.factory.path, "/run/vc/pool");
+  vc_config_free(&cfg);
+  CHECK(parse_ok("[factory]\npath = \"\"\n", &cfg));
+  CHECK_STR(cfg.factory.path, "");
+  vc_config_free(&cfg);
+  ERR("[factory]\nenable = \"yes\"\n", "c.toml:2: \"enable\" must be true or false");
+  ERR("[factory]\ntemplate = 1\n", "c.toml:2: \"template\" must be true or false");
+  ERR("[factory]\npool_size = 0\n", "c.toml:2: \"pool_size\" must be between 1 and 64");
+  ERR("[factory]\npath = \"pool\"\n", "c.toml:2: \"path\" must be an absolute path");
+  ERR("[factory]\nsize = 2\n", "c.toml:2: unknown key \"size\" in [factory]");
+}
+
 TEST(toml_errors_carry_the_file_and_line) {
   ERR("[agent]\nboot_timeout = 30\nboot_timeout = 60\n",
       "c.toml:3: duplicate key \"boot_timeout\" (first defined on line 2)");
@@ -516,6 +539,7 @@ int main(void) {
   RUN(out_of_range);
   RUN(words_not_allowed);
   RUN(paths_and_strings);
+  RUN(factory_table);
   RUN(toml_errors_carry_the_file_and_line);
   RUN(load_from_a_file);
   RUN(load_errors_name_the_file);

@@ -357,10 +357,21 @@ TEST(refused_ops_say_enotsup_op_and_backend) {
   CHECK(q->unplug(&vm, &net, &err) < 0 && err != NULL &&
         strstr(err->msg, "want nic<N>") != NULL);
   vc_error_free(&err);
-  CHECK(refused(q->hotplug(&vm, &fs, &err), &err, "hotplug fs", "at start only"));
-  CHECK(refused(q->hotplug(&vm, &vsock, &err), &err, "hotplug vsock", "at start only"));
+  /* vhost-user devices are written (vmm/qemu_hotplug.c): they need the
+   * daemon's socket, an fs its tag, and ids QEMU takes. */
+  CHECK(q->hotplug(&vm, &fs, &err) < 0 && err != NULL && err->errnum == EINVAL &&
+        strstr(err->msg, "no absolute vhost-user socket path") != NULL);
+  vc_error_free(&err);
+  fs.socket = "/run/x/fs.sock";
+  CHECK(q->hotplug(&vm, &fs, &err) < 0 && err != NULL &&
+        strstr(err->msg, "a mount tag of 1 to 36 bytes") != NULL);
+  vc_error_free(&err);
+  struct vc_vm_device bad_id = {.kind = VC_VM_DEVICE_VSOCK, .id = "1\"x",
+                                .socket = "/run/x/v.sock"};
+  CHECK(q->hotplug(&vm, &bad_id, &err) < 0 && err != NULL &&
+        strstr(err->msg, "want a letter") != NULL);
+  vc_error_free(&err);
   CHECK(refused(q->hotplug(&vm, &block, &err), &err, "hotplug block", "block"));
-  CHECK(refused(q->unplug(&vm, &fs, &err), &err, "unplug fs", "vhost-user"));
   CHECK(refused(q->unplug(&vm, &block, &err), &err, "unplug block", "block"));
   /* virtio-fs and the vsock daemon are vhost-user: QEMU 7.2 will not
    * migrate them. */
@@ -368,6 +379,8 @@ TEST(refused_ops_say_enotsup_op_and_backend) {
   CHECK(refused(q->restore_vm(&vm, "/tmp/s", &err), &err, "restore_vm", "vhost-user"));
   free_vm(&cfg, &vm);
   make_vm(&cfg, &vm, "microvm");
+  vsock.socket = "/run/x/v.sock";
+  CHECK(refused(q->hotplug(&vm, &vsock, &err), &err, "hotplug", "only q35"));
   CHECK(refused(q->resize_vcpus(&vm, 2, NULL, &err), &err, "resize_vcpus", "microvm"));
   CHECK(refused(q->resize_memory(&vm, 1024, NULL, &err), &err, "resize_memory", "microvm"));
   free_vm(&cfg, &vm);
@@ -405,6 +418,16 @@ static const char *canned_answer(const char *line) {
   if (strstr(line, "\"query-memory-size-summary\""))
     return "{\"event\":\"SOMETHING\",\"data\":{}}\n"
            "{\"return\":{\"base-memory\":536870912,\"plugged-memory\":134217728}}\n";
+  if (strstr(line, "\"query-pci\""))
+    /* rp0 has a device behind it, rp1 is free. */
+    return "{\"return\":[{\"bus\":0,\"devices\":["
+           "{\"qdev_id\":\"rp0\",\"pci_bridge\":{\"devices\":[{\"qdev_id\":\"nic0\"}]}},"
+           "{\"qdev_id\":\"rp1\",\"pci_bridge\":{\"devices\":[]}}]}]}\n";
+  if (strstr(line, "\"device_add\"") && strstr(line, "\"fsbad\""))
+    return "{\"error\":{\"class\":\"GenericError\",\"desc\":\"no such tag\"}}\n";
+  if (strstr(line, "\"device_del\"") && strstr(line, "\"vs1\""))
+    return "{\"return\":{}}\n"
+           "{\"event\":\"DEVICE_DELETED\",\"data\":{\"device\":\"vs1\"}}\n";
   if (strstr(line, "\"pc-dimm\"") && refuse_dimm)
     return "{\"error\":{\"class\":\"GenericError\",\"desc\":\"not enough slots\"}}\n";
   return "{\"return\":{}}\n";
@@ -476,6 +499,57 @@ static int has_line(const char *log, const char *line) {
     return 1;
   fprintf(stderr, "  no line %s in:\n%s", line, log);
   return 0;
+}
+
+TEST(vhost_user_hotplug_over_qmp) {
+  struct fake_qmp f;
+  fake_qmp_start(&f);
+  struct vc_config cfg;
+  struct vc_vm vm;
+  make_vm(&cfg, &vm, "q35");
+  vm.qmp_socket = xstrdup(f.socket);
+  const struct vc_hypervisor_ops *q = &vc_qemu_ops;
+  vc_error *err = NULL;
+  /* The chardev connects to the daemon's socket, the device goes on the
+   * free root port. */
+  struct vc_vm_device vsock = {.kind = VC_VM_DEVICE_VSOCK, .id = "vs1",
+                               .socket = "/run/x/vhost-vsock.sock"};
+  CHECK(q->hotplug(&vm, &vsock, &err) == 0);
+  char *log = fake_qmp_take_log(&f);
+  CHECK(has_line(log, "{\"execute\":\"query-pci\"}"));
+  CHECK(has_line(log, "{\"execute\":\"chardev-add\",\"arguments\":{\"id\":\"vs1-chr\","
+                      "\"backend\":{\"type\":\"socket\",\"data\":{\"addr\":{\"type\":"
+                      "\"unix\",\"data\":{\"path\":\"/run/x/vhost-vsock.sock\"}},"
+                      "\"server\":false}}}}"));
+  CHECK(has_line(log, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
+                      "\"vhost-user-vsock-pci\",\"id\":\"vs1\",\"chardev\":\"vs1-chr\","
+                      "\"bus\":\"rp1\"}}"));
+  free(log);
+  struct vc_vm_device fs = {.kind = VC_VM_DEVICE_FS, .id = "fs1",
+                            .socket = "/run/x/virtiofs.sock", .tag = "vcfs0"};
+  CHECK(q->hotplug(&vm, &fs, &err) == 0);
+  log = fake_qmp_take_log(&f);
+  CHECK(has_line(log, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
+                      "\"vhost-user-fs-pci\",\"id\":\"fs1\",\"chardev\":\"fs1-chr\","
+                      "\"bus\":\"rp1\",\"tag\":\"vcfs0\"}}"));
+  free(log);
+  /* A device QEMU refuses leaves no chardev behind. */
+  fs.id = "fsbad";
+  CHECK(q->hotplug(&vm, &fs, &err) < 0 && err != NULL &&
+        strstr(err->msg, "no such tag") != NULL &&
+        strstr(err->msg, "hot-plug vhost-user-fs-pci `fsbad`") != NULL);
+  vc_error_free(&err);
+  log = fake_qmp_take_log(&f);
+  CHECK(has_line(log, "{\"execute\":\"chardev-remove\",\"arguments\":{\"id\":\"fsbad-chr\"}}"));
+  free(log);
+  /* Unplug: the device, once the guest let it go, then its chardev. */
+  CHECK(q->unplug(&vm, &vsock, &err) == 0);
+  log = fake_qmp_take_log(&f);
+  CHECK(has_line(log, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"vs1\"}}"));
+  CHECK(has_line(log, "{\"execute\":\"chardev-remove\",\"arguments\":{\"id\":\"vs1-chr\"}}"));
+  free(log);
+  free_vm(&cfg, &vm);
+  fake_qmp_stop(&f);
 }
 
 TEST(resize_over_qmp) {
@@ -568,6 +642,7 @@ int main(void) {
   RUN(state_of_the_earlier_layout_loads);
   RUN(load_state_needs_hypervisor_and_devices);
   RUN(refused_ops_say_enotsup_op_and_backend);
+  RUN(vhost_user_hotplug_over_qmp);
   RUN(resize_over_qmp);
   RUN(ops_on_a_vm_that_is_not_running);
   return TEST_SUMMARY();
