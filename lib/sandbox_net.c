@@ -196,6 +196,18 @@ static void addresses_value(struct vc_jb *b, const struct vc_net_link *l) {
   vc_jb_close(b, ']');
 }
 
+/* A mirrored link as state.json and `vcrun state` show it. */
+static void interface_members(struct vc_jb *b, const struct vc_net_link *l) {
+  vc_jb_key(b, "name");
+  vc_jb_str(b, l->name);
+  vc_jb_key(b, "mac");
+  mac_value(b, l->mac);
+  vc_jb_key(b, "mtu");
+  vc_jb_uint(b, l->mtu);
+  vc_jb_key(b, "addresses");
+  addresses_value(b, l);
+}
+
 void vc_sandbox_net_save_json(const struct vc_sandbox_net *net, struct vc_jb *b) {
   vc_jb_key(b, "network");
   vc_jb_open(b, '{');
@@ -228,14 +240,7 @@ void vc_sandbox_net_save_json(const struct vc_sandbox_net *net, struct vc_jb *b)
   for (size_t i = 0; i < net->plan->n_links; i++) {
     const struct vc_net_link *l = &net->plan->links[i];
     vc_jb_open(b, '{');
-    vc_jb_key(b, "name");
-    vc_jb_str(b, l->name);
-    vc_jb_key(b, "mac");
-    mac_value(b, l->mac);
-    vc_jb_key(b, "mtu");
-    vc_jb_uint(b, l->mtu);
-    vc_jb_key(b, "addresses");
-    addresses_value(b, l);
+    interface_members(b, l);
     vc_jb_close(b, '}');
   }
   vc_jb_close(b, ']');
@@ -336,14 +341,7 @@ void vc_sandbox_net_state_json(const struct vc_sandbox_net *net,
   for (size_t i = 0; i < net->plan->n_links; i++) {
     const struct vc_net_link *l = &net->plan->links[i];
     vc_jb_open(b, '{');
-    vc_jb_key(b, "name");
-    vc_jb_str(b, l->name);
-    vc_jb_key(b, "mac");
-    mac_value(b, l->mac);
-    vc_jb_key(b, "mtu");
-    vc_jb_uint(b, l->mtu);
-    vc_jb_key(b, "addresses");
-    addresses_value(b, l);
+    interface_members(b, l);
     /* The engine's link it mirrors and what vcrun made next to it. */
     for (size_t k = 0; k < net->n_att; k++) {
       if (strcmp(net->att[k].link, l->name) != 0)

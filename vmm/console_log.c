@@ -25,32 +25,12 @@ int vc_console_log_start(const struct vc_vm *vm, pid_t *pid, vc_error **err) {
   if (access(h->vsock_backend, X_OK) < 0)
     return vc_error_set(err, errno, "console drain `%s` (configured in "
                         "[hypervisor.qemu] vsock_backend)", h->vsock_backend);
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) < 0)
-    return vc_error_set(err, errno, "pipe");
   cleanup_free char *log = xasprintf("%s/console-drain.log", vm->dir);
-  cleanup_free char *fdstr = xasprintf("%d", ready[1]);
   cleanup_free char *max = xasprintf("%u", VC_CONSOLE_LOG_MAX);
   char *argv[] = {h->vsock_backend, "--console-log", vm->console_path,
-                  "--fifo", fifo, "--max-bytes", max, "--ready-fd", fdstr,
+                  "--fifo", fifo, "--max-bytes", max, "--ready-fd", NULL,
                   NULL};
-  int r = vc_spawn_detached(argv, log, &ready[1], 1, pid, err);
-  close(ready[1]);
-  if (r < 0) {
-    close(ready[0]);
-    return -1;
-  }
-  struct pollfd p = {ready[0], POLLIN, 0};
-  char byte;
-  int ok = poll(&p, 1, 5000) == 1 && read(ready[0], &byte, 1) == 1;
-  close(ready[0]);
-  if (!ok) {
-    cleanup_free char *tail = vc_log_tail(log, 1000);
-    vc_pid_terminate(*pid, 100);
-    return vc_error_set(err, 0, "console drain did not start: %s",
-                        tail[0] ? tail : "(no output)");
-  }
-  return 0;
+  return vc_spawn_ready(argv, 8, log, "console drain", 5000, pid, err);
 }
 
 void vc_console_log_wait(const struct vc_vm *vm, int timeout_ms) {

@@ -65,33 +65,14 @@ int vc_qemu_start_vsock_backend(struct vc_vm *vm, vc_error **err) {
   if (access(h->vsock_backend, X_OK) < 0)
     return vc_error_set(err, errno, "vsock backend `%s` (configured in "
                         "[hypervisor.qemu] vsock_backend)", h->vsock_backend);
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) < 0)
-    return vc_error_set(err, errno, "pipe");
   cleanup_free char *log = xasprintf("%s/vsock-backend.log", vm->dir);
   cleanup_free char *socket = vc_qemu_vsock_socket(vm);
-  cleanup_free char *fdstr = xasprintf("%d", ready[1]);
   cleanup_free char *cid = xasprintf("%llu", (unsigned long long)vm->guest_cid);
   char *argv[] = {h->vsock_backend, "--vhost-user", socket,
                   "--hybrid", (char *)vm->hybrid_socket, "--cid", cid,
-                  "--ready-fd", fdstr, NULL};
-  int r = vc_spawn_detached(argv, log, &ready[1], 1, &vm->vsock_backend_pid,
-                            err);
-  close(ready[1]);
-  if (r < 0) {
-    close(ready[0]);
-    return -1;
-  }
-  struct pollfd p = {ready[0], POLLIN, 0};
-  char byte;
-  int ok = poll(&p, 1, 5000) == 1 && read(ready[0], &byte, 1) == 1;
-  close(ready[0]);
-  if (!ok) {
-    cleanup_free char *tail = vc_log_tail(log, 1000);
-    return vc_error_set(err, 0, "vsock backend did not start: %s",
-                        tail[0] ? tail : "(no output)");
-  }
-  return 0;
+                  "--ready-fd", NULL, NULL};
+  return vc_spawn_ready(argv, 8, log, "vsock backend", 5000,
+                        &vm->vsock_backend_pid, err);
 }
 
 bool vc_qemu_daemons_alive(const struct vc_vm *vm) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -269,4 +270,30 @@ void vc_kill_processes_naming(const char *const *needles, size_t n,
   }
   if (d != NULL)
     closedir(d);
+}
+
+int vc_spawn_ready(char *argv[], size_t ready_arg, const char *log_path,
+                   const char *what, int timeout_ms, pid_t *pid,
+                   vc_error **err) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0)
+    return vc_error_set(err, errno, "%s: pipe", what);
+  cleanup_free char *fd = xasprintf("%d", ready[1]);
+  argv[ready_arg] = fd;
+  int r = vc_spawn_detached(argv, log_path, &ready[1], 1, pid, err);
+  close(ready[1]);
+  if (r < 0) {
+    close(ready[0]);
+    return -1;
+  }
+  struct pollfd p = {ready[0], POLLIN, 0};
+  char byte;
+  bool ok = poll(&p, 1, timeout_ms) == 1 && read(ready[0], &byte, 1) == 1;
+  close(ready[0]);
+  if (ok)
+    return 0;
+  vc_pid_terminate(*pid, 100);
+  cleanup_free char *tail = vc_log_tail(log_path, 1000);
+  return vc_error_set(err, 0, "%s did not start: %s", what,
+                      tail[0] ? tail : "(no output)");
 }

@@ -21,6 +21,15 @@ int vc_spawn_detached(char *const argv[], const char *log_path,
                       const int *keep, size_t n_keep, pid_t *pid,
                       vc_error **err);
 
+/* vc_spawn_detached for a daemon that says it is ready by writing one
+ * byte to an fd it is given: argv[ready_arg] (a placeholder) becomes that
+ * fd's number.  Waits up to timeout_ms for the byte; without it the daemon
+ * is terminated and the error, "<what> did not start: <its log's tail>",
+ * says why. */
+int vc_spawn_ready(char *argv[], size_t ready_arg, const char *log_path,
+                   const char *what, int timeout_ms, pid_t *pid,
+                   vc_error **err);
+
 /* True while pid exists and is not a zombie. */
 bool vc_pid_alive(pid_t pid);
 
