@@ -73,7 +73,7 @@ start_container() {
 @test "exec in a paused or stopped container is refused by the agent's checks" {
   start_container s4
   vcrun pause s4
-  run -1 timeout 60 "$VCRUN" --root "$STATE_ROOT" exec s4 true
+  run -255 timeout 60 "$VCRUN" --root "$STATE_ROOT" exec s4 true
   assert_output --partial "cannot exec in a paused container"
   vcrun resume s4
   run vcrun exec s4 echo served
@@ -81,6 +81,6 @@ start_container() {
   assert_output served
   vcrun kill s4 KILL
   wait_for_stopped s4
-  run -1 timeout 60 "$VCRUN" --root "$STATE_ROOT" exec s4 true
+  run -255 timeout 60 "$VCRUN" --root "$STATE_ROOT" exec s4 true
   assert_output --partial "cannot exec in a stopped container"
 }
