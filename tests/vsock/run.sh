@@ -14,7 +14,7 @@ GUEST=build/guest
 mkdir -p "$OUT"
 
 CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I."
-SRCS="vmm/virtqueue.c vmm/vhost_user.c vmm/vsock_device.c vmm/vsock_backend.c vmm/hybrid_vsock.c lib/base/error.c lib/base/util.c"
+SRCS="vmm/virtqueue.c vmm/vhost_user.c vmm/vsock_device.c vmm/vsock_backend.c vmm/hybrid_vsock.c vmm/console_log.c lib/base/error.c lib/base/util.c lib/host/process.c"
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 if [ "${1:-}" = "--bench" ]; then SAN=""; fi
 # shellcheck disable=SC2086
