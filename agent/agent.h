@@ -101,6 +101,13 @@ int agent_write_id_maps(pid_t pid, const struct oci_spec *spec, vc_error **err);
  * -1 with *err naming the first that failed. */
 int agent_load_modules(const char *order_file, vc_error **err);
 
+/* Brings in->vcpus CPUs and every memory block online; counts what is
+ * online (agent/hotplug.c). */
+struct vc_msg_online_resources;
+struct vc_msg_online_result;
+int agent_online_resources(const struct vc_msg_online_resources *in,
+                           struct vc_msg_online_result *out, vc_error **err);
+
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Helpers for code that runs in a child before exec (container.c). */

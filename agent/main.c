@@ -1342,6 +1342,10 @@ static int on_update_network(const struct request *r, vc_error **err) {
   return ret;
 }
 
+static int on_online(const struct request *r, vc_error **err) {
+  return agent_online_resources(r->params, r->result, err);
+}
+
 static int on_destroy(const struct request *r, vc_error **err) {
   r->a->shutdown = true;
   return 0;
@@ -1370,6 +1374,7 @@ static const struct {
     [VC_AGENT_DESTROY_SANDBOX] = {on_destroy, false},
     [VC_AGENT_UPDATE_NETWORK] = {on_update_network, false},
     [VC_AGENT_RESEED_GUEST] = {on_reseed, false},
+    [VC_AGENT_ONLINE_RESOURCES] = {on_online, false},
 };
 
 static void handle_request(struct agent *a, struct agent_conn *conn,

@@ -388,6 +388,8 @@ static int prepare(const struct vc_context *ctx, const char *id,
   if (oci_cgroups_path(id, spec->cgroups_path, ctx->systemd_cgroup,
                        &c->cgroup_path, err) < 0)
     return vc_error_wrap(err, "%s", config_path);
+  if (vc_vm_ask_for(spec->resources_json, config_path, &c->vm_ask, err) < 0)
+    return -1;
   if (vc_placement_plan(ctx, id, spec, &c->host_cgroup, err) < 0 ||
       vc_placement_vm_limits(spec, ctx->cfg->runtime.host_cgroup_overhead_mib,
                              &plan->vm_limits, err) < 0)
@@ -541,10 +543,7 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   struct vc_host_size host;
   struct vc_vm_size size;
   vc_host_size(&host);
-  cleanup_free char *config_path = xasprintf("%s/config.json", c->bundle);
-  if (vc_vm_size_for(&ctx->cfg->hypervisor, &host, plan->spec->resources_json,
-                     config_path, &size, err) < 0)
-    return -1;
+  vc_vm_size_of(&ctx->cfg->hypervisor, &host, &c->vm_ask, &size);
   sb->vm.vcpus = size.vcpus;
   sb->vm.memory_mib = size.memory_mib;
   /* Saved with the host cgroup before it is made: delete --force finds it. */
@@ -582,6 +581,31 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     return -1;
   /* Before CreateContainer, so that the container's init sees its NICs. */
   return sb->net != NULL ? vc_sandbox_net_configure(sb, err) : 0;
+}
+
+/* Sizes sb's running VM for its containers: the base plus what each asks,
+ * with id's ask taken as *ask (NULL: id leaves the pod).  Called with the
+ * sandbox locked. */
+static int resize_for_pod(const struct vc_context *ctx, struct vc_sandbox *sb,
+                          const char *id, const struct vc_vm_ask *ask,
+                          vc_error **err) {
+  struct vc_vm_ask sum;
+  vc_pod_vm_asks(ctx->cfg, sb->id, id, &sum);
+  if (ask != NULL)
+    vc_vm_ask_add(&sum, ask);
+  struct vc_host_size host;
+  struct vc_vm_size size, now;
+  vc_host_size(&host);
+  vc_vm_size_of(&ctx->cfg->hypervisor, &host, &sum, &size);
+  if (vc_sandbox_resize(sb, &size, &now, err) < 0)
+    return -1;
+  if (ctx->debug) {
+    cleanup_free char *msg = xasprintf(
+        "sandbox %s: %u vCPUs and %u MiB asked, the VM has %u and %u MiB",
+        sb->id, size.vcpus, size.memory_mib, now.vcpus, now.memory_mib);
+    log_msg(ctx, "debug", msg);
+  }
+  return 0;
 }
 
 /* Joins the running sandbox plan names, as a pod member: its rootfs and
@@ -622,7 +646,9 @@ static int join_sandbox(const struct vc_context *ctx, struct vc_container *c,
     vc_rmdir_r(c->dir, NULL);
     goto out;
   }
-  if (vc_state_save(c, err) < 0) {
+  /* The VM grows by what c asks before c's limits are set in it. */
+  if (resize_for_pod(ctx, &c->sandbox, c->id, &c->vm_ask, err) < 0 ||
+      vc_state_save(c, err) < 0) {
     vc_share_remove(share, c->share_name, NULL);
     vc_rmdir_r(c->dir, NULL);
     goto out;
@@ -990,6 +1016,17 @@ static int force_cleanup(const struct vc_context *ctx, const char *id,
   return vc_rmdir_r(dir, err);
 }
 
+/* Best effort: a failure is a warning, the member is gone anyway. */
+static void shrink_after_member(const struct vc_context *ctx,
+                                struct vc_container *member) {
+  struct vc_sandbox *sb = &member->sandbox;
+  cleanup_error vc_error *e = NULL;
+  if (sb->vm.ops == NULL || !vc_sandbox_alive(sb))
+    return;
+  if (vc_sandbox_lock(sb, &e) < 0 || resize_for_pod(ctx, sb, member->id, NULL, &e) < 0)
+    log_msg(ctx, "warn", e->msg);
+}
+
 int vc_container_delete(const struct vc_context *ctx, const char *id,
                         bool force, vc_error **err) {
   struct vc_container c = VC_CONTAINER_INIT;
@@ -1024,6 +1061,9 @@ int vc_container_delete(const struct vc_context *ctx, const char *id,
   }
   spec = spec_or_null(&c);
   ret = destroy(&c, force, err);
+  /* A member gone: its pod's VM gives back the vCPUs it asked for. */
+  if (ret == 0 && !vc_container_owns_sandbox(&c) && c.vm_ask.vcpus > 0)
+    shrink_after_member(ctx, &c);
   poststop_hooks(ctx, &c, spec);
 out:
   oci_spec_free(spec);
@@ -1114,11 +1154,39 @@ int vc_container_update(const struct vc_context *ctx, const char *id,
                         vc_error **err) {
   struct vc_container c = VC_CONTAINER_INIT;
   int ret = load_live(ctx, id, true, "container not running", &c, err);
+  /* What c asks of the VM now: the old ask where the update says nothing. */
+  struct vc_vm_ask ask = c.vm_ask;
+  for (size_t i = 0; ret == 0 && i < n; i++) {
+    struct vc_vm_ask part;
+    if (resources[i] == NULL)
+      continue;
+    if ((ret = vc_vm_ask_for(resources[i], "update", &part, err)) < 0)
+      break;
+    if (part.has_cpu)
+      ask.vcpus = part.vcpus;
+    if (part.has_memory)
+      ask.memory_mib = part.memory_mib;
+  }
+  /* A bigger VM before the guest's limits rise, a smaller one after. */
+  bool grows = ask.vcpus > c.vm_ask.vcpus || ask.memory_mib > c.vm_ask.memory_mib;
+  bool changed = grows || ask.vcpus < c.vm_ask.vcpus ||
+                 ask.memory_mib < c.vm_ask.memory_mib;
+  /* The sandbox's lock is c's own when c is the sandbox container. */
+  if (ret == 0 && changed && !vc_container_owns_sandbox(&c))
+    ret = vc_sandbox_lock(&c.sandbox, err);
+  if (ret == 0 && grows)
+    ret = resize_for_pod(ctx, &c.sandbox, c.id, &ask, err);
   for (size_t i = 0; ret == 0 && i < n; i++) {
     if (resources[i] == NULL)
       continue;
     struct vc_msg_update_container params = {c.id, resources[i]};
     ret = vc_sandbox_call(&c.sandbox, VC_AGENT_UPDATE_CONTAINER, &params, NULL, err);
+  }
+  if (ret == 0 && changed && !grows)
+    ret = resize_for_pod(ctx, &c.sandbox, c.id, &ask, err);
+  if (ret == 0 && changed) {
+    c.vm_ask = ask;
+    ret = vc_state_save(&c, err);
   }
   vc_container_free(&c);
   return ret;

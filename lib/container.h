@@ -50,6 +50,10 @@ struct vc_container {
    * hold the share's entries of the deleted one for a few seconds); the id
    * itself for states saved before there was one. */
   char *share_name;
+  /* What it asks of its VM on top of the base (lib/sizing.h), from its
+   * linux.resources at create and `update`: the VM is sized to the base
+   * plus the asks of every container in it. */
+  struct vc_vm_ask vm_ask;
   pid_t shim_pid;    /* the process in --pid-file; exits with the init */
   /* 0 for a shim (known by its command line, which names dir); for `run`
    * in the foreground, which stands for the container itself: its start

@@ -107,6 +107,30 @@ char *vc_pod_live_member(const struct vc_config *cfg, const char *sandbox_id) {
   return id;
 }
 
+struct asks_scan {
+  const char *sandbox_id, *except_id;
+  struct vc_vm_ask *sum;
+};
+
+/* Adds up the asks of the sandbox's containers; never matches, so
+ * find_container goes through them all. */
+static bool add_ask(const struct vc_container *c, const void *arg) {
+  const struct asks_scan *scan = arg;
+  if (strcmp(c->sandbox_id, scan->sandbox_id) == 0 &&
+      (scan->except_id == NULL || strcmp(c->id, scan->except_id) != 0)) {
+    vc_vm_ask_add(scan->sum, &c->vm_ask);
+  }
+  return false;
+}
+
+void vc_pod_vm_asks(const struct vc_config *cfg, const char *sandbox_id,
+                    const char *except_id, struct vc_vm_ask *sum) {
+  *sum = (struct vc_vm_ask){0, 0, false, false};
+  struct asks_scan scan = {sandbox_id, except_id, sum};
+  struct vc_container none = VC_CONTAINER_INIT;
+  find_container(cfg, add_ask, &scan, &none);
+}
+
 /* The annotations' sandbox: *type "sandbox", "container" or NULL. */
 static int cri_annotations(const struct oci_spec *spec, const char *config_path,
                            const char **type, const char **sandbox_id,

@@ -16,6 +16,7 @@
 
 #include "lib/host/config.h"
 #include "lib/base/error.h"
+#include "lib/sizing.h"
 #include "oci/spec.h"
 
 struct vc_pod_plan {
@@ -35,6 +36,11 @@ int vc_pod_plan(const struct vc_config *cfg, const char *id,
                 struct vc_pod_plan *plan, vc_error **err);
 
 void vc_pod_plan_free(struct vc_pod_plan *plan);
+
+/* The sum of what the containers of sandbox_id ask of its VM (their
+ * vm_ask), leaving out except_id (NULL: none). */
+void vc_pod_vm_asks(const struct vc_config *cfg, const char *sandbox_id,
+                    const char *except_id, struct vc_vm_ask *sum);
 
 /* The id of a member of sandbox_id whose process still runs, or NULL. */
 char *vc_pod_live_member(const struct vc_config *cfg, const char *sandbox_id);

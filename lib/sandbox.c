@@ -22,6 +22,7 @@
 #include "lib/host/process.h"
 #include "lib/sandbox_net.h"
 #include "lib/share.h"
+#include "lib/sizing.h"
 #include "lib/base/util.h"
 #include "vmm/hybrid_vsock.h"
 #include "vmm/vhost_vsock.h"
@@ -171,6 +172,13 @@ int vc_sandbox_init(struct vc_sandbox *sb, vc_error **err) {
   sb->vm.hybrid_socket = sb->hybrid_socket;
   sb->vm.guest_cid = VC_GUEST_CID;
   sb->vm.netns = sb->netns;
+  /* Room to grow by hot-plug as pod members join and `update` asks. */
+  struct vc_host_size host;
+  struct vc_vm_size max;
+  vc_host_size(&host);
+  vc_vm_size_max(&cfg->hypervisor, &host, &max);
+  sb->vm.max_vcpus = max.vcpus;
+  sb->vm.max_memory_mib = max.memory_mib;
   return 0;
 }
 
@@ -297,6 +305,35 @@ int vc_sandbox_call(const struct vc_sandbox *sb, enum vc_agent_method m,
                  timeout_ms / 1000);
   }
   return r;
+}
+
+int vc_sandbox_resize(struct vc_sandbox *sb, const struct vc_vm_size *size,
+                      struct vc_vm_size *now, vc_error **err) {
+  struct vc_vm_size has = {0, 0};
+  if (sb->vm.ops->resize_vcpus(&sb->vm, size->vcpus, &has.vcpus, err) < 0 ||
+      sb->vm.ops->resize_memory(&sb->vm, size->memory_mib, &has.memory_mib,
+                                err) < 0)
+    return vc_error_wrap(err, "resize the VM of sandbox `%s`", sb->id);
+  /* ACPI tells the guest a little later; an unplugged vCPU goes once the
+   * guest has let it go. */
+  long long deadline = vc_now_ms() + sb->cfg->agent.request_timeout_ms;
+  for (;;) {
+    struct vc_msg_online_resources want = {has.vcpus};
+    struct vc_msg_online_result in = {0, 0};
+    if (vc_sandbox_call(sb, VC_AGENT_ONLINE_RESOURCES, &want, &in, err) < 0)
+      return vc_error_wrap(err, "resize the VM of sandbox `%s`", sb->id);
+    if (in.vcpus == has.vcpus && in.memory_mib >= has.memory_mib)
+      break;
+    if (vc_now_ms() > deadline)
+      return vc_error_set(err, ETIMEDOUT, "resize the VM of sandbox `%s`: the "
+                          "guest has %u vCPUs and %u MiB online, not %u and %u",
+                          sb->id, in.vcpus, in.memory_mib, has.vcpus,
+                          has.memory_mib);
+    sleep_ms(20);
+  }
+  if (now != NULL)
+    *now = has;
+  return 0;
 }
 
 int vc_sandbox_lock(struct vc_sandbox *sb, vc_error **err) {

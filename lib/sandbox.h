@@ -16,6 +16,7 @@
 
 #include "lib/base/agent_proto.h"
 #include "lib/base/error.h"
+#include "lib/sizing.h"
 #include "lib/base/json_build.h"
 #include "lib/host/config.h"
 #include "vmm/hypervisor.h"
@@ -95,6 +96,13 @@ int vc_sandbox_agent_connect(const struct vc_sandbox *sb, int timeout_ms,
  * result: a struct of m's response type, or NULL (see agent_client.h). */
 int vc_sandbox_call(const struct vc_sandbox *sb, enum vc_agent_method m,
                     const void *params, void *result, vc_error **err);
+
+/* Resizes the running VM to size (vm.ops' resize_vcpus and resize_memory:
+ * vCPUs both ways down to what it booted with, memory up only) and waits
+ * until the guest has brought the change online (OnlineResources, within
+ * [agent] request_timeout).  *now (if non-NULL) gets the size it has. */
+int vc_sandbox_resize(struct vc_sandbox *sb, const struct vc_vm_size *size,
+                      struct vc_vm_size *now, vc_error **err);
 
 /* Serializes commands on the sandbox: an exclusive flock on its directory,
  * held until vc_sandbox_free or vc_sandbox_unlock. */

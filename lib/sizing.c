@@ -53,16 +53,9 @@ static unsigned cpuset_count(const char *list) {
   return n;
 }
 
-static unsigned cap(unsigned want, unsigned configured, unsigned host) {
-  unsigned limit = configured ? configured : host;
-  return limit && want > limit ? limit : want;
-}
-
-int vc_vm_size_for(const struct vc_hypervisor_config *cfg,
-                   const struct vc_host_size *host, const char *resources_json,
-                   const char *where, struct vc_vm_size *size, vc_error **err) {
-  size->vcpus = cfg->vcpus;
-  size->memory_mib = cfg->memory_mib;
+int vc_vm_ask_for(const char *resources_json, const char *where,
+                  struct vc_vm_ask *ask, vc_error **err) {
+  *ask = (struct vc_vm_ask){0, 0, false, false};
   if (resources_json == NULL)
     return 0;
   cleanup_yajl yajl_val res = NULL;
@@ -81,24 +74,61 @@ int vc_vm_size_for(const struct vc_hypervisor_config *cfg,
     int64_t l = 0;
     if (vc_json_to_i64(v, INT64_MIN, INT64_MAX, &l) == VC_JSON_NUM_OK && l > 0)
       limit = (uint64_t)l;
+    ask->has_memory = true;
   }
-  unsigned extra_cpus = 0;
+  ask->has_cpu = vc_json_get(cpu, "quota") != NULL ||
+                 vc_json_get_str(cpu, "cpus") != NULL;
   if (quota > 0) {
     /* runc's default period when only the quota is given. */
     uint64_t p = period ? period : 100000;
-    extra_cpus = (unsigned)(((uint64_t)quota + p - 1) / p);
+    uint64_t n = ((uint64_t)quota + p - 1) / p;
+    ask->vcpus = n > 4096 ? 4096 : (unsigned)n;
   } else if (vc_json_get_str(cpu, "cpus") != NULL) {
-    extra_cpus = cpuset_count(vc_json_get_str(cpu, "cpus"));
+    ask->vcpus = cpuset_count(vc_json_get_str(cpu, "cpus"));
   }
-  uint64_t extra_mib = (limit + (1u << 20) - 1) >> 20;
-  /* Kata sizes a VM as its base plus the container: the base is the
-   * guest's own (kernel, agent), the rest the container's to use. */
-  size->vcpus = cap(cfg->vcpus + extra_cpus, cfg->max_vcpus > cfg->vcpus ? cfg->max_vcpus : 0,
-                    host->cpus > cfg->vcpus ? host->cpus : cfg->vcpus);
-  uint64_t mib = (uint64_t)cfg->memory_mib + extra_mib;
-  unsigned want_mib = mib > UINT32_MAX ? UINT32_MAX : (unsigned)mib;
-  size->memory_mib = cap(want_mib,
-                         cfg->max_memory_mib > cfg->memory_mib ? cfg->max_memory_mib : 0,
-                         host->memory_mib > cfg->memory_mib ? host->memory_mib : cfg->memory_mib);
+  uint64_t mib = (limit + (1u << 20) - 1) >> 20;
+  ask->memory_mib = mib > UINT32_MAX / 2 ? UINT32_MAX / 2 : (unsigned)mib;
+  return 0;
+}
+
+static unsigned add_sat(unsigned a, unsigned b) {
+  return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+void vc_vm_ask_add(struct vc_vm_ask *sum, const struct vc_vm_ask *ask) {
+  sum->vcpus = add_sat(sum->vcpus, ask->vcpus);
+  sum->memory_mib = add_sat(sum->memory_mib, ask->memory_mib);
+}
+
+void vc_vm_size_max(const struct vc_hypervisor_config *cfg,
+                    const struct vc_host_size *host, struct vc_vm_size *max) {
+  max->vcpus = cfg->max_vcpus ? cfg->max_vcpus : host->cpus;
+  max->memory_mib = cfg->max_memory_mib ? cfg->max_memory_mib : host->memory_mib;
+  if (max->vcpus < cfg->vcpus)
+    max->vcpus = cfg->vcpus;
+  if (max->memory_mib < cfg->memory_mib)
+    max->memory_mib = cfg->memory_mib;
+}
+
+void vc_vm_size_of(const struct vc_hypervisor_config *cfg,
+                   const struct vc_host_size *host, const struct vc_vm_ask *asks,
+                   struct vc_vm_size *size) {
+  struct vc_vm_size max;
+  vc_vm_size_max(cfg, host, &max);
+  /* Kata sizes a VM as its base plus the containers: the base is the
+   * guest's own (kernel, agent), the rest the containers' to use. */
+  uint64_t vcpus = (uint64_t)cfg->vcpus + asks->vcpus;
+  uint64_t mib = (uint64_t)cfg->memory_mib + asks->memory_mib;
+  size->vcpus = vcpus > max.vcpus ? max.vcpus : (unsigned)vcpus;
+  size->memory_mib = mib > max.memory_mib ? max.memory_mib : (unsigned)mib;
+}
+
+int vc_vm_size_for(const struct vc_hypervisor_config *cfg,
+                   const struct vc_host_size *host, const char *resources_json,
+                   const char *where, struct vc_vm_size *size, vc_error **err) {
+  struct vc_vm_ask ask;
+  if (vc_vm_ask_for(resources_json, where, &ask, err) < 0)
+    return -1;
+  vc_vm_size_of(cfg, host, &ask, size);
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "lib/state.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
 
@@ -26,6 +27,13 @@ static void save_container(const struct vc_container *c, struct vc_jb *b) {
   vc_jb_key(b, "created");
   vc_jb_str(b, c->created);
   vc_placement_save_json(&c->host_cgroup, b);
+  vc_jb_key(b, "vm_ask");
+  vc_jb_open(b, '{');
+  vc_jb_key(b, "vcpus");
+  vc_jb_uint(b, c->vm_ask.vcpus);
+  vc_jb_key(b, "memory_mib");
+  vc_jb_uint(b, c->vm_ask.memory_mib);
+  vc_jb_close(b, '}');
   vc_jb_key(b, "process");
   vc_jb_open(b, '{');
   vc_jb_key(b, "pid"); /* the host process engines see: the shim */
@@ -138,6 +146,12 @@ int vc_state_load(const struct vc_config *cfg, const char *id,
   c->rootfs = vc_json_strdup(ctr, "rootfs");
   c->cgroup_path = vc_json_strdup(ctr, "cgroup_path");
   vc_placement_load_json(&c->host_cgroup, ctr);
+  yajl_val ask = vc_json_get_object(ctr, "vm_ask");
+  long long vcpus = vc_json_get_int(ask, "vcpus");
+  long long mib = vc_json_get_int(ask, "memory_mib");
+  /* A state is ours, but a bad number must not size a VM: none. */
+  c->vm_ask.vcpus = vcpus > 0 && vcpus <= 4096 ? (unsigned)vcpus : 0;
+  c->vm_ask.memory_mib = mib > 0 && mib <= UINT32_MAX / 2 ? (unsigned)mib : 0;
   /* States saved before share names were per create shared under the id. */
   c->share_name = vc_json_strdup(ctr, "share");
   if (c->share_name == NULL)

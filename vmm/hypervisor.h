@@ -39,6 +39,9 @@ struct vc_vm {
   const char *netns;     /* host network namespace for the VMM, or NULL */
   unsigned vcpus;        /* the VM's size at start; 0: cfg's default_vcpus */
   unsigned memory_mib;   /* 0: cfg's default_memory */
+  /* Headroom: the most it may grow to by hot-plug (lib/sizing.h's
+   * vc_vm_size_max); not above the start size: none. */
+  unsigned max_vcpus, max_memory_mib;
   bool use_kvm;          /* resolved from cfg->accel */
   /* Net devices present from boot (the pod's NICs when they were known
    * before the VM started): on the VMM's command line, their fds kept
@@ -116,7 +119,11 @@ struct vc_hypervisor_ops {
   int (*unplug)(struct vc_vm *vm, const struct vc_vm_device *dev,
                 vc_error **err);
   /* Changes the number of vCPUs / the memory size in MiB; *now (if
-   * non-NULL) gets the count or size the VM has afterwards. */
+   * non-NULL) gets the count or size the VM has afterwards.  Shrinking
+   * stops at what the VM started with (vCPUs: only hot-plugged ones go,
+   * asynchronously, once the guest lets them go) and memory only grows
+   * (a smaller size leaves it as it is): that is not an error.  The guest
+   * must still bring what was added online (the agent's OnlineResources). */
   int (*resize_vcpus)(struct vc_vm *vm, unsigned vcpus, unsigned *now,
                       vc_error **err);
   int (*resize_memory)(struct vc_vm *vm, unsigned mib, unsigned *now,

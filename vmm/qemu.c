@@ -91,20 +91,8 @@ static bool is_microvm(const struct vc_vm *vm) {
   return strcmp(vm->cfg->machine_type, "microvm") == 0;
 }
 
-char *vc_qemu_kernel_cmdline(const struct vc_vm *vm) {
-  /* Tuned for a fast boot (DESIGN.md 1a): quiet console, no legacy probing,
-   * no self-tests, panic reboots (and -no-reboot turns that into an exit). */
-  unsigned long khz = host_tsc_khz();
-  cleanup_free char *tsc = khz ? xasprintf(" tsc_early_khz=%lu", khz) : xstrdup("");
-  const char *extra = vm->cfg->kernel_params ? vm->cfg->kernel_params : "";
-  return xasprintf(
-      "console=ttyS0 panic=-1 quiet loglevel=1%s tsc=reliable no_timer_check "
-      "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=1 "
-      "nokaslr mitigations=off cryptomgr.notests rcupdate.rcu_expedited=1 "
-      "audit=0 nowatchdog initcall_blacklist=cmos_init%s%s%s%s",
-      tsc, is_microvm(vm) ? " pci=off" : "",
-      vm->vhost_user_later ? " vcrun.template" : "", extra[0] ? " " : "", extra);
-}
+/* Memory is added in whole blocks of the guest's memory hot-plug unit. */
+#define MEMORY_BLOCK_MIB 128
 
 /* The VM's size at start: the sandbox's, else the configuration's. */
 static unsigned start_vcpus(const struct vc_vm *vm) {
@@ -115,15 +103,38 @@ static unsigned start_memory_mib(const struct vc_vm *vm) {
   return vm->memory_mib ? vm->memory_mib : vm->cfg->memory_mib;
 }
 
-/* The VM may grow to cfg's maxima (0: no headroom): q35 only. */
+/* The VM may grow to its maxima (0: no headroom): q35 only. */
 static unsigned max_vcpus(const struct vc_vm *vm) {
-  return !is_microvm(vm) && vm->cfg->max_vcpus > start_vcpus(vm)
-             ? vm->cfg->max_vcpus : 0;
+  return !is_microvm(vm) && vm->max_vcpus > start_vcpus(vm) ? vm->max_vcpus : 0;
 }
 
+/* In whole blocks of the guest's memory hot-plug unit above the start. */
 static unsigned max_memory_mib(const struct vc_vm *vm) {
-  return !is_microvm(vm) && vm->cfg->max_memory_mib > start_memory_mib(vm)
-             ? vm->cfg->max_memory_mib : 0;
+  unsigned start = start_memory_mib(vm);
+  if (is_microvm(vm) || vm->max_memory_mib <= start)
+    return 0;
+  unsigned blocks = (vm->max_memory_mib - start) / MEMORY_BLOCK_MIB;
+  return blocks ? start + blocks * MEMORY_BLOCK_MIB : 0;
+}
+
+char *vc_qemu_kernel_cmdline(const struct vc_vm *vm) {
+  /* Tuned for a fast boot (DESIGN.md 1a): quiet console, no legacy probing,
+   * no self-tests, panic reboots (and -no-reboot turns that into an exit). */
+  unsigned long khz = host_tsc_khz();
+  cleanup_free char *tsc = khz ? xasprintf(" tsc_early_khz=%lu", khz) : xstrdup("");
+  const char *extra = vm->cfg->kernel_params ? vm->cfg->kernel_params : "";
+  /* TCG starts every vCPU present: the guest brings up its start count. */
+  cleanup_free char *maxcpus = !vm->use_kvm && max_vcpus(vm) > 0
+                                   ? xasprintf(" maxcpus=%u", start_vcpus(vm))
+                                   : xstrdup("");
+  return xasprintf(
+      "console=ttyS0 panic=-1 quiet loglevel=1%s tsc=reliable no_timer_check "
+      "memhp_default_state=online "
+      "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd 8250.nr_uarts=1 "
+      "nokaslr mitigations=off cryptomgr.notests rcupdate.rcu_expedited=1 "
+      "audit=0 nowatchdog initcall_blacklist=cmos_init%s%s%s%s%s",
+      tsc, is_microvm(vm) ? " pci=off" : "", maxcpus,
+      vm->vhost_user_later ? " vcrun.template" : "", extra[0] ? " " : "", extra);
 }
 
 int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
@@ -164,7 +175,14 @@ int vc_qemu_build_argv(const struct vc_vm *vm, const char *restore_from,
     add2(&b, "-bios", xstrdup(QBOOT_ROM)); /* boots the kernel faster than SeaBIOS */
   /* Without +arat an idle TCG guest keeps polling its timer. */
   add2(&b, "-cpu", xstrdup(vm->use_kvm ? "host" : "qemu64,+arat"));
-  if (max_vcpus(vm) > 0)
+  if (max_vcpus(vm) > 0 && !vm->use_kvm)
+    /* Under TCG every vCPU is there from the start, the guest brings up
+     * start_vcpus of them (maxcpus= below) and the agent the others on
+     * resize: QEMU 7.2's TCG aborts when a vCPU thread is added after the
+     * running ones have taken every translation region
+     * (tcg_region_initial_alloc), which a small tb-size makes likely. */
+    add2(&b, "-smp", xasprintf("%u", max_vcpus(vm)));
+  else if (max_vcpus(vm) > 0)
     add2(&b, "-smp", xasprintf("%u,maxcpus=%u", start_vcpus(vm), max_vcpus(vm)));
   else
     add2(&b, "-smp", xasprintf("%u", start_vcpus(vm)));
@@ -398,6 +416,15 @@ static void qemu_save_state(const struct vc_vm *vm, struct vc_jb *out) {
   vc_jb_str(out, vm->qmp_socket);
   vc_jb_key(out, "accel");
   vc_jb_str(out, vm->use_kvm ? "kvm" : "tcg");
+  /* What resize needs: the size it started with and the headroom. */
+  vc_jb_key(out, "vcpus");
+  vc_jb_uint(out, start_vcpus(vm));
+  vc_jb_key(out, "memory_mib");
+  vc_jb_uint(out, start_memory_mib(vm));
+  vc_jb_key(out, "max_vcpus");
+  vc_jb_uint(out, vm->max_vcpus);
+  vc_jb_key(out, "max_memory_mib");
+  vc_jb_uint(out, vm->max_memory_mib);
   vc_jb_close(out, '}');
   vc_jb_key(out, "devices");
   vc_jb_open(out, '[');
@@ -421,6 +448,15 @@ static pid_t state_pid(yajl_val obj, const char *key) {
   return (pid_t)n;
 }
 
+/* A size from the state: 0 (the configuration's) when absent or bad. */
+static unsigned state_size(yajl_val obj, const char *key) {
+  uint64_t n = 0;
+  yajl_val v = vc_json_get(obj, key);
+  if (v == NULL || vc_json_to_u64(v, UINT32_MAX, &n) != VC_JSON_NUM_OK)
+    return 0;
+  return (unsigned)n;
+}
+
 static int qemu_load_state(struct vc_vm *vm, yajl_val state, vc_error **err) {
   yajl_val hv = vc_json_get_object(state, "hypervisor");
   yajl_val devices = vc_json_get_array(state, "devices");
@@ -436,6 +472,10 @@ static int qemu_load_state(struct vc_vm *vm, yajl_val state, vc_error **err) {
   const char *accel = vc_json_get_str(hv, "accel");
   vm->use_kvm = accel != NULL && strcmp(accel, "kvm") == 0;
   vm->pid = state_pid(hv, "pid");
+  vm->vcpus = state_size(hv, "vcpus");
+  vm->memory_mib = state_size(hv, "memory_mib");
+  vm->max_vcpus = state_size(hv, "max_vcpus");
+  vm->max_memory_mib = state_size(hv, "max_memory_mib");
   vm->virtiofsd_pid = vm->vsock_backend_pid = 0;
   /* Files of earlier versions list the vsock device with pid 0 when the
    * kernel's vhost-vsock served the VM: that reads as no daemon. */
@@ -536,6 +576,18 @@ static int qemu_resize_vcpus(struct vc_vm *vm, unsigned vcpus, unsigned *now,
   if (is_microvm(vm))
     return vc_vm_not_supported("qemu", "resize_vcpus", "microvm has no CPU hot-plug",
                                err);
+  /* TCG: all max_vcpus are present (see vc_qemu_build_argv); the guest
+   * brings the count online or offline. */
+  if (!vm->use_kvm) {
+    unsigned present = max_vcpus(vm) ? max_vcpus(vm) : start_vcpus(vm);
+    if (vcpus == 0 || vcpus > present)
+      return vc_error_set(err, ERANGE, "resize_vcpus: %u vCPUs: the VM has "
+                          "room for 1 to %u ([hypervisor.qemu] "
+                          "default_maxvcpus)", vcpus, present);
+    if (now != NULL)
+      *now = vcpus;
+    return 0;
+  }
   yajl_val tree = NULL, cpus = NULL;
   if (qmp(vm, "query-hotpluggable-cpus", NULL, &tree, &cpus, err) < 0)
     return -1;
@@ -574,11 +626,7 @@ static int qemu_resize_vcpus(struct vc_vm *vm, unsigned vcpus, unsigned *now,
       goto out;
     plugged--;
   }
-  if (plugged != vcpus) {
-    vc_error_set(err, 0, "resize_vcpus: only vCPUs added while the VM runs can "
-                 "be removed (it has %zu, %u requested)", plugged, vcpus);
-    goto out;
-  }
+  /* The CPUs it booted with stay: it shrinks no further. */
   if (now != NULL)
     *now = (unsigned)plugged;
   ret = 0;
@@ -587,8 +635,6 @@ out:
   return ret;
 }
 
-/* Memory is added in whole blocks of the guest's memory hot-plug unit. */
-#define MEMORY_BLOCK_MIB 128
 
 static int qemu_resize_memory(struct vc_vm *vm, unsigned mib, unsigned *now,
                               vc_error **err) {
@@ -608,10 +654,8 @@ static int qemu_resize_memory(struct vc_vm *vm, unsigned mib, unsigned *now,
     return vc_error_set(err, 0, "resize_memory: query-memory-size-summary: "
                         "no base-memory");
   unsigned current = (unsigned)((base + plugged) >> 20);
-  if (mib < current)
-    return vc_vm_not_supported("qemu", "resize_memory", "memory can grow, not "
-                               "shrink (the guest would have to give it back)",
-                               err);
+  /* DIMMs grow it; a smaller size leaves it as it is (the guest would
+   * have to give memory back: a balloon or virtio-mem). */
   if (mib > current) {
     unsigned add = (mib - current + MEMORY_BLOCK_MIB - 1) / MEMORY_BLOCK_MIB *
                    MEMORY_BLOCK_MIB;

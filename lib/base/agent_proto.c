@@ -186,6 +186,19 @@ static const struct vc_proto_field reseed_guest_fields[] = {
 static const struct vc_proto_msg msg_reseed_guest =
     MSG(vc_msg_reseed_guest, reseed_guest_fields);
 
+static const struct vc_proto_field online_resources_fields[] = {
+    FIELD(vc_msg_online_resources, vcpus, U32, true),
+};
+static const struct vc_proto_msg msg_online_resources =
+    MSG(vc_msg_online_resources, online_resources_fields);
+
+static const struct vc_proto_field online_result_fields[] = {
+    FIELD(vc_msg_online_result, vcpus, U32, true),
+    FIELD(vc_msg_online_result, memory_mib, U32, true),
+};
+static const struct vc_proto_msg msg_online_result =
+    MSG(vc_msg_online_result, online_result_fields);
+
 const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_HELLO] = {"Hello", &msg_empty, &msg_hello_result},
     [VC_AGENT_CREATE_CONTAINER] = {"CreateContainer", &msg_create_container, &msg_empty},
@@ -205,6 +218,8 @@ const struct vc_agent_method_desc vc_agent_methods[VC_AGENT_N_METHODS] = {
     [VC_AGENT_DESTROY_SANDBOX] = {"DestroySandbox", &msg_empty, &msg_empty},
     [VC_AGENT_UPDATE_NETWORK] = {"UpdateNetwork", &msg_update_network, &msg_empty},
     [VC_AGENT_RESEED_GUEST] = {"ReseedGuest", &msg_reseed_guest, &msg_empty},
+    [VC_AGENT_ONLINE_RESOURCES] = {"OnlineResources", &msg_online_resources,
+                                   &msg_online_result},
 };
 
 int vc_agent_method_lookup(const char *name) {

@@ -37,7 +37,7 @@
 #include "lib/base/error.h"
 
 /* Bumped whenever a method or field changes meaning. */
-#define VC_AGENT_PROTOCOL_VERSION 3
+#define VC_AGENT_PROTOCOL_VERSION 4
 
 enum vc_proto_type {
   VC_PT_STR,
@@ -229,6 +229,20 @@ struct vc_msg_reseed_guest {
   uint32_t realtime_nsec;
 };
 
+/* OnlineResources: after the host resized the VM, the agent brings CPUs
+ * online or offline until vcpus are (the guest has no udev to do it; under
+ * TCG every vCPU is present from boot and only this changes the count),
+ * brings every present memory block online, and answers what is online
+ * now; the host asks again until its hot-plug's ACPI events have arrived. */
+struct vc_msg_online_resources {
+  uint32_t vcpus; /* 1 or more */
+};
+
+struct vc_msg_online_result {
+  uint32_t vcpus;      /* online CPUs */
+  uint32_t memory_mib; /* online memory blocks, in MiB */
+};
+
 /* ---- The methods ----------------------------------------------------- */
 
 enum vc_agent_method {
@@ -250,6 +264,7 @@ enum vc_agent_method {
   VC_AGENT_DESTROY_SANDBOX,
   VC_AGENT_UPDATE_NETWORK,
   VC_AGENT_RESEED_GUEST,
+  VC_AGENT_ONLINE_RESOURCES,
   VC_AGENT_N_METHODS
 };
 

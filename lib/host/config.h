@@ -20,8 +20,8 @@ struct vc_hypervisor_config {
   char *machine_type;         /* "microvm" or "q35" */
   unsigned vcpus;             /* default_vcpus, 1..64 */
   unsigned memory_mib;        /* default_memory, 64..65536 */
-  unsigned max_vcpus;         /* default_maxvcpus, 0..64; 0: no vCPU hot-plug */
-  unsigned max_memory_mib;    /* default_maxmemory, 0..1048576; 0: none */
+  unsigned max_vcpus;         /* default_maxvcpus, 0..64; 0: the host's CPUs */
+  unsigned max_memory_mib;    /* default_maxmemory, 0..1048576; 0: the host's */
   unsigned memory_slots;      /* memory_slots, 1..256: DIMMs to hot-plug */
   char *accel;                /* "auto" | "kvm" | "tcg" */
   char *kernel_params;        /* extra params appended to the guest cmdline */

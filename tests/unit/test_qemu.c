@@ -173,8 +173,9 @@ TEST(headroom_for_hot_plug_on_q35) {
   struct vc_config cfg;
   struct vc_vm vm;
   make_vm(&cfg, &vm, "q35");
-  cfg.hypervisor.max_vcpus = 8;
-  cfg.hypervisor.max_memory_mib = 4096;
+  vm.use_kvm = true;
+  vm.max_vcpus = 8;
+  vm.max_memory_mib = 4096;
   cfg.hypervisor.memory_slots = 4;
   char **argv = NULL;
   vc_error *err = NULL;
@@ -184,17 +185,30 @@ TEST(headroom_for_hot_plug_on_q35) {
   /* The boot RAM stays the size of default_memory. */
   CHECK(argv_has(argv, "-object", "memory-backend-memfd,id=mem,size=512M,share=on"));
   vc_strv_free(argv);
+  /* TCG: every vCPU present, the guest brings up its start count. */
+  vm.use_kvm = false;
+  CHECK(vc_qemu_build_argv(&vm, NULL, &argv, &err) == 0);
+  CHECK(argv_has(argv, "-smp", "8"));
+  char *cmdline = vc_qemu_kernel_cmdline(&vm);
+  CHECK(strstr(cmdline, " maxcpus=2") != NULL);
+  free(cmdline);
+  vc_strv_free(argv);
+  /* Headroom above the boot RAM is whole 128 MiB blocks. */
+  vm.max_memory_mib = 1000;
+  CHECK(vc_qemu_build_argv(&vm, NULL, &argv, &err) == 0);
+  CHECK(argv_has(argv, "-m", "512M,slots=4,maxmem=896M"));
+  vc_strv_free(argv);
   /* Maxima not above the boot sizes mean no headroom. */
-  cfg.hypervisor.max_vcpus = 2;
-  cfg.hypervisor.max_memory_mib = 512;
+  vm.max_vcpus = 2;
+  vm.max_memory_mib = 512;
   CHECK(vc_qemu_build_argv(&vm, NULL, &argv, &err) == 0);
   CHECK(argv_has(argv, "-smp", "2") && argv_has(argv, "-m", "512M"));
   vc_strv_free(argv);
   free_vm(&cfg, &vm);
   /* microvm cannot hot-plug: no headroom asked of it. */
   make_vm(&cfg, &vm, "microvm");
-  cfg.hypervisor.max_vcpus = 8;
-  cfg.hypervisor.max_memory_mib = 4096;
+  vm.max_vcpus = 8;
+  vm.max_memory_mib = 4096;
   CHECK(vc_qemu_build_argv(&vm, NULL, &argv, &err) == 0);
   CHECK(argv_has(argv, "-smp", "2") && argv_has(argv, "-m", "512M"));
   vc_strv_free(argv);
@@ -234,13 +248,17 @@ TEST(state_round_trip) {
   vm.pid = 4242;
   vm.qmp_socket = xstrdup("/run/vcrun/c1/qmp.sock");
   vm.use_kvm = true;
+  vm.max_vcpus = 4;
+  vm.max_memory_mib = 2048;
   vm.virtiofsd_pid = 4240;
   vm.vsock_backend_pid = 4241;
   char *text = NULL;
   yajl_val tree = saved_state(&vm, &text);
   CHECK_STR(text,
             "{\"hypervisor\":{\"type\":\"qemu\",\"pid\":4242,"
-            "\"qmp_socket\":\"/run/vcrun/c1/qmp.sock\",\"accel\":\"kvm\"},"
+            "\"qmp_socket\":\"/run/vcrun/c1/qmp.sock\",\"accel\":\"kvm\","
+            "\"vcpus\":2,\"memory_mib\":512,\"max_vcpus\":4,"
+            "\"max_memory_mib\":2048},"
             "\"devices\":[{\"type\":\"vhost-user-fs\",\"daemon_pid\":4240,"
             "\"socket\":\"/run/vcrun/c1/virtiofs.sock\"},"
             "{\"type\":\"vhost-user-vsock\",\"daemon_pid\":4241,"
@@ -251,6 +269,8 @@ TEST(state_round_trip) {
   CHECK(vc_vm_load_state(&back, tree, &err) == 0);
   CHECK(back.ops == &vc_qemu_ops);
   CHECK(back.pid == 4242 && back.use_kvm);
+  CHECK(back.vcpus == 2 && back.memory_mib == 512);
+  CHECK(back.max_vcpus == 4 && back.max_memory_mib == 2048);
   CHECK(back.virtiofsd_pid == 4240 && back.vsock_backend_pid == 4241);
   CHECK_STR(back.qmp_socket, "/run/vcrun/c1/qmp.sock");
   CHECK_STR(back.log_path, "/run/vcrun/c1/qemu.log");
@@ -563,6 +583,7 @@ TEST(resize_over_qmp) {
   vm.pid = f.pid;
   vm.dir = "test_qemu";
   vm.qmp_socket = xstrdup(f.socket);
+  vm.use_kvm = true; /* TCG's vCPUs are all present: no QMP (below) */
   const struct vc_hypervisor_ops *q = &vc_qemu_ops;
   vc_error *err = NULL;
   unsigned now = 0;
@@ -575,15 +596,13 @@ TEST(resize_over_qmp) {
                       "\"qemu64-x86_64-cpu\",\"core-id\":0,\"thread-id\":0,"
                       "\"socket-id\":2,\"id\":\"vcpu-0-0-2\"}}"));
   free(log);
-  /* 3 -> 2: the CPU plugged at run time goes; 3 -> 1: the boot CPUs
-   * cannot. */
+  /* 3 -> 2: the CPU plugged at run time goes; 3 -> 1 stops at the boot
+   * CPUs, which is no error. */
   CHECK(q->resize_vcpus(&vm, 2, &now, &err) == 0 && now == 2);
   log = fake_qmp_take_log(&f);
   CHECK(has_line(log, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"vcpu-0-0-3\"}}"));
   free(log);
-  CHECK(q->resize_vcpus(&vm, 1, &now, &err) < 0);
-  CHECK(err != NULL && strstr(err->msg, "only vCPUs added while the VM runs") != NULL);
-  vc_error_free(&err);
+  CHECK(q->resize_vcpus(&vm, 1, &now, &err) == 0 && now == 2);
   free(fake_qmp_take_log(&f));
   CHECK(q->resize_vcpus(&vm, 5, &now, &err) < 0 && err != NULL &&
         err->errnum == ERANGE && strstr(err->msg, "room for 1 to 4") != NULL);
@@ -607,9 +626,22 @@ TEST(resize_over_qmp) {
   CHECK(has_line(log, "{\"execute\":\"object-del\",\"arguments\":{\"id\":\"hpmem640\"}}"));
   free(log);
   CHECK(q->resize_memory(&vm, 640, &now, &err) == 0 && now == 640);
-  CHECK(refused(q->resize_memory(&vm, 512, &now, &err), &err, "resize_memory",
-                "not shrink"));
-  free(fake_qmp_take_log(&f));
+  /* Memory does not shrink: the size stays, which is no error. */
+  CHECK(q->resize_memory(&vm, 512, &now, &err) == 0 && now == 640);
+  log = fake_qmp_take_log(&f);
+  CHECK(!has_line(log, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"dimm640\"}}"));
+  free(log);
+  /* TCG: every vCPU is present from boot; the count is the guest's to
+   * bring online, nothing goes to QEMU. */
+  vm.use_kvm = false;
+  vm.max_vcpus = 4;
+  CHECK(q->resize_vcpus(&vm, 3, &now, &err) == 0 && now == 3);
+  CHECK(q->resize_vcpus(&vm, 5, &now, &err) < 0 && err != NULL &&
+        err->errnum == ERANGE && strstr(err->msg, "room for 1 to 4") != NULL);
+  vc_error_free(&err);
+  log = fake_qmp_take_log(&f);
+  CHECK(log == NULL || strstr(log, "cpu") == NULL);
+  free(log);
   free_vm(&cfg, &vm);
   fake_qmp_stop(&f);
 }
@@ -619,6 +651,7 @@ TEST(ops_on_a_vm_that_is_not_running) {
   struct vc_vm vm;
   make_vm(&cfg, &vm, "q35");
   vm.pid = 0;
+  vm.use_kvm = true;
   vc_error *err = NULL;
   CHECK(!vc_qemu_ops.alive(&vm));
   CHECK(vc_qemu_ops.resize_vcpus(&vm, 2, NULL, &err) < 0 && err != NULL &&
