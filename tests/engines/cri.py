@@ -42,6 +42,17 @@ class Report:
         return cond
 
 
+def guest_figure(rt, pb, cid, script):
+    """An integer a shell script prints in container cid, or None."""
+    import grpc
+    try:
+        ex = rt.ExecSync(pb.ExecSyncRequest(container_id=cid, cmd=["sh", "-c", script],
+                                            timeout=60), timeout=120)
+        return int(ex.stdout.decode().strip()) if ex.exit_code == 0 else None
+    except (grpc.RpcError, ValueError):
+        return None
+
+
 def processes_naming(*words):
     """Host processes (pid, command line) whose command line names one of
     words, this one excepted."""
@@ -114,7 +125,7 @@ def main():
             HEX64.match(pod) is not None and os.path.exists(os.path.join(pod_state, "state.json")),
             f"id {pod}, {pod_state}/state.json")
 
-    ids = []
+    ids, mem_total = [], []
     for name, cmd in (("c1", ["sleep", "1000"]),
                       ("c2", ["sh", "-c", "echo started; exec sleep 1000"])):
         cfg = pb.ContainerConfig(
@@ -134,6 +145,14 @@ def main():
         r.check(f"cri: CreateContainer + StartContainer {name} (64-hex id)",
                 ok and HEX64.match(cid) is not None, cid)
         ids.append(cid)
+        mem_total.append(guest_figure(rt, pb, cid, "sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo"))
+
+    # Each container asks 128 MiB: the pod's VM grew by that when the
+    # second joined (the first's is in both figures).
+    if len(mem_total) == 2 and None not in mem_total:
+        grew = (mem_total[1] - mem_total[0]) // 1024
+        r.check(f"cri: the second container grew the pod's VM by its 128 MiB "
+                f"(MemTotal grew {grew} MiB)", 120 <= grew <= 136)
 
     if len(ids) == 2:
         lst = call("cri: ListContainers", rt.ListContainers,
@@ -160,6 +179,17 @@ def main():
         r.check("cri: ContainerStats answers for the container",
                 st is not None and st.stats.attributes.id == ids[0],
                 str(st.stats.attributes.id if st else ""))
+        # The shim reads the host cgroup of the pid vcrun reports: a
+        # member's holds its shim, whose few hundred KiB stand for the
+        # container (its memory is the VM's, in the pod's cgroup), close to
+        # what the guest charges the container; before placement it was
+        # containerd's whole cgroup (hundreds of MiB).
+        ws = st.stats.memory.working_set_bytes.value if st else None
+        guest = guest_figure(rt, pb, ids[0],
+                             "cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/memory.current")
+        r.check(f"cri: ContainerStats memory ({ws} bytes) is within 4 MiB of "
+                f"the guest's figure ({guest} bytes)",
+                ws is not None and guest is not None and abs(ws - guest) <= 4 << 20)
 
         limit = 64 << 20
         up = call("cri: UpdateContainerResources", rt.UpdateContainerResources,
@@ -175,6 +205,11 @@ def main():
         got = ex.stdout.decode().strip() if ex else ""
         r.check(f"cri: UpdateContainerResources: memory.max in the guest is {limit} (got {got})",
                 up is not None and got == str(limit), ex.stderr.decode()[:200] if ex else "")
+        # Half a CPU of quota asks one vCPU more of the pod's VM.
+        want = min(2, os.cpu_count() or 1)
+        cpus = guest_figure(rt, pb, ids[0], "nproc")
+        r.check(f"cri: UpdateContainerResources grew the pod's VM to {want} vCPUs "
+                f"(nproc {cpus})", cpus == want)
 
     stopped = call("cri: StopPodSandbox", rt.StopPodSandbox,
                    pb.StopPodSandboxRequest(pod_sandbox_id=pod)) is not None
