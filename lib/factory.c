@@ -22,6 +22,7 @@
 #include "lib/base/util.h"
 #include "lib/host/process.h"
 #include "lib/share.h"
+#include "lib/sizing.h"
 
 #define ENTRY_VERSION 1
 #define VM_NAME_LEN 8
@@ -64,12 +65,18 @@ int vc_factory_key(const struct vc_config *cfg, char **key, char **text_out,
   if (vc_accel_resolve(h, &kvm, err) < 0 ||
       vc_sandbox_pick_transport(cfg->agent.transport, &hybrid, err) < 0)
     return -1;
+  /* The headroom as the VM gets it (the host's size where configured 0):
+   * a clone must be restored into the very same machine. */
+  struct vc_host_size host;
+  struct vc_vm_size max;
+  vc_host_size(&host);
+  vc_vm_size_max(h, &host, &max);
   char *text = xasprintf(
       "protocol %d\nhypervisor %s\nmachine_type %s\nvcpus %u max %u\n"
       "memory %u max %u slots %u\naccel %s\ntransport %s\nkernel_params %s\n"
       "virtiofs_cache %s\npcie_root_ports %u\nrun_root %s\n",
       VC_AGENT_PROTOCOL_VERSION, h->type, h->machine_type, h->vcpus,
-      h->max_vcpus, h->memory_mib, h->max_memory_mib, h->memory_slots,
+      max.vcpus, h->memory_mib, max.memory_mib, h->memory_slots,
       kvm ? "kvm" : "tcg", hybrid ? "hybrid-vsock" : "vhost-vsock",
       h->kernel_params ? h->kernel_params : "", h->virtiofs_cache,
       h->pcie_root_ports, cfg->runtime.run_root);
