@@ -440,10 +440,6 @@ static int persist_container(void *arg, vc_error **err) {
   return vc_state_save(arg, err);
 }
 
-/* A ready VM from the factory's pool ([factory] enable, lib/factory.h),
- * adopted as c's sandbox and saved in its state; the rootfs then goes into
- * its share as a pod member's does.  1: claimed, 0: none (the reason at
- * debug level: c boots its own), -1: failed (nothing left running). */
 /* A VM the container did not boot (claimed or restored) runs outside the
  * pod's network namespace and gets its NICs by hot-plug: the tap is made
  * in the namespace and its fd handed to QEMU (vmm/qemu_net.h). */
@@ -455,6 +451,11 @@ static const char no_hotplug_reason[] =
     "the pod network needs NIC hot-plug, which this machine has not "
     "(q35 with pcie_root_ports)";
 
+/* A ready VM from the factory's pool ([factory] enable, lib/factory.h),
+ * adopted as c's sandbox and saved in its state; the rootfs then goes into
+ * its share as a pod member's does.  1: claimed, 0: none (the reason at
+ * debug level: c boots its own), -1: failed (nothing left running).
+ * The caller moves it into c's host cgroup and gives it the pod network. */
 static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
                         const struct create_plan *plan, vc_error **err) {
   if (!ctx->cfg->factory.enable)
