@@ -540,8 +540,8 @@ static int restore_template(const struct vc_context *ctx, struct vc_container *c
 }
 
 /* The cold path's NICs into a VM the container did not boot (claimed from
- * the pool or restored from the template): scanned now (for a claimed
- * VM) and attached, then hot-plugged at once, as nothing may change the
+ * the pool or restored from the template): the scanned links attached,
+ * then hot-plugged at once, as nothing may change the
  * namespace any more; the hot path waits for the hooks as with a boot
  * (network_after_hooks).  The attachments are in state before they are
  * made, so a failure here is undone by the caller's stop. */
@@ -551,8 +551,7 @@ static int network_into_running_vm(struct vc_container *c,
   if (plan->net_mode != VC_SANDBOX_NET_COLD)
     return 0;
   struct vc_sandbox *sb = &c->sandbox;
-  if ((sb->net == NULL && vc_sandbox_net_scan(sb, plan->net_model, err) < 0) ||
-      vc_sandbox_net_attach(sb, persist_container, c, err) < 0)
+  if (vc_sandbox_net_attach(sb, persist_container, c, err) < 0)
     return -1;
   int r = vc_sandbox_net_hotplug(sb, err);
   vc_sandbox_net_close_fds(sb);
@@ -572,6 +571,12 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   sb->cfg = ctx->cfg;
   sb->debug = ctx->debug;
   sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
+  /* Nothing can change the pod's namespace any more (no hook, or a
+   * machine that cannot hot-plug): a link that cannot be mirrored fails
+   * before a VM is claimed or started. */
+  if (plan->net_mode == VC_SANDBOX_NET_COLD &&
+      vc_sandbox_net_scan(sb, plan->net_model, err) < 0)
+    return -1;
   int claimed = claim_pooled(ctx, c, plan, err);
   if (claimed < 0)
     return -1;
@@ -602,12 +607,6 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   if (vc_state_save(c, err) < 0 ||
       vc_placement_enter(&c->host_cgroup, &plan->vm_limits, err) < 0 ||
       vc_state_save(c, err) < 0)
-    return -1;
-  /* Nothing can change the pod's namespace before the VM starts (no hook,
-   * or a machine that cannot hot-plug): a link that cannot be mirrored
-   * fails before anything starts. */
-  if (plan->net_mode == VC_SANDBOX_NET_COLD &&
-      vc_sandbox_net_scan(sb, plan->net_model, err) < 0)
     return -1;
   cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_create(share, err) < 0 ||
