@@ -451,3 +451,26 @@ claimed_vm() {
   "$VCRUN" factory destroy
   assert_no_leftovers
 }
+
+@test "factory: a pod network link that cannot be mirrored fails create naming it before a VM is claimed; nothing is left" {
+  enable_factory 1
+  "$VCRUN" factory init
+  local vm before
+  vm=$(ready_vms)
+  pod_netns
+  ip -n "$POD" link add br0 type bridge
+  ip -n "$POD" link set br0 up
+  ip -n "$POD" addr add 10.201.0.1/24 dev br0
+  before=$(pod_links)
+  set_args "$BUNDLE" true
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c1 </dev/null
+  assert_failure
+  [[ "$stderr" == *br0* ]] || fail "the link is not named: $stderr"
+  [[ "$stderr" != *"claimed pooled VM"* ]] || fail "a VM was claimed: $stderr"
+  # The pooled VM is still there for the next create.
+  [ "$(ready_vms)" = "$vm" ]
+  [ ! -e "$STATE_ROOT/c1" ]
+  [ "$(pod_links)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_links)"
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
