@@ -83,7 +83,7 @@ MAN_SRCS := $(wildcard man/*.8.md)
 MAN_PAGES := $(patsubst man/%.md,$(B)/man/%,$(MAN_SRCS))
 GO_MD2MAN ?= $(shell command -v go-md2man 2>/dev/null)
 
-.PHONY: all deps guest install uninstall demo check layers unit unit-asan fuzz bats vsock-stress engines oci bench clean distclean man
+.PHONY: all deps guest install uninstall demo check layers unit unit-asan fuzz bats bats-factory vsock-stress engines oci bench clean distclean man
 all: $(B)/vcrun $(B)/vcrun-vsock-backend $(B)/vcrun-agent $(B)/configuration.toml $(B)/configuration-dev.toml
 ifneq ($(GO_MD2MAN),)
 all: man
@@ -236,10 +236,18 @@ FUZZ_SECONDS ?= 15
 fuzz: $(FUZZ_BINS)
 	@./tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bats: all guest $(B)/tools/recvtty $(B)/tools/syscall-errno $(B)/tools/vcnet $(B)/tools/agentnet $(B)/tools/vchotplug
-	VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
+BATS_TOOLS = $(B)/tools/recvtty $(B)/tools/syscall-errno $(B)/tools/vcnet $(B)/tools/agentnet $(B)/tools/vchotplug
+BATS_ENV = VCRUN=$(CURDIR)/$(B)/vcrun VCRUN_CONFIG=$(CURDIR)/$(B)/configuration-dev.toml \
 	  RECVTTY=$(CURDIR)/$(B)/tools/recvtty \
-	  SYSCALL_ERRNO=$(CURDIR)/$(B)/tools/syscall-errno \
+	  SYSCALL_ERRNO=$(CURDIR)/$(B)/tools/syscall-errno
+
+bats: all guest $(BATS_TOOLS)
+	$(BATS_ENV) ./tests/run-bats.sh tests/bats
+
+# The same suite with [factory] enabled in every test's configuration (a
+# pool of one template clone, filled before each test: tests/bats/helpers.bash).
+bats-factory: all guest $(BATS_TOOLS)
+	$(BATS_ENV) VCRUN_TEST_FACTORY=1 BATS_TAP=$(B)/bats-factory.tap \
 	  ./tests/run-bats.sh tests/bats
 
 # The vsock back-end end to end with a real QEMU (tests/vsock): 64 streams of
@@ -277,7 +285,7 @@ demo: deps
 
 check: deps
 	$(MAKE) install
-	$(MAKE) layers unit unit-asan fuzz bats vsock-stress engines
+	$(MAKE) layers unit unit-asan fuzz bats bats-factory vsock-stress engines
 
 bench: all guest
 	./bench/run.sh $(CURDIR)/$(B)/vcrun $(CURDIR)/$(B)/configuration-dev.toml

@@ -320,6 +320,9 @@ struct create_plan {
   /* How the pod network reaches a VM the container boots: */
   enum vc_sandbox_net_mode net_mode;
   enum vc_net_model net_model;
+  /* NICs can be hot-plugged (q35 with root ports): what a VM from the
+   * factory needs to get the pod network. */
+  bool can_hotplug;
 };
 
 static void create_plan_free(struct create_plan *p) {
@@ -409,9 +412,10 @@ static int prepare(const struct vc_context *ctx, const char *id,
       vc_pod_plan(ctx->cfg, id, spec, config_path, &plan->pod, err) < 0)
     return -1;
   const struct vc_hypervisor_config *hv = &ctx->cfg->hypervisor;
+  plan->can_hotplug =
+      strcmp(hv->machine_type, "q35") == 0 && hv->pcie_root_ports > 0;
   plan->net_mode = vc_sandbox_net_mode(
-      plan->pod.vm_netns, ctx->cfg->network.model,
-      strcmp(hv->machine_type, "q35") == 0 && hv->pcie_root_ports > 0,
+      plan->pod.vm_netns, ctx->cfg->network.model, plan->can_hotplug,
       spec->hooks.n_prestart + spec->hooks.n_create_runtime > 0);
   int model = vc_net_model_parse(ctx->cfg->network.model);
   plan->net_model = model < 0 ? VC_NET_MODEL_NONE : (enum vc_net_model)model;
@@ -438,26 +442,36 @@ static int persist_container(void *arg, vc_error **err) {
   return vc_state_save(arg, err);
 }
 
+/* A VM the container did not boot (claimed or restored) runs outside the
+ * pod's network namespace and gets its NICs by hot-plug: the tap is made
+ * in the namespace and its fd handed to QEMU (vmm/qemu_net.h). */
+static bool factory_network_fits(const struct create_plan *plan) {
+  return plan->net_mode == VC_SANDBOX_NET_NONE || plan->can_hotplug;
+}
+
+static const char no_hotplug_reason[] =
+    "the pod network needs NIC hot-plug, which this machine has not "
+    "(q35 with pcie_root_ports)";
+
 /* A ready VM from the factory's pool ([factory] enable, lib/factory.h),
  * adopted as c's sandbox and saved in its state; the rootfs then goes into
  * its share as a pod member's does.  1: claimed, 0: none (the reason at
- * debug level: c boots its own), -1: failed (nothing left running). */
+ * debug level: c boots its own), -1: failed (nothing left running).
+ * The caller moves it into c's host cgroup and gives it the pod network. */
 static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
                         const struct create_plan *plan, vc_error **err) {
   if (!ctx->cfg->factory.enable)
     return 0;
   cleanup_free char *why = NULL;
   int r = 0;
-  /* The engine's network namespace is known only now; a pooled VM runs
-   * outside it (NIC hot-plug into a claimed VM is not wired yet). */
   struct vc_host_size host;
   struct vc_vm_size size;
   vc_host_size(&host);
   if (vc_vm_size_for(&ctx->cfg->hypervisor, &host, plan->spec->resources_json,
                      "config.json", &size, err) < 0)
     return -1;
-  if (plan->pod.vm_netns != NULL)
-    why = xstrdup("the VM must run in the given network namespace");
+  if (!factory_network_fits(plan))
+    why = xstrdup(no_hotplug_reason);
   else if (size.vcpus != ctx->cfg->hypervisor.vcpus ||
            size.memory_mib != ctx->cfg->hypervisor.memory_mib)
     why = xstrdup("the container asks for a bigger VM than the pool's "
@@ -490,8 +504,14 @@ static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
  * (nothing left running). */
 static int restore_template(const struct vc_context *ctx, struct vc_container *c,
                             const struct create_plan *plan, vc_error **err) {
-  if (!ctx->cfg->factory.enable || plan->pod.vm_netns != NULL)
+  if (!ctx->cfg->factory.enable)
     return 0;
+  if (!factory_network_fits(plan)) {
+    if (ctx->debug)
+      log_msg(ctx, "debug", "factory: no template clone: the pod network "
+              "needs NIC hot-plug; booting a VM");
+    return 0;
+  }
   cleanup_free char *template_state = NULL, *template_ram = NULL, *why = NULL;
   vc_error *terr = NULL;
   if (vc_factory_template_copy(ctx->cfg, &template_state, &template_ram, &why,
@@ -521,6 +541,25 @@ static int restore_template(const struct vc_context *ctx, struct vc_container *c
   return r < 0 ? -1 : 1;
 }
 
+/* The cold path's NICs into a VM the container did not boot (claimed from
+ * the pool or restored from the template): the scanned links attached,
+ * then hot-plugged at once, as nothing may change the
+ * namespace any more; the hot path waits for the hooks as with a boot
+ * (network_after_hooks).  The attachments are in state before they are
+ * made, so a failure here is undone by the caller's stop. */
+static int network_into_running_vm(struct vc_container *c,
+                                   const struct create_plan *plan,
+                                   vc_error **err) {
+  if (plan->net_mode != VC_SANDBOX_NET_COLD)
+    return 0;
+  struct vc_sandbox *sb = &c->sandbox;
+  if (vc_sandbox_net_attach(sb, persist_container, c, err) < 0)
+    return -1;
+  int r = vc_sandbox_net_hotplug(sb, err);
+  vc_sandbox_net_close_fds(sb);
+  return r;
+}
+
 /* Boots c's own sandbox.  The state is saved before anything starts and
  * again once the VM and its helpers run, so a kill -9 at any point leaves
  * a state delete --force can load; what started in between is found by
@@ -534,9 +573,26 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
   sb->cfg = ctx->cfg;
   sb->debug = ctx->debug;
   sb->netns = plan->pod.vm_netns ? xstrdup(plan->pod.vm_netns) : NULL;
+  /* Nothing can change the pod's namespace any more (no hook, or a
+   * machine that cannot hot-plug): a link that cannot be mirrored fails
+   * before a VM is claimed or started. */
+  if (plan->net_mode == VC_SANDBOX_NET_COLD &&
+      vc_sandbox_net_scan(sb, plan->net_model, err) < 0)
+    return -1;
   int claimed = claim_pooled(ctx, c, plan, err);
-  if (claimed != 0)
-    return claimed < 0 ? -1 : 0;
+  if (claimed < 0)
+    return -1;
+  if (claimed == 1) {
+    /* The claimed VM's processes join the container's host cgroup, with
+     * the limits a booted VM gets; so does this process (the shim). */
+    pid_t pids[] = {sb->vm.pid, sb->vm.virtiofsd_pid, sb->vm.vsock_backend_pid};
+    if (vc_placement_enter(&c->host_cgroup, &plan->vm_limits, err) < 0 ||
+        vc_state_save(c, err) < 0 ||
+        vc_placement_adopt(&c->host_cgroup, pids, N_ELEMS(pids), err) < 0 ||
+        network_into_running_vm(c, plan, err) < 0)
+      return -1;
+    return sb->net != NULL ? vc_sandbox_net_configure(sb, err) : 0;
+  }
   if (vc_sandbox_init(sb, err) < 0)
     return -1;
   /* Sized for what the container asks (lib/sizing.h). */
@@ -551,15 +607,6 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
       vc_placement_enter(&c->host_cgroup, &plan->vm_limits, err) < 0 ||
       vc_state_save(c, err) < 0)
     return -1;
-  /* Nothing can change the pod's namespace before the VM boots (no hook,
-   * or a machine that cannot hot-plug): its NICs go on the command line,
-   * and a link that cannot be mirrored fails before anything boots. */
-  if (plan->net_mode == VC_SANDBOX_NET_COLD) {
-    if (vc_sandbox_net_scan(sb, plan->net_model, err) < 0 ||
-        vc_sandbox_net_attach(sb, persist_container, c, err) < 0)
-      return -1;
-    vc_sandbox_net_cold(sb);
-  }
   cleanup_free char *share = vc_share_dir(sb->run_dir);
   if (vc_share_create(share, err) < 0 ||
       vc_share_add(share, c->share_name, c->rootfs, c->bundle, plan->spec,
@@ -577,8 +624,18 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     restored = restore_template(ctx, c, plan, err);
   if (restored < 0)
     return -1;
-  if (restored == 0 && vc_sandbox_boot(sb, persist_container, c, err) < 0)
+  if (restored == 1 && network_into_running_vm(c, plan, err) < 0)
     return -1;
+  if (restored == 0) {
+    /* A booted VM gets the NICs on its command line. */
+    if (plan->net_mode == VC_SANDBOX_NET_COLD) {
+      if (vc_sandbox_net_attach(sb, persist_container, c, err) < 0)
+        return -1;
+      vc_sandbox_net_cold(sb);
+    }
+    if (vc_sandbox_boot(sb, persist_container, c, err) < 0)
+      return -1;
+  }
   /* Before CreateContainer, so that the container's init sees its NICs. */
   return sb->net != NULL ? vc_sandbox_net_configure(sb, err) : 0;
 }

@@ -95,8 +95,9 @@ int vc_factory_status(const struct vc_config *cfg, struct vc_factory_status *st,
                       vc_error **err);
 void vc_factory_status_free(struct vc_factory_status *st);
 
-/* Claims a ready VM for sandbox sb (id, dir and cfg set, dir existing, no
- * network namespace): the VM's pids are checked (command line and start
+/* Claims a ready VM for sandbox sb (id, dir and cfg set, dir existing;
+ * the caller hot-plugs a pod network's NICs and moves the VM into its host
+ * cgroup): the VM's pids are checked (command line and start
  * time) under the pool's lock, its entry renamed, dir/run made to name its
  * run directory, and sb filled as if loaded from state (run_dir, vm, agent).
  * persist (if non-NULL) is then called to save the container's state;

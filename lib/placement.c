@@ -137,6 +137,16 @@ int vc_placement_enter(struct vc_host_cgroup *cg,
   return vc_host_cgroup_enter(cg, getpid(), err);
 }
 
+int vc_placement_adopt(const struct vc_host_cgroup *cg, const pid_t *pids,
+                       size_t n, vc_error **err) {
+  for (size_t i = 0; i < n; i++) {
+    if (pids[i] > 0 && vc_host_cgroup_enter(cg, pids[i], err) < 0)
+      return vc_error_wrap(err, "[runtime] host_cgroups: move process %d",
+                           (int)pids[i]);
+  }
+  return 0;
+}
+
 int vc_placement_join(const struct vc_host_cgroup *cg, vc_error **err) {
   if (vc_host_cgroup_enter(cg, getpid(), err) < 0)
     return vc_error_wrap(err, "[runtime] host_cgroups");

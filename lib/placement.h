@@ -17,6 +17,8 @@
 #define VC_PLACEMENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 #include <yajl/yajl_tree.h>
 
 #include "lib/base/error.h"
@@ -47,6 +49,14 @@ int vc_placement_vm_limits(const struct oci_spec *spec, unsigned overhead_mib,
  * cgroup is remembered in cg->origin for vc_placement_leave. */
 int vc_placement_enter(struct vc_host_cgroup *cg,
                        const struct vc_cgroup_limits *limits, vc_error **err);
+
+/* Moves running processes (n pids, 0s skipped) into cg, which the caller
+ * has entered: a VM claimed from the factory's pool (lib/factory.h) joins
+ * its container's cgroup, QEMU with all its threads.  What the processes
+ * had charged before (their memory pages) stays charged where they ran,
+ * as the kernel moves no charges on cgroup v2. */
+int vc_placement_adopt(const struct vc_host_cgroup *cg, const pid_t *pids,
+                       size_t n, vc_error **err);
 
 /* Moves the calling process into an existing cg (a detached exec's shim
  * follows it); a cgroup that is gone is an error. */

@@ -6,6 +6,8 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+# This file drives the pool itself, in either mode of the suite.
+VCRUN_TEST_FACTORY=0
 
 # enable_factory SIZE: this test's configuration gets [factory] enabled
 # with a pool of SIZE VMs.
@@ -27,6 +29,45 @@ GUEST_FACTS='cat /proc/sys/kernel/random/boot_id; head -c 32 /dev/urandom | od -
 teardown() {
   "$VCRUN" factory destroy 2>/dev/null || true
   teardown_state_root
+  if [ -n "${POD:-}" ]; then
+    ip netns del "$POD" 2>/dev/null || true
+    ip netns del "$GW" 2>/dev/null || true
+  fi
+  local d
+  for d in /sys/fs/cgroup/*/"vcrun-bats-$$-$BATS_TEST_NUMBER"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  done
+}
+
+# pod_netns: a pod network namespace $POD whose eth0 (10.200.0.2/24, the
+# default route) is a veth to gw0 (10.200.0.1/24) in $GW, named by the
+# bundle's network namespace; the container may ping.
+pod_netns() {
+  POD="vcrun-test-fpod$$-$BATS_TEST_NUMBER"
+  GW="vcrun-test-fgw$$-$BATS_TEST_NUMBER"
+  ip netns add "$POD"
+  ip netns add "$GW"
+  ip -n "$POD" link set lo up
+  ip -n "$POD" link add eth0 type veth peer name gw0 netns "$GW"
+  ip -n "$GW" link set gw0 up
+  ip -n "$POD" link set eth0 up
+  ip -n "$POD" addr add 10.200.0.2/24 dev eth0
+  ip -n "$GW" addr add 10.200.0.1/24 dev gw0
+  ip -n "$POD" route add default via 10.200.0.1
+  set_config "$BUNDLE" ".linux.namespaces |= map(if .type == \"network\" then .path = \"/run/netns/$POD\" else . end)"
+  set_config "$BUNDLE" '.process.capabilities.bounding += ["CAP_NET_RAW"] | .process.capabilities.effective += ["CAP_NET_RAW"] | .process.capabilities.permitted += ["CAP_NET_RAW"]'
+}
+
+# The pod namespace's links (name, MTU, MAC) and qdiscs: what vcrun must
+# leave as it found it.
+pod_links() {
+  ip -n "$POD" -o link show | sed -E 's/^[0-9]+: ([^:@]+)[^:]*: <[^>]*> mtu ([0-9]+) .*link\/[a-z]+ ([0-9a-f:]+).*/\1 \2 \3/'
+  tc -n "$POD" qdisc show | grep -v noqueue || true
+}
+
+# pooled_qemu VM: the QEMU pid factory status gives VM.
+pooled_qemu() {
+  "$VCRUN" factory status | awk -v vm="$1" '$2 == vm {print $7}'
 }
 
 # ready_vms: the names of the pool's ready VMs, one a line.
@@ -301,6 +342,135 @@ claimed_vm() {
   assert_line "template: ready"
   assert_line "stale: 0 key(s), 0 VM(s)"
   assert_line "ready: 1"
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
+
+@test "factory: a claimed VM's processes join the container's host cgroup with its limits, removed at delete; idle ones stay out" {
+  enable_factory 1
+  "$VCRUN" factory init
+  local vm qemu cg pids pid
+  vm=$(ready_vms)
+  qemu=$(pooled_qemu "$vm")
+  cg="vcrun-bats-$$-$BATS_TEST_NUMBER"
+  # Not in any cgroup of the container before the claim.
+  ! grep -q ":/$cg/" "/proc/$qemu/cgroup"
+  # The pod's limits as containerd gives them (linux.resources of this size
+  # would ask for a bigger VM than the pool's: lib/sizing.h).
+  set_config "$BUNDLE" ".linux.cgroupsPath = \"/$cg/c1\" |
+    .annotations[\"io.kubernetes.cri.sandbox-memory\"] = \"67108864\" |
+    .annotations[\"io.kubernetes.cri.sandbox-cpu-quota\"] = \"50000\" |
+    .annotations[\"io.kubernetes.cri.sandbox-cpu-period\"] = \"100000\""
+  set_args "$BUNDLE" sleep 1000
+  vcrun_bg --debug create --bundle "$BUNDLE" c1
+  [ "$(claimed_vm "$BATS_TEST_TMPDIR/bg.err")" = "$vm" ] || fail "not claimed: $(cat "$BATS_TEST_TMPDIR/bg.err")"
+  [ "$(jq -r .hypervisor.pid "$STATE_ROOT/c1/state.json")" = "$qemu" ]
+  # QEMU (all its threads), virtiofsd, the vsock backend and the shim.
+  pids=$(jq -r '.hypervisor.pid, .devices[].daemon_pid' "$STATE_ROOT/c1/state.json"
+         vcrun state c1 | jq -r .pid)
+  [ "$(echo "$pids" | wc -l)" -ge 4 ] || fail "pids: $pids"
+  for pid in $pids; do
+    grep -q ":memory:/$cg/c1\$" "/proc/$pid/cgroup" ||
+      fail "pid $pid ($(cat "/proc/$pid/comm")) not in /$cg/c1: $(cat "/proc/$pid/cgroup")"
+    grep -q ":cpu[^:]*:/$cg/c1\$" "/proc/$pid/cgroup" ||
+      fail "pid $pid ($(cat "/proc/$pid/comm")) not in cpu /$cg/c1"
+  done
+  for pid in $(ls "/proc/$qemu/task"); do
+    grep -q ":memory:/$cg/c1\$" "/proc/$qemu/task/$pid/cgroup" || fail "QEMU thread $pid not moved"
+  done
+  # The limits a booted VM's cgroup gets: memory plus host_cgroup_overhead.
+  local overhead
+  overhead=$(sed -n 's/^host_cgroup_overhead = \([0-9]*\).*/\1/p' "$VCRUN_CONFIG")
+  [ -n "$overhead" ] || overhead=384
+  [ "$(cat "/sys/fs/cgroup/memory/$cg/c1/memory.limit_in_bytes")" = $((67108864 + overhead * 1048576)) ]
+  [ "$(cat "/sys/fs/cgroup/cpu/$cg/c1/cpu.cfs_quota_us")" = 50000 ]
+  # The refill's idle VM stays outside the container's cgroup.
+  wait_for_ready 1
+  local idle
+  idle=$(pooled_qemu "$(ready_vms)")
+  [ "$idle" != "$qemu" ]
+  ! grep -q ":/$cg/" "/proc/$idle/cgroup" || fail "idle VM $idle in the container's cgroup"
+  vcrun start c1
+  vcrun delete --force c1
+  local left
+  left=$(ls -d /sys/fs/cgroup/*/"$cg" 2>/dev/null || true)
+  [ -z "$left" ] || fail "cgroups left behind: $left"
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
+
+@test "factory: a create with the pod's network namespace claims a pooled VM, its NIC hot-plugged; delete leaves only the veth" {
+  enable_factory 1
+  "$VCRUN" factory init
+  local vm before
+  vm=$(ready_vms)
+  pod_netns
+  before=$(pod_links)
+  set_args "$BUNDLE" sh -c 'ip -o addr show eth0; ip route; ping -c 1 -W 5 10.200.0.1 >/dev/null && echo ping-ok'
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c1 </dev/null
+  assert_success
+  [ "$(claimed_vm <(echo "$stderr"))" = "$vm" ] || fail "not claimed: $stderr"
+  [[ "$stderr" == *"NIC hot-plug (1)"* ]] || fail "no hot-plug: $stderr"
+  assert_line --regexp '^[0-9]+: eth0 +inet 10\.200\.0\.2/24 '
+  assert_line --regexp '^default via 10\.200\.0\.1 dev eth0'
+  assert_line ping-ok
+  [ "$(pod_links)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_links)"
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
+
+@test "factory template: a restored clone gets the pod's NIC by hot-plug, also with a createRuntime hook" {
+  enable_factory 1
+  enable_template
+  "$VCRUN" factory init
+  local vm before
+  vm=$(ready_vms)
+  # No ready VM: create restores a clone of the template itself.
+  kill -9 "$(pooled_qemu "$vm")"
+  pod_netns
+  before=$(pod_links)
+  set_args "$BUNDLE" sh -c 'ip -o addr show eth0; ping -c 1 -W 5 10.200.0.1 >/dev/null && echo ping-ok'
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c1 </dev/null
+  assert_success
+  [[ "$stderr" == *"restoring a clone of the template"* ]] || fail "$stderr"
+  [[ "$stderr" == *"NIC hot-plug (1)"* ]] || fail "no hot-plug: $stderr"
+  assert_line --regexp '^[0-9]+: eth0 +inet 10\.200\.0\.2/24 '
+  assert_line ping-ok
+  [ "$(pod_links)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_links)"
+  # The hot path (a hook may still change the namespace): a claimed clone.
+  "$VCRUN" factory init >/dev/null
+  vm=$(ready_vms)
+  [ -n "$vm" ]
+  set_config "$BUNDLE" '.hooks.createRuntime = [{"path": "/bin/true"}]'
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c2 </dev/null
+  assert_success
+  [ "$(claimed_vm <(echo "$stderr"))" = "$vm" ] || fail "not claimed: $stderr"
+  assert_line --regexp '^[0-9]+: eth0 +inet 10\.200\.0\.2/24 '
+  assert_line ping-ok
+  [ "$(pod_links)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_links)"
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
+
+@test "factory: a pod network link that cannot be mirrored fails create naming it before a VM is claimed; nothing is left" {
+  enable_factory 1
+  "$VCRUN" factory init
+  local vm before
+  vm=$(ready_vms)
+  pod_netns
+  ip -n "$POD" link add br0 type bridge
+  ip -n "$POD" link set br0 up
+  ip -n "$POD" addr add 10.201.0.1/24 dev br0
+  before=$(pod_links)
+  set_args "$BUNDLE" true
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c1 </dev/null
+  assert_failure
+  [[ "$stderr" == *br0* ]] || fail "the link is not named: $stderr"
+  [[ "$stderr" != *"claimed pooled VM"* ]] || fail "a VM was claimed: $stderr"
+  # The pooled VM is still there for the next create.
+  [ "$(ready_vms)" = "$vm" ]
+  [ ! -e "$STATE_ROOT/c1" ]
+  [ "$(pod_links)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_links)"
   "$VCRUN" factory destroy
   assert_no_leftovers
 }

@@ -22,6 +22,41 @@ setup_state_root() {
     fail "no run_root line in $VCRUN_BASE_CONFIG"
   VCRUN_CONFIG=$STATE_ROOT.toml
   export VCRUN_CONFIG
+  if factory_mode; then
+    start_test_factory
+  fi
+}
+
+# VCRUN_TEST_FACTORY=1 (make bats-factory): every test's configuration has
+# [factory] enabled with a pool of one template clone, filled before the
+# test begins, so that each test's first sandbox is a claimed VM and later
+# ones claim the refill or restore a clone of the template.  A file that
+# drives the factory itself sets VCRUN_TEST_FACTORY=0.
+factory_mode() {
+  [ "${VCRUN_TEST_FACTORY:-0}" = 1 ]
+}
+
+start_test_factory() {
+  sed -i -e 's/^enable = false/enable = true/' -e 's/^pool_size = .*/pool_size = 1/' \
+    -e 's/^template = false/template = true/' "$STATE_ROOT.toml"
+  grep -q '^enable = true' "$STATE_ROOT.toml" || fail "no [factory] enable in $STATE_ROOT.toml"
+  VCRUN_CONFIG=$STATE_ROOT.toml "$VCRUN" factory init >/dev/null ||
+    fail "factory init failed for $STATE_ROOT.toml"
+}
+
+# The test's pool (idle VMs and the template are the factory's, not a
+# test's): stopped and removed before leftovers are counted.
+stop_test_factory() {
+  if factory_mode && [ -n "${STATE_ROOT:-}" ] && [ -f "$STATE_ROOT.toml" ]; then
+    VCRUN_CONFIG=$STATE_ROOT.toml "$VCRUN" factory destroy >/dev/null 2>&1 || true
+  fi
+}
+
+# skip_in_factory_mode REASON: a test that cannot apply with a pool.
+skip_in_factory_mode() {
+  if factory_mode; then
+    skip "factory mode: $1"
+  fi
 }
 
 # run_dir_of ID: the run directory (sockets, logs, share) of ID's sandbox.
@@ -102,6 +137,7 @@ set_args() {
 # Nothing of a vcrun sandbox under STATE_ROOT may remain: processes,
 # mounts, sockets or state directories.
 assert_no_leftovers() {
+  stop_test_factory
   local procs
   procs=$(ps -eo pid=,args= | grep -F "$STATE_ROOT" | grep -v grep || true)
   [ -z "$procs" ] || fail "processes left behind: $procs"
@@ -115,6 +151,7 @@ assert_no_leftovers() {
 
 teardown_state_root() {
   if [ -n "${STATE_ROOT:-}" ] && [ -d "$STATE_ROOT" ]; then
+    stop_test_factory
     # Kill anything a failed test left, so one failure does not cascade.
     pkill -9 -f "$STATE_ROOT" 2>/dev/null || true
     # The sandbox shares' bind mounts (never rm -rf through a rootfs).

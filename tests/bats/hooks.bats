@@ -66,8 +66,12 @@ createRuntime creating hk1 $pid"
 
 @test "poststop runs on delete with status stopped, after the VM is gone" {
   add_hook poststop poststop
-  add_sh_hook poststop "ps -eo args= | grep -c '[q]emu.*$STATE_ROOT' > $BATS_TEST_TMPDIR/vms || true"
+  # hk3's own VM (an idle pooled VM may run beside it: bats-factory),
+  # by the run directory create made for it.
+  add_sh_hook poststop "ps -eo args= | grep -c \"[q]emu.*\$(cat $BATS_TEST_TMPDIR/run_dir)\" > $BATS_TEST_TMPDIR/vms || true"
   vcrun_bg create --bundle "$BUNDLE" hk3
+  run_dir_of hk3 > "$BATS_TEST_TMPDIR/run_dir"
+  [ -s "$BATS_TEST_TMPDIR/run_dir" ]
   vcrun start hk3
   [ ! -e "$LOG" ]
   vcrun kill hk3 KILL

@@ -73,6 +73,8 @@ cg_dirs_absent() {
 }
 
 @test "host cgroup: delete --force after kill -9 of create removes it" {
+  # The boot is what this test kills create during (bats-factory: no pool).
+  stop_test_factory
   set_config "$BUNDLE" ".linux.cgroupsPath = \"/$CG_TOP/c2\""
   vcrun create --bundle "$BUNDLE" c2 </dev/null >/dev/null 2>&1 &
   local create=$! i
@@ -145,17 +147,28 @@ cg_dirs_absent() {
 @test "host cgroup: the v2 layout, a cgroup2 mount at /sys/fs/cgroup in a mount namespace" {
   set_config "$BUNDLE" ".linux.cgroupsPath = \"/$CG_TOP/c6\""
   # Everything in one mount namespace whose /sys/fs/cgroup is the v2
-  # hierarchy (the same one as the host's unified/ mount).
+  # hierarchy (the same one as the host's unified/ mount).  bats-factory:
+  # the pool is filled in that namespace too (a pooled virtiofsd must see
+  # the binds create makes there), and the claimed QEMU is moved.
+  local factory=0
+  if factory_mode; then
+    stop_test_factory
+    factory=1
+  fi
   run unshare -m --propagation private sh -c '
     set -e
     mount -t cgroup2 none /sys/fs/cgroup
     "$0" --root "$1" check | grep "^OK   cgroups .*unified"
+    [ "$4" = 0 ] || "$0" factory init >/dev/null
     "$0" --root "$1" create --bundle "$2" c6 </dev/null >/dev/null
     pid=$("$0" --root "$1" state c6 | sed -n "s/.*\"pid\":\([0-9]*\).*/\1/p")
     grep -x "0::/$3/c6" /proc/$pid/cgroup
     grep -qx "$pid" /sys/fs/cgroup/$3/c6/cgroup.procs
+    qemu=$(jq -r .hypervisor.pid "$1/c6/state.json")
+    grep -qx "$qemu" /sys/fs/cgroup/$3/c6/cgroup.procs
     "$0" --root "$1" delete --force c6
-    test ! -e /sys/fs/cgroup/$3' "$VCRUN" "$STATE_ROOT" "$BUNDLE" "$CG_TOP"
+    [ "$4" = 0 ] || "$0" factory destroy
+    test ! -e /sys/fs/cgroup/$3' "$VCRUN" "$STATE_ROOT" "$BUNDLE" "$CG_TOP" "$factory"
   assert_success
   assert_line --partial "unified (cgroup v2)"
   assert_line "0::/$CG_TOP/c6"

@@ -47,7 +47,7 @@ pid_of() {
   dir=$(run_dir_of vs1)
   local qemu backend
   qemu=$(pid_of "qemu-system.*$dir/")
-  backend=$(pid_of "vsock-backend.*$dir/")
+  backend=$(pid_of "vsock-backend --vhost-user $dir/")
   [ -n "$qemu" ] || fail "no QEMU for vs1"
   [ -n "$backend" ] || fail "no vsock-backend for vs1"
   # The daemon is its own program, from [hypervisor.qemu] vsock_backend.
@@ -57,8 +57,10 @@ pid_of() {
   [[ "$output" == "$configured --vhost-user $dir/vhost-vsock.sock --hybrid $dir/vsock.sock --cid 3 --ready-fd "* ]] ||
     fail "vsock backend runs as: $output"
   run ps -o args= -p "$qemu"
-  assert_output --partial 'vhost-user-vsock-pci'
-  assert_output --partial "$dir/vhost-vsock.sock"
+  if [[ "$output" != *" vcrun.template "* ]]; then
+    assert_output --partial 'vhost-user-vsock-pci'
+    assert_output --partial "$dir/vhost-vsock.sock"
+  fi # else a template clone (bats-factory): the device was hot-plugged
   [ -S "$dir/vhost-vsock.sock" ] && [ -S "$dir/vsock.sock" ]
   # The agent answers through the backend.
   run vcrun exec vs1 echo through hybrid vsock
