@@ -457,25 +457,16 @@ static const char no_hotplug_reason[] =
  * adopted as c's sandbox and saved in its state; the rootfs then goes into
  * its share as a pod member's does.  1: claimed, 0: none (the reason at
  * debug level: c boots its own), -1: failed (nothing left running).
- * The caller moves it into c's host cgroup and gives it the pod network. */
+ * The caller moves it into c's host cgroup, grows it to what c asks and
+ * gives it the pod network. */
 static int claim_pooled(const struct vc_context *ctx, struct vc_container *c,
                         const struct create_plan *plan, vc_error **err) {
   if (!ctx->cfg->factory.enable)
     return 0;
   cleanup_free char *why = NULL;
   int r = 0;
-  struct vc_host_size host;
-  struct vc_vm_size size;
-  vc_host_size(&host);
-  if (vc_vm_size_for(&ctx->cfg->hypervisor, &host, plan->spec->resources_json,
-                     "config.json", &size, err) < 0)
-    return -1;
   if (!factory_network_fits(plan))
     why = xstrdup(no_hotplug_reason);
-  else if (size.vcpus != ctx->cfg->hypervisor.vcpus ||
-           size.memory_mib != ctx->cfg->hypervisor.memory_mib)
-    why = xstrdup("the container asks for a bigger VM than the pool's "
-                  "(lib/sizing.h)");
   else
     r = vc_factory_claim(&c->sandbox, persist_container, c, &why, err);
   if (ctx->debug && why != NULL) {
@@ -560,6 +551,20 @@ static int network_into_running_vm(struct vc_container *c,
   return r;
 }
 
+/* A VM c did not boot (claimed from the pool or restored from the
+ * template) has the base size: it grows to what c asks (lib/sizing.h). */
+static int grow_for_container(const struct vc_context *ctx,
+                              struct vc_container *c, vc_error **err) {
+  const struct vc_hypervisor_config *hv = &ctx->cfg->hypervisor;
+  struct vc_host_size host;
+  struct vc_vm_size size;
+  vc_host_size(&host);
+  vc_vm_size_of(hv, &host, &c->vm_ask, &size);
+  if (size.vcpus == hv->vcpus && size.memory_mib == hv->memory_mib)
+    return 0;
+  return vc_sandbox_resize(&c->sandbox, &size, NULL, err);
+}
+
 /* Boots c's own sandbox.  The state is saved before anything starts and
  * again once the VM and its helpers run, so a kill -9 at any point leaves
  * a state delete --force can load; what started in between is found by
@@ -589,6 +594,7 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     if (vc_placement_enter(&c->host_cgroup, &plan->vm_limits, err) < 0 ||
         vc_state_save(c, err) < 0 ||
         vc_placement_adopt(&c->host_cgroup, pids, N_ELEMS(pids), err) < 0 ||
+        grow_for_container(ctx, c, err) < 0 ||
         network_into_running_vm(c, plan, err) < 0)
       return -1;
     return sb->net != NULL ? vc_sandbox_net_configure(sb, err) : 0;
@@ -616,17 +622,19 @@ static int boot_sandbox(const struct vc_context *ctx, struct vc_container *c,
     vc_error_free(&e);
     return -1;
   }
-  /* A clone of the factory's template has the template's size: only a
-   * container that asks for no more than the base takes one. */
-  int restored = 0;
-  if (sb->vm.vcpus == ctx->cfg->hypervisor.vcpus &&
-      sb->vm.memory_mib == ctx->cfg->hypervisor.memory_mib)
-    restored = restore_template(ctx, c, plan, err);
+  /* A clone of the factory's template starts at the template's size (the
+   * base) and grows to what c asks, as a claimed VM does. */
+  sb->vm.vcpus = 0;
+  sb->vm.memory_mib = 0;
+  int restored = restore_template(ctx, c, plan, err);
   if (restored < 0)
     return -1;
-  if (restored == 1 && network_into_running_vm(c, plan, err) < 0)
+  if (restored == 1 && (grow_for_container(ctx, c, err) < 0 ||
+                        network_into_running_vm(c, plan, err) < 0))
     return -1;
   if (restored == 0) {
+    sb->vm.vcpus = size.vcpus;
+    sb->vm.memory_mib = size.memory_mib;
     /* A booted VM gets the NICs on its command line. */
     if (plan->net_mode == VC_SANDBOX_NET_COLD) {
       if (vc_sandbox_net_attach(sb, persist_container, c, err) < 0)

@@ -1033,6 +1033,9 @@ int vc_factory_claim(struct vc_sandbox *sb,
   yajl_val entry = take_ready(cfg, keydir, key_text, &claim_path, &name, why);
   unlock_root(&fd);
   if (entry == NULL) {
+    /* Claimed empty or its dead VMs discarded: without a refill now the
+     * pool would stay short until a claim succeeds. */
+    spawn_refill(cfg, root);
     add_reason(why, "the VM pool (key %s) has no ready VM", key);
     return 0;
   }

@@ -313,8 +313,11 @@ claimed_vm() {
   [[ "$stderr" == *"restoring a clone of the template"* ]] || fail "$stderr"
   [[ "$stderr" == *"restore-to-agent"* ]] || fail "$stderr"
   [[ "${lines[3]}" == *vcrun.template* ]]
-  # The clone's RAM copy went with its VM; the template stays.
-  [ "$(ls "$STATE_ROOT.run/pool/ram")" = "$(ls "$STATE_ROOT.run/pool/ram" | grep '\.template$')" ]
+  # The clone's RAM copy went with its VM; the template stays (and once
+  # the refill the empty pool started is done, nothing else is there).
+  wait_for_ready 1
+  [ "$(ls "$STATE_ROOT.run/pool/ram")" = "$(ls "$STATE_ROOT.run/pool/ram" | grep '\.template$')" ] ||
+    fail "RAM copies: $(ls "$STATE_ROOT.run/pool/ram")"
   "$VCRUN" factory destroy
   assert_no_leftovers
 }
@@ -355,8 +358,8 @@ claimed_vm() {
   cg="vcrun-bats-$$-$BATS_TEST_NUMBER"
   # Not in any cgroup of the container before the claim.
   ! grep -q ":/$cg/" "/proc/$qemu/cgroup"
-  # The pod's limits as containerd gives them (linux.resources of this size
-  # would ask for a bigger VM than the pool's: lib/sizing.h).
+  # The pod's limits as containerd gives them (the sandbox annotations set
+  # the host cgroup's; the VM stays at the pool's size).
   set_config "$BUNDLE" ".linux.cgroupsPath = \"/$cg/c1\" |
     .annotations[\"io.kubernetes.cri.sandbox-memory\"] = \"67108864\" |
     .annotations[\"io.kubernetes.cri.sandbox-cpu-quota\"] = \"50000\" |
@@ -437,8 +440,9 @@ claimed_vm() {
   assert_line --regexp '^[0-9]+: eth0 +inet 10\.200\.0\.2/24 '
   assert_line ping-ok
   [ "$(pod_links)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_links)"
-  # The hot path (a hook may still change the namespace): a claimed clone.
-  "$VCRUN" factory init >/dev/null
+  # The hot path (a hook may still change the namespace): a claimed clone,
+  # the one the empty pool's refill made.
+  wait_for_ready 1
   vm=$(ready_vms)
   [ -n "$vm" ]
   set_config "$BUNDLE" '.hooks.createRuntime = [{"path": "/bin/true"}]'
@@ -471,6 +475,38 @@ claimed_vm() {
   [ "$(ready_vms)" = "$vm" ]
   [ ! -e "$STATE_ROOT/c1" ]
   [ "$(pod_links)" = "$before" ] || fail "pod namespace changed: $before -> $(pod_links)"
+  "$VCRUN" factory destroy
+  assert_no_leftovers
+}
+
+# A container with limits takes a pooled VM (or a clone) of the base size
+# and grows it by hot-plug to what it asks, as a pod member does.
+@test "factory: a container with limits claims a pooled VM and grows it; a clone grows too" {
+  [ "$(nproc)" -ge 2 ] || skip "the host has one CPU: no vCPU to add"
+  enable_factory 1
+  enable_template
+  "$VCRUN" factory init
+  set_config "$BUNDLE" '.linux.resources = {"cpu": {"quota": 100000, "period": 100000},
+    "memory": {"limit": 268435456}}'
+  set_args "$BUNDLE" sh -c 'nproc; sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo'
+  # No ready VM: create restores a clone, and grows it.
+  kill -9 "$(pooled_qemu "$(ready_vms)")"
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c1 </dev/null
+  assert_success
+  [[ "$stderr" == *"restoring a clone of the template"* ]] || fail "$stderr"
+  assert_line --index 0 2
+  # The base VM's 256 MiB plus the 256 the container asks: well above what
+  # a 256 MiB guest shows (about 200 MiB).
+  [ "${lines[1]}" -gt $((400 * 1024)) ] || fail "MemTotal ${lines[1]} kB"
+  # A refilled pool: the claimed VM grows the same way.
+  wait_for_ready 1
+  local vm
+  vm=$(ready_vms)
+  run --separate-stderr vcrun --debug run --bundle "$BUNDLE" c2 </dev/null
+  assert_success
+  [ "$(claimed_vm <(echo "$stderr"))" = "$vm" ] || fail "not claimed: $stderr"
+  assert_line --index 0 2
+  [ "${lines[1]}" -gt $((400 * 1024)) ] || fail "MemTotal ${lines[1]} kB"
   "$VCRUN" factory destroy
   assert_no_leftovers
 }
