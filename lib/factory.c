@@ -958,9 +958,15 @@ static void spawn_refill(const struct vc_config *cfg, const char *root) {
   argv[n++] = "factory";
   argv[n++] = "refill";
   argv[n] = NULL;
+  /* Under the pool's lock: a destroy running meanwhile must not find the
+   * log made again after it removed it (and so the pool directory left);
+   * a pool destroyed already gets no refill. */
+  int fd = -1;
   pid_t pid;
   vc_error *e = NULL;
-  vc_spawn_detached(argv, log, NULL, 0, &pid, &e);
+  if (lock_root(root, false, &fd, &e) == 0 && fd >= 0)
+    vc_spawn_detached(argv, log, NULL, 0, &pid, &e);
+  unlock_root(&fd);
   vc_error_free(&e);
 }
 
